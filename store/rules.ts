@@ -1,0 +1,222 @@
+// Cross-object rules of the desired configuration, checked inside the write transaction after
+// the change is applied and before it commits: the engine must never be handed a
+// configuration it would have to reject. The schema has already checked each object alone.
+//
+// Checks are targeted (indexed lookups for the changed objects) except where a change can
+// affect everything below it: a NIC's networks or a route decide whether every real server
+// is still reachable, so those re-check all real servers.
+
+import { conflict, invalid } from './errors.js';
+import { contains, formatCidr, hasHostBits, networkOf, parseCidr, parseIPv4, type Prefix } from './ip.js';
+import type { ConfigReader, Change } from './store.js';
+
+interface NicSpec {
+  device: string;
+  networks: string[];
+  gateway?: string;
+  probeAddress?: string;
+}
+interface RouteSpec {
+  prefix: string;
+  via: string;
+  nic: string;
+}
+interface PoolSpec {
+  nic: string;
+  addresses: string[];
+  portRange: { min: number; max: number };
+}
+interface HealthCheckSpec {
+  type: 'tcp' | 'http' | 'udp';
+  intervalMs: number;
+  timeoutMs: number;
+  http?: unknown;
+  udp?: unknown;
+}
+interface ServiceSpec {
+  address: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+  nic: string;
+  localAddressPool: string;
+  healthCheck?: string;
+  clientAddress: string;
+}
+interface RealServerSpec {
+  address: string;
+}
+
+type Check = (config: ConfigReader, change: Change) => void;
+
+function spec<T>(config: ConfigReader, change: Change): T {
+  return config.get(change.kind, change.scope, change.name)!.spec as unknown as T;
+}
+
+function others(names: string[], self: string): string[] {
+  return names.filter((n) => n !== self);
+}
+
+function requireExisting(config: ConfigReader, kind: 'nics' | 'local-address-pools' | 'health-checks', name: string, field: string, what: string): void {
+  if (!config.get(kind, '', name)) throw invalid(field, `there is no ${what} named '${name}'`);
+}
+
+function noHostBits(text: string, field: string): void {
+  const prefix = parseCidr(text);
+  if (hasHostBits(prefix)) {
+    throw invalid(field, `${text} has host bits set; the network is ${formatCidr(networkOf(prefix))}`);
+  }
+}
+
+function inAnyNetwork(networks: string[], address: string): boolean {
+  const value = parseIPv4(address);
+  return networks.some((n) => contains(parseCidr(n), value));
+}
+
+function refusedWhileUsed(what: string, name: string, users: [string, string[]][]): void {
+  const used = users.filter(([, names]) => names.length > 0);
+  if (used.length === 0) return;
+  const list = used.map(([label, names]) => `${label} ${names.join(', ')}`).join('; ');
+  throw conflict('', `${what} '${name}' is still used by ${list}`);
+}
+
+/** Everything the data plane can reach: connected networks, routes, and anything at all once a NIC has a gateway. */
+function reachability(config: ConfigReader): (address: string) => boolean {
+  const nics = config.all('nics').map((o) => o.spec as unknown as NicSpec);
+  if (nics.some((n) => n.gateway)) return () => true;
+  const prefixes: Prefix[] = [
+    ...nics.flatMap((n) => n.networks.map(parseCidr)),
+    ...config.all('routes').map((o) => parseCidr((o.spec as unknown as RouteSpec).prefix)),
+  ];
+  return (address) => {
+    const value = parseIPv4(address);
+    return prefixes.some((p) => contains(p, value));
+  };
+}
+
+function allRealServersReachable(config: ConfigReader, field: string): void {
+  const reachable = reachability(config);
+  for (const rs of config.all('real-servers')) {
+    const address = (rs.spec as unknown as RealServerSpec).address;
+    if (!reachable(address)) {
+      throw conflict(field, `real server '${rs.name}' of virtual service '${rs.scope}' (${address}) would no longer be reachable through any NIC network or route`);
+    }
+  }
+}
+
+const checkNic: Check = (config, change) => {
+  if (change.op === 'delete') {
+    refusedWhileUsed('NIC', change.name, [
+      ['routes', config.namesWhere('routes', { nic: change.name })],
+      ['local address pools', config.namesWhere('local-address-pools', { nic: change.name })],
+      ['virtual services', config.namesWhere('virtual-services', { nic: change.name })],
+    ]);
+    allRealServersReachable(config, '');
+    return;
+  }
+  const nic = spec<NicSpec>(config, change);
+  nic.networks.forEach((n, i) => noHostBits(n, `/networks/${i}`));
+  if (nic.gateway && !inAnyNetwork(nic.networks, nic.gateway)) {
+    throw invalid('/gateway', `gateway ${nic.gateway} is not in any of the NIC's networks`);
+  }
+  if (nic.probeAddress && !inAnyNetwork(nic.networks, nic.probeAddress.split('/')[0])) {
+    throw invalid('/probeAddress', `probe address ${nic.probeAddress} is not in any of the NIC's networks`);
+  }
+  for (const routeName of config.namesWhere('routes', { nic: change.name })) {
+    const route = config.get('routes', '', routeName)!.spec as unknown as RouteSpec;
+    if (!inAnyNetwork(nic.networks, route.via)) {
+      throw conflict('/networks', `route '${routeName}' goes via ${route.via}, which would no longer be in any of the NIC's networks`);
+    }
+  }
+  allRealServersReachable(config, '/networks');
+};
+
+const checkRoute: Check = (config, change) => {
+  if (change.op === 'put') {
+    const route = spec<RouteSpec>(config, change);
+    noHostBits(route.prefix, '/prefix');
+    requireExisting(config, 'nics', route.nic, '/nic', 'NIC');
+    const nic = config.get('nics', '', route.nic)!.spec as unknown as NicSpec;
+    if (!inAnyNetwork(nic.networks, route.via)) {
+      throw invalid('/via', `next hop ${route.via} is not in any network of NIC '${route.nic}'`);
+    }
+  }
+  allRealServersReachable(config, change.op === 'put' ? '/prefix' : '');
+};
+
+function poolsHolding(config: ConfigReader, address: string): string[] {
+  return config
+    .all('local-address-pools')
+    .filter((o) => (o.spec as unknown as PoolSpec).addresses.includes(address))
+    .map((o) => o.name);
+}
+
+const checkPool: Check = (config, change) => {
+  if (change.op === 'delete') {
+    refusedWhileUsed('local address pool', change.name, [
+      ['virtual services', config.namesWhere('virtual-services', { local_address_pool: change.name })],
+    ]);
+    return;
+  }
+  const pool = spec<PoolSpec>(config, change);
+  requireExisting(config, 'nics', pool.nic, '/nic', 'NIC');
+  if (pool.portRange.min > pool.portRange.max) {
+    throw invalid('/portRange', `port range ${pool.portRange.min}-${pool.portRange.max} is empty: min is above max`);
+  }
+  pool.addresses.forEach((address, i) => {
+    const otherPools = others(poolsHolding(config, address), change.name);
+    if (otherPools.length > 0) throw conflict(`/addresses/${i}`, `${address} is already in local address pool '${otherPools[0]}'`);
+    const services = config.namesWhere('virtual-services', { address });
+    if (services.length > 0) throw conflict(`/addresses/${i}`, `${address} is the address of virtual service '${services[0]}'`);
+  });
+};
+
+const checkHealthCheck: Check = (config, change) => {
+  if (change.op === 'delete') {
+    refusedWhileUsed('health check', change.name, [
+      ['virtual services', config.namesWhere('virtual-services', { health_check: change.name })],
+    ]);
+    return;
+  }
+  const check = spec<HealthCheckSpec>(config, change);
+  if (check.timeoutMs > check.intervalMs) {
+    throw invalid('/timeoutMs', `timeoutMs ${check.timeoutMs} is longer than intervalMs ${check.intervalMs}`);
+  }
+  if (check.http !== undefined && check.type !== 'http') throw invalid('/http', `http settings apply only to type http, not ${check.type}`);
+  if (check.udp !== undefined && check.type !== 'udp') throw invalid('/udp', `udp settings apply only to type udp, not ${check.type}`);
+  if (check.type === 'udp' && check.udp === undefined) throw invalid('/udp', 'type udp needs udp.payload');
+};
+
+const checkService: Check = (config, change) => {
+  if (change.op === 'delete') return;
+  const service = spec<ServiceSpec>(config, change);
+  requireExisting(config, 'nics', service.nic, '/nic', 'NIC');
+  requireExisting(config, 'local-address-pools', service.localAddressPool, '/localAddressPool', 'local address pool');
+  if (service.healthCheck !== undefined) requireExisting(config, 'health-checks', service.healthCheck, '/healthCheck', 'health check');
+  if (service.protocol === 'udp' && (service.clientAddress === 'toa' || service.clientAddress === 'proxy-protocol-v1')) {
+    throw invalid('/clientAddress', `${service.clientAddress} works only with tcp; udp services can use proxy-protocol-v2 or none`);
+  }
+  const pools = poolsHolding(config, service.address);
+  if (pools.length > 0) throw conflict('/address', `${service.address} is a local address of pool '${pools[0]}'`);
+};
+
+const checkRealServer: Check = (config, change) => {
+  if (change.op === 'delete') return;
+  const server = spec<RealServerSpec>(config, change);
+  if (!reachability(config)(server.address)) {
+    throw invalid('/address', `${server.address} is not reachable: no NIC network or route covers it`);
+  }
+};
+
+const checks: Partial<Record<Change['kind'], Check>> = {
+  nics: checkNic,
+  routes: checkRoute,
+  'local-address-pools': checkPool,
+  'health-checks': checkHealthCheck,
+  'virtual-services': checkService,
+  'real-servers': checkRealServer,
+};
+
+/** Throws a ConfigError for the first rule the changes break. */
+export function checkConsistency(config: ConfigReader, changes: Change[]): void {
+  for (const change of changes) checks[change.kind]?.(config, change);
+}

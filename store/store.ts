@@ -1,0 +1,235 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db.js';
+import { kinds, type Kind, type KindName, type Spec } from './kinds.js';
+import { conflict } from './errors.js';
+import { checkConsistency } from './rules.js';
+
+export interface StoredObject {
+  name: string;
+  /** Parent name for nested kinds (the virtual service of a real server), else ''. */
+  scope: string;
+  spec: Spec;
+  resourceVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Change {
+  kind: KindName;
+  scope: string;
+  name: string;
+  op: 'put' | 'delete';
+}
+
+export interface Commit {
+  generation: number;
+  changes: Change[];
+}
+
+export interface Page {
+  /** List only names greater than this one (keyset paging). */
+  after?: string;
+  limit: number;
+}
+
+interface Row {
+  name: string;
+  scope?: string;
+  spec: string;
+  resource_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function toObject(row: Row): StoredObject {
+  return {
+    name: row.name,
+    scope: row.scope ?? '',
+    spec: JSON.parse(row.spec) as Spec,
+    resourceVersion: row.resource_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+type Statements = Map<string, Statement>;
+
+/** Reads of the desired configuration; the same calls work inside and outside a write. */
+export class ConfigReader {
+  // Prepared statements are shared by the store and its transactions: preparing costs more
+  // than running most of these queries.
+  constructor(
+    protected readonly db: Db,
+    protected readonly statements: Statements = new Map(),
+  ) {}
+
+  protected prepare(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  protected scopeWhere(kind: Kind): string {
+    return kind.scopeColumn ? `${kind.scopeColumn} = @scope AND ` : '';
+  }
+
+  private selectColumns(kind: Kind): string {
+    const scope = kind.scopeColumn ? `${kind.scopeColumn} AS scope, ` : '';
+    return `${scope}name, spec, resource_version, created_at, updated_at`;
+  }
+
+  get(kindName: KindName, scope: string, name: string): StoredObject | undefined {
+    const kind = kinds[kindName];
+    const row = this.prepare(
+      `SELECT ${this.selectColumns(kind)} FROM ${kind.table} WHERE ${this.scopeWhere(kind)}name = @name`,
+    ).get({ scope, name }) as Row | undefined;
+    return row && toObject(row);
+  }
+
+  list(kindName: KindName, scope: string, page: Page): StoredObject[] {
+    const kind = kinds[kindName];
+    const rows = this.prepare(
+      `SELECT ${this.selectColumns(kind)} FROM ${kind.table}
+       WHERE ${this.scopeWhere(kind)}name > @after ORDER BY name LIMIT @limit`,
+    ).all({ scope, after: page.after ?? '', limit: page.limit }) as Row[];
+    return rows.map(toObject);
+  }
+
+  /** Every object of a kind across all scopes, for whole-configuration checks. */
+  all(kindName: KindName): StoredObject[] {
+    const kind = kinds[kindName];
+    const rows = this.prepare(`SELECT ${this.selectColumns(kind)} FROM ${kind.table}`).all() as Row[];
+    return rows.map(toObject);
+  }
+
+  /** Names of objects of `kindName` whose columns equal `where` (who refers to this? is it taken?). */
+  namesWhere(kindName: KindName, where: Record<string, string | number>): string[] {
+    const kind = kinds[kindName];
+    const condition = Object.keys(where).map((column) => `${column} = @${column}`).join(' AND ');
+    const rows = this.prepare(`SELECT name FROM ${kind.table} WHERE ${condition} ORDER BY name`).all(where) as {
+      name: string;
+    }[];
+    return rows.map((r) => r.name);
+  }
+
+  count(kindName: KindName): number {
+    const row = this.prepare(`SELECT count(*) AS n FROM ${kinds[kindName].table}`).get() as { n: number };
+    return row.n;
+  }
+
+  generation(): number {
+    const row = this.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: number };
+    return row.value;
+  }
+}
+
+/**
+ * One write transaction. The first change takes the next generation number; every object it
+ * writes gets that number as its resourceVersion, so versions rise across all objects.
+ */
+export class WriteTx extends ConfigReader {
+  readonly changes: Change[] = [];
+  private nextGeneration = 0;
+
+  private bump(): number {
+    if (this.nextGeneration === 0) {
+      this.nextGeneration = this.generation() + 1;
+      this.prepare(`UPDATE meta SET value = ? WHERE key = 'generation'`).run(this.nextGeneration);
+    }
+    return this.nextGeneration;
+  }
+
+  get committedGeneration(): number {
+    return this.nextGeneration;
+  }
+
+  put(kindName: KindName, scope: string, name: string, spec: Spec): StoredObject {
+    const kind = kinds[kindName];
+    const version = this.bump();
+    const now = new Date().toISOString();
+    const values: Record<string, unknown> = {
+      ...kind.columns(spec),
+      name,
+      spec: JSON.stringify(spec),
+      resource_version: version,
+      created_at: now,
+      updated_at: now,
+    };
+    if (kind.scopeColumn) values[kind.scopeColumn] = scope;
+    this.checkUnique(kind, scope, name, spec);
+    const columns = Object.keys(values);
+    const key = kind.scopeColumn ? `${kind.scopeColumn}, name` : 'name';
+    const updates = columns.filter((c) => c !== 'created_at' && c !== 'name' && c !== kind.scopeColumn);
+    this.prepare(
+      `INSERT INTO ${kind.table} (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})
+       ON CONFLICT (${key}) DO UPDATE SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    ).run(values);
+    this.changes.push({ kind: kindName, scope, name, op: 'put' });
+    return this.get(kindName, scope, name)!;
+  }
+
+  /** Explains a duplicate before SQLite's UNIQUE constraint would reject it with less to say. */
+  private checkUnique(kind: Kind, scope: string, name: string, spec: Spec): void {
+    const columns = kind.columns(spec);
+    for (const key of kind.unique) {
+      const where: Record<string, string | number> = {};
+      for (const column of key.columns) where[column] = columns[column] as string | number;
+      if (kind.scopeColumn) where[kind.scopeColumn] = scope;
+      const holder = this.namesWhere(kind.name, where).find((n) => n !== name);
+      if (holder !== undefined) throw conflict(key.field, `${key.describe(spec)} is already used by '${holder}'`);
+    }
+  }
+
+  delete(kindName: KindName, scope: string, name: string): boolean {
+    const kind = kinds[kindName];
+    const result = this.prepare(`DELETE FROM ${kind.table} WHERE ${this.scopeWhere(kind)}name = @name`).run({
+      scope,
+      name,
+    });
+    if (result.changes === 0) return false;
+    this.bump();
+    this.changes.push({ kind: kindName, scope, name, op: 'delete' });
+    return true;
+  }
+}
+
+type CommitListener = (commit: Commit) => void;
+
+/** The desired configuration in SQLite: reads, one-transaction writes checked as a whole, commit events. */
+export class Store extends ConfigReader {
+  private readonly listeners: CommitListener[] = [];
+
+  constructor(db: Db) {
+    super(db);
+  }
+
+  /**
+   * Runs `body` in one transaction. Before it commits, the changed objects are checked against
+   * the whole configuration; any error rolls everything back. Listeners hear about the commit
+   * afterwards, in order, before this returns.
+   */
+  write<T>(body: (tx: WriteTx) => T): T {
+    const tx = new WriteTx(this.db, this.statements);
+    const result = this.db.transaction(() => {
+      const value = body(tx);
+      checkConsistency(tx, tx.changes);
+      return value;
+    })();
+    if (tx.changes.length > 0) {
+      const commit = { generation: tx.committedGeneration, changes: tx.changes };
+      for (const listener of this.listeners) listener(commit);
+    }
+    return result;
+  }
+
+  onCommit(listener: CommitListener): void {
+    this.listeners.push(listener);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
