@@ -1,0 +1,79 @@
+// Builds the HTTP application: plugins first (errors, auth, docs, metrics), then one file per
+// resource. The server entry (bin/l4lb.ts) is separate so tests build the app and `inject`.
+
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Store } from '../store/store.js';
+import type { Reconciler } from '../engine/reconciler.js';
+import { registerAuth } from './auth.js';
+import { registerDocs } from './docs.js';
+import { registerHealth } from './health.js';
+import { registerHealthChecks } from './health-checks.js';
+import { registerLocalAddressPools } from './local-address-pools.js';
+import { createMetrics, type ApiMetrics } from './metrics.js';
+import { registerNics } from './nics.js';
+import { compileValidator } from './openapi.js';
+import { registerProblems } from './problems.js';
+import { registerRealServers } from './real-servers.js';
+import { registerRoutes } from './routes.js';
+import { registerSessions } from './sessions.js';
+import { registerSync } from './sync.js';
+import { registerVirtualServices } from './virtual-services.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: Store;
+    reconciler: Reconciler;
+    apiMetrics: ApiMetrics;
+  }
+}
+
+export interface AppOptions {
+  store: Store;
+  reconciler: Reconciler;
+  /** Bearer token every non-public request must carry; none means open (loopback only by default). */
+  token?: string;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Largest request body accepted; a whole object is a few KiB at most. */
+const bodyLimit = 1024 * 1024;
+
+/**
+ * JSON and JSON merge patch bodies. An empty body is accepted as "no body" (the Terraform
+ * REST provider sends `Content-Type: application/json` with an empty DELETE); where a body
+ * is required, validation then says so.
+ */
+function registerBodyParsers(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    ['application/json', 'application/merge-patch+json'],
+    { parseAs: 'string', bodyLimit },
+    (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      return parseJson(request, body as string, done);
+    },
+  );
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
+  app.decorate('store', options.store);
+  app.decorate('reconciler', options.reconciler);
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as Record<string, unknown>, httpPart));
+  registerBodyParsers(app);
+  registerProblems(app);
+  registerAuth(app, options.token);
+  await registerDocs(app);
+  app.decorate('apiMetrics', createMetrics(app));
+  registerHealth(app);
+  registerNics(app);
+  registerRoutes(app);
+  registerLocalAddressPools(app);
+  registerHealthChecks(app);
+  registerVirtualServices(app);
+  registerRealServers(app);
+  registerSync(app);
+  registerSessions(app);
+  return app;
+}

@@ -1,0 +1,67 @@
+// Prometheus metrics of the control plane: process (prom-client defaults), HTTP requests and
+// the configuration store. Each app has its own registry so tests can build several apps.
+
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { kinds, type KindName } from '../store/kinds.js';
+
+export interface ApiMetrics {
+  registry: Registry;
+  configWriteSeconds: Histogram;
+}
+
+export function createMetrics(app: FastifyInstance): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'l4lb_' });
+
+  const httpSeconds = new Histogram({
+    name: 'l4lb_http_request_duration_seconds',
+    help: 'HTTP requests served, by route, method and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const configWriteSeconds = new Histogram({
+    name: 'l4lb_config_write_duration_seconds',
+    help: 'Configuration write transactions, checks and engine apply included.',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'l4lb_config_objects',
+    help: 'Configuration objects stored, by kind.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const kind of Object.keys(kinds) as KindName[]) this.set({ kind }, app.store.count(kind));
+    },
+  });
+  new Gauge({
+    name: 'l4lb_config_generation',
+    help: 'Generation of the stored configuration; every committed write adds one.',
+    registers: [registry],
+    collect() {
+      this.set(app.store.generation());
+    },
+  });
+  new Gauge({
+    name: 'l4lb_config_applied_generation',
+    help: 'Generation the engine has applied.',
+    registers: [registry],
+    collect() {
+      this.set(app.reconciler.appliedGeneration);
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpSeconds.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+  return { registry, configWriteSeconds };
+}

@@ -1,0 +1,76 @@
+// The session-sync settings: one object at /api/v1/sync (GET, PUT, PATCH). Until first
+// written it reads as its defaults with resourceVersion 0. The Redis password is write-only:
+// never shown, kept when a write leaves it out (so a read-back object can be PUT as is),
+// removed by an empty string or a null in a patch.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hostname } from 'node:os';
+import type { Spec } from '../store/kinds.js';
+import type { StoredObject } from '../store/store.js';
+import { invalid } from '../store/errors.js';
+import { componentValidator, fastifyPath, operationSchema } from './openapi.js';
+import { checkPreconditions, patchedSpec, render, sendObject, specFromBody, write, type Body } from './resource.js';
+
+const path = '/api/v1/sync';
+const name = 'sync';
+
+/** A Name-shaped default node id from the host name. */
+function defaultNodeId(): string {
+  return hostname().replace(/[^A-Za-z0-9._~-]/g, '-').slice(0, 128) || 'node';
+}
+
+function defaults(): StoredObject {
+  const spec: Spec = { nodeId: defaultNodeId() };
+  componentValidator('Sync')(spec);
+  const epoch = new Date(0).toISOString();
+  return { name, scope: '', spec, resourceVersion: 0, createdAt: epoch, updatedAt: epoch };
+}
+
+function show(app: FastifyInstance, object: StoredObject): Body {
+  const { redisPassword, ...visible } = object.spec;
+  const shown = render(app, { ...object, spec: visible }, {
+    redisPasswordSet: typeof redisPassword === 'string' && redisPassword !== '',
+    // The sync bridge that would connect to Redis is not part of this build yet.
+    state: visible.enabled ? 'not-running' : 'disabled',
+  });
+  delete shown.name;
+  return shown;
+}
+
+function finish(spec: Spec, previous: Spec | undefined, request: FastifyRequest): Spec {
+  const body = request.body as Body;
+  if (!('redisPassword' in body) && previous?.redisPassword !== undefined) spec.redisPassword = previous.redisPassword;
+  if (spec.redisPassword === '') delete spec.redisPassword;
+  spec.nodeId ??= defaultNodeId();
+  if (spec.enabled && !spec.redisUrl) throw invalid('/redisUrl', 'is required when sync is enabled');
+  return spec;
+}
+
+export function registerSync(app: FastifyInstance): void {
+  const current = () => app.store.get('settings', '', name);
+
+  app.get(fastifyPath(path), { schema: operationSchema(path, 'get') }, async (_request, reply) => {
+    const object = current() ?? defaults();
+    return sendObject(reply, 200, object, show(app, object));
+  });
+
+  app.put(fastifyPath(path), { schema: operationSchema(path, 'put') }, async (request, reply) => {
+    const object = write(app, (tx) => {
+      const stored = tx.get('settings', '', name);
+      checkPreconditions(request, stored ?? defaults());
+      return tx.put('settings', '', name, finish(specFromBody(request.body as Body), stored?.spec, request));
+    });
+    return sendObject(reply, 200, object, show(app, object));
+  });
+
+  app.patch(fastifyPath(path), { schema: operationSchema(path, 'patch') }, async (request, reply) => {
+    const object = write(app, (tx) => {
+      const stored = tx.get('settings', '', name);
+      const base = stored ?? defaults();
+      checkPreconditions(request, base);
+      const spec = patchedSpec('Sync', base.spec, request.body as Body);
+      return tx.put('settings', '', name, finish(spec, stored?.spec, request));
+    });
+    return sendObject(reply, 200, object, show(app, object));
+  });
+}

@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import { registerCollection } from './crud.js';
+
+/** VIP:port/protocol services; unnamed ones are called `<address>-<port>-<protocol>`. */
+export function registerVirtualServices(app: FastifyInstance): void {
+  registerCollection(app, {
+    kind: 'virtual-services',
+    collection: '/api/v1/virtual-services',
+    schema: 'VirtualService',
+    title: 'virtual service',
+    defaultName: (spec) => `${spec.address as string}-${spec.port as number}-${spec.protocol as string}`,
+  });
+}

@@ -1,0 +1,73 @@
+// Command-line flags of `l4lb serve`, each with an L4LB_* environment equivalent; a flag wins
+// over the environment, the environment over the default.
+
+import { parseArgs } from 'node:util';
+
+export type Listen = { host: string; port: number } | { path: string };
+
+export interface ServeOptions {
+  listen: Listen;
+  db: string;
+  token?: string;
+  engine: 'dpdk' | 'off';
+  logLevel: string;
+}
+
+export class UsageError extends Error {}
+
+export const usage = `Usage: l4lb serve [options]
+       l4lb --help
+
+Runs the l4lb appliance: the management API (with Swagger UI at /docs) and the data plane.
+
+Options (each also read from the environment variable shown):
+  --listen HOST:PORT|PATH  where the API listens: an address and port, or a Unix socket
+                           path                   [L4LB_LISTEN, default 127.0.0.1:8080]
+  --db FILE                the configuration database (SQLite)
+                                                  [L4LB_DB, default ./var/l4lb.db]
+  --token TOKEN            require "Authorization: Bearer TOKEN" on every request except
+                           /healthz, /readyz and the docs                 [L4LB_TOKEN]
+  --engine dpdk|off        the data plane; "off" serves the API and store alone
+                                                  [L4LB_ENGINE, default off]
+  --log-level LEVEL        fatal, error, warn, info, debug or trace
+                                                  [L4LB_LOG_LEVEL, default info]
+  -h, --help               show this help
+
+SIGTERM or SIGINT stops the appliance cleanly.
+`;
+
+export function parseListen(text: string): Listen {
+  if (text.includes('/')) return { path: text };
+  const match = /^(.*):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT or a socket path`);
+  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      listen: { type: 'string' },
+      db: { type: 'string' },
+      token: { type: 'string' },
+      engine: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const engine = values.engine ?? env.L4LB_ENGINE ?? 'off';
+  if (engine !== 'dpdk' && engine !== 'off') throw new UsageError(`--engine ${engine}: expected dpdk or off`);
+  const logLevel = values['log-level'] ?? env.L4LB_LOG_LEVEL ?? 'info';
+  if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level ${logLevel}: expected one of ${logLevels.join(', ')}`);
+  const token = values.token ?? env.L4LB_TOKEN;
+  return {
+    listen: parseListen(values.listen ?? env.L4LB_LISTEN ?? '127.0.0.1:8080'),
+    db: values.db ?? env.L4LB_DB ?? './var/l4lb.db',
+    ...(token ? { token } : {}),
+    engine,
+    logLevel,
+  };
+}

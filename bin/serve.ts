@@ -1,0 +1,39 @@
+import { rmSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.js';
+import type { Engine } from '../engine/engine.js';
+import { OffEngine } from '../engine/off-engine.js';
+import { Reconciler } from '../engine/reconciler.js';
+import { openDb } from '../store/db.js';
+import { Store } from '../store/store.js';
+import { UsageError, type ServeOptions } from './options.js';
+
+function createEngine(mode: ServeOptions['engine']): Engine {
+  if (mode === 'off') return new OffEngine();
+  throw new UsageError('--engine dpdk: the DPDK data plane is not part of this build yet; use --engine off');
+}
+
+/** Opens the store, starts the engine on the stored configuration, then serves the API. */
+export async function serve(options: ServeOptions): Promise<FastifyInstance> {
+  const engine = createEngine(options.engine);
+  const store = new Store(openDb(options.db));
+  const reconciler = new Reconciler(store, engine);
+  reconciler.start();
+  const app = await buildApp({
+    store,
+    reconciler,
+    ...(options.token ? { token: options.token } : {}),
+    logger: { level: options.logLevel, redact: ['req.headers.authorization'] },
+  });
+  app.addHook('onClose', async () => {
+    await engine.close();
+    store.close();
+  });
+  if ('path' in options.listen) {
+    rmSync(options.listen.path, { force: true });
+    await app.listen({ path: options.listen.path });
+  } else {
+    await app.listen({ host: options.listen.host, port: options.listen.port });
+  }
+  return app;
+}

@@ -1,0 +1,22 @@
+import { EngineUnavailable, type Engine, type SessionPage } from './engine.js';
+
+/**
+ * `--engine off`: the appliance stores and serves configuration without a data plane.
+ * Every configuration is accepted (there is nothing to refuse it); anything that needs live
+ * traffic state says clearly that there is none.
+ */
+export class OffEngine implements Engine {
+  readonly mode = 'off' as const;
+
+  apply(): void {}
+
+  sessions(): SessionPage {
+    throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
+  }
+
+  flushSessions(): void {
+    throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
+  }
+
+  async close(): Promise<void> {}
+}
