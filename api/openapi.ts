@@ -22,7 +22,7 @@ export const openapiDocument = parse(openapiText) as Json & {
 const componentPrefix = '#/components/schemas/';
 
 /** Rewrites `#/components/schemas/X` references to the id `X` under which X is registered. */
-function localRefs(value: unknown): unknown {
+export function localRefs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(localRefs);
   if (value === null || typeof value !== 'object') return value;
   const out: Json = {};
@@ -34,13 +34,8 @@ function localRefs(value: unknown): unknown {
   return out;
 }
 
-function resolveParameter(parameter: Json): Json {
-  const ref = parameter.$ref as string | undefined;
-  if (!ref) return parameter;
-  return openapiDocument.components.parameters[ref.split('/').pop()!];
-}
-
-function newAjv(options: Options): Ajv {
+/** An Ajv that knows every component schema of openapi.yaml by name. */
+export function createAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, ...options });
   addFormats(ajv);
   // OpenAPI 3.0 annotation keywords that are not JSON Schema.
@@ -55,8 +50,8 @@ function newAjv(options: Options): Ajv {
  * Bodies are validated strictly (no type coercion, unknown fields rejected, defaults filled);
  * path, query and header values arrive as text and are coerced to the declared types.
  */
-export const bodyAjv = newAjv({ useDefaults: true, coerceTypes: false, removeAdditional: false });
-const textAjv = newAjv({ useDefaults: true, coerceTypes: true, removeAdditional: false });
+export const bodyAjv = createAjv({ useDefaults: true, coerceTypes: false, removeAdditional: false });
+const textAjv = createAjv({ useDefaults: true, coerceTypes: true, removeAdditional: false });
 
 export function compileValidator(schema: Json, httpPart: string | undefined): ValidateFunction {
   return (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);
@@ -87,12 +82,20 @@ function objectOf(parameters: Json[]): Json | undefined {
   return { type: 'object', properties, required };
 }
 
+/** Resolves `#/components/<section>/<name>` references one level. */
+export function resolveComponent<T>(value: T | { $ref: string }): T {
+  const ref = (value as { $ref?: string }).$ref;
+  if (!ref) return value as T;
+  const [, , section, name] = ref.split('/');
+  return (openapiDocument.components as unknown as Record<string, Record<string, T>>)[section][name];
+}
+
 /** The Fastify schema of one operation, built from its parameters and request body. */
 export function operationSchema(openapiPath: string, method: string): FastifySchema {
   const pathItem = openapiDocument.paths[openapiPath];
   const operation = pathItem?.[method];
   if (!operation) throw new Error(`openapi.yaml has no operation ${method.toUpperCase()} ${openapiPath}`);
-  const parameters = [...((pathItem.parameters as unknown as Json[]) ?? []), ...((operation.parameters as Json[]) ?? [])].map(resolveParameter);
+  const parameters = [...((pathItem.parameters as unknown as Json[]) ?? []), ...((operation.parameters as Json[]) ?? [])].map((p) => resolveComponent<Json>(p));
   const byPlace = (place: string) => objectOf(parameters.filter((p) => p.in === place));
   const schema: Json = {
     params: byPlace('path'),
@@ -101,11 +104,7 @@ export function operationSchema(openapiPath: string, method: string): FastifySch
   };
   const requestBody = operation.requestBody as Json | undefined;
   if (requestBody) {
-    const body = requestBody.$ref
-      ? (openapiDocument.components as unknown as { requestBodies: Record<string, Json> }).requestBodies[
-          (requestBody.$ref as string).split('/').pop()!
-        ]
-      : requestBody;
+    const body = resolveComponent<Json>(requestBody);
     const content = body.content as Record<string, { schema: Json }>;
     schema.body = localRefs(Object.values(content)[0].schema);
   }

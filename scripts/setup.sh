@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what l4lb needs on a fresh Debian 12 machine, skipping what is already there, then
+# builds it. Called by scripts/run.sh and scripts/test.sh; safe to run any number of times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the toolchain for the native parts (better-sqlite3 builds from source,
+# the data plane builds against DPDK) and the programs the tests drive.
+packages=(build-essential python3 pkg-config libdpdk-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo none)
+if [ "$node_major" != 20 ]; then
+  echo "setup: l4lb needs Node.js 20 (found: $node_major)" >&2
+  exit 1
+fi
+
+# 2 MB hugepages for DPDK's memory; without them the engine falls back to --no-huge.
+hp=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+if [ -w "$hp" ] && [ "$(cat "$hp")" -lt 256 ]; then
+  echo 256 >"$hp" || echo "setup: could not reserve hugepages; DPDK will run without them" >&2
+fi
+
+# npm packages, reinstalled only when package-lock.json changed since the last install.
+# better-sqlite3 compiles against the headers of the Node that runs it.
+[ -d /usr/include/node ] && export npm_config_nodedir=/usr
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npm run --silent build

@@ -1,0 +1,108 @@
+// The appliance as an operator runs it: the real binary, a real SQLite file, a socket.
+// Covers --help, flag errors, SIGTERM shutdown, the bearer token from the environment, and a
+// restart that shows every object unchanged.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectFile } from '../lib/project-files.js';
+import { clientNic, healthCheck, pool, realServers, serverNic, service } from './helpers.js';
+
+const binary = projectFile('dist', 'bin', 'l4lb.js');
+
+interface Reply {
+  status: number;
+  body: any;
+}
+
+function call(socketPath: string, method: string, path: string, body?: unknown, token?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const req = request({ socketPath, method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** Starts `l4lb serve` and waits (bounded by attempts) until it answers /healthz. */
+async function start(dir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; socket: string }> {
+  const socket = join(dir, 'api.sock');
+  const child = spawn(process.execPath, [binary, 'serve', '--engine', 'off', '--listen', socket, '--db', join(dir, 'l4lb.db'), '--log-level', 'warn'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`l4lb exited with ${child.exitCode}`);
+    try {
+      if ((await call(socket, 'GET', '/healthz')).status === 200) return { child, socket };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('l4lb did not start');
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+test('--help documents every flag and exits 0', () => {
+  const result = spawnSync(process.execPath, [binary, '--help'], { encoding: 'utf8' });
+  assert.equal(result.status, 0);
+  for (const flag of ['--listen', '--db', '--token', '--engine', 'L4LB_LISTEN', 'L4LB_TOKEN']) assert.match(result.stdout, new RegExp(flag));
+});
+
+test('a bad flag value exits 2 with a message naming it', () => {
+  const result = spawnSync(process.execPath, [binary, 'serve', '--engine', 'turbo'], { encoding: 'utf8' });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--engine turbo: expected dpdk or off/);
+});
+
+test('objects survive a SIGTERM and a restart on the same database, token from L4LB_TOKEN enforced', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l4lb-cli-'));
+  const token = 'test-token-123';
+  try {
+    let { child, socket } = await start(dir, { L4LB_TOKEN: token });
+    assert.equal((await call(socket, 'GET', '/api/v1/nics')).status, 401);
+    const writes: [string, unknown][] = [
+      ['/api/v1/nics', clientNic],
+      ['/api/v1/nics', serverNic],
+      ['/api/v1/local-address-pools', pool],
+      ['/api/v1/health-checks', healthCheck],
+      ['/api/v1/virtual-services', service],
+      ...realServers.map((rs): [string, unknown] => ['/api/v1/virtual-services/web/real-servers', rs]),
+    ];
+    for (const [path, body] of writes) assert.equal((await call(socket, 'POST', path, body, token)).status, 201);
+    const reads = ['/api/v1/nics', '/api/v1/local-address-pools', '/api/v1/health-checks', '/api/v1/virtual-services', '/api/v1/virtual-services/web/real-servers'];
+    const before = await Promise.all(reads.map((path) => call(socket, 'GET', path, undefined, token)));
+
+    assert.equal(await stop(child), 0);
+    ({ child, socket } = await start(dir, { L4LB_TOKEN: token }));
+    const after = await Promise.all(reads.map((path) => call(socket, 'GET', path, undefined, token)));
+    for (let i = 0; i < reads.length; i++) {
+      const strip = (items: any[]) => items.map(({ status, ...rest }) => ({ ...rest, createdAt: status.createdAt }));
+      assert.deepEqual(strip(after[i].body.items), strip(before[i].body.items), reads[i]);
+    }
+    assert.equal(after[4].body.items.length, 2);
+    const ready = await call(socket, 'GET', '/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.appliedGeneration, ready.body.generation);
+    assert.equal(await stop(child), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,139 @@
+// The contract test: every operation in openapi.yaml is served, and every response the
+// scenario below provokes (successes and problems alike) validates against what the
+// document declares for that operation and status.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import { createAjv, fastifyPath, localRefs, openapiDocument, resolveComponent } from '../api/openapi.js';
+import { seed, testApp } from './helpers.js';
+
+type Json = Record<string, any>;
+
+// Responses are checked as sent: no defaults filled in, no coercion.
+const ajv = createAjv({ useDefaults: false, coerceTypes: false });
+
+const methods = ['get', 'put', 'post', 'patch', 'delete'];
+const operations = Object.entries(openapiDocument.paths).flatMap(([path, item]) =>
+  methods.filter((m) => item[m]).map((method) => ({ path, method, operation: item[method] as Json })),
+);
+
+interface Call {
+  operationId: string;
+  url: string;
+  body?: unknown;
+  contentType?: string;
+}
+
+const vsUrl = '/api/v1/virtual-services/web';
+const rsUrl = `${vsUrl}/real-servers`;
+
+/** One call per operation and then some: each success path, and a failure for most. */
+const scenario: Call[] = [
+  { operationId: 'listNics', url: '/api/v1/nics' },
+  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'extra', device: 'net_ring0', networks: ['10.9.0.0/24'] } },
+  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'extra', device: 'net_ring1', networks: ['10.9.0.0/24'] } },
+  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'bad', device: 'net_ring2', networks: ['10.9.0.0/33'] } },
+  { operationId: 'getNic', url: '/api/v1/nics/extra' },
+  { operationId: 'getNic', url: '/api/v1/nics/missing' },
+  { operationId: 'putNic', url: '/api/v1/nics/extra', body: { device: 'net_ring0', networks: ['10.9.0.0/16'] } },
+  { operationId: 'patchNic', url: '/api/v1/nics/extra', body: { mtu: 9000 }, contentType: 'application/merge-patch+json' },
+  { operationId: 'createRoute', url: '/api/v1/routes', body: { name: 'far', prefix: '10.50.0.0/16', via: '10.0.2.1', nic: 'server' } },
+  { operationId: 'listRoutes', url: '/api/v1/routes' },
+  { operationId: 'getRoute', url: '/api/v1/routes/far' },
+  { operationId: 'putRoute', url: '/api/v1/routes/far', body: { prefix: '10.50.0.0/16', via: '10.0.2.254', nic: 'server' } },
+  { operationId: 'patchRoute', url: '/api/v1/routes/far', body: { via: '10.1.1.1' } },
+  { operationId: 'deleteRoute', url: '/api/v1/routes/far' },
+  { operationId: 'listLocalAddressPools', url: '/api/v1/local-address-pools' },
+  { operationId: 'createLocalAddressPool', url: '/api/v1/local-address-pools', body: { name: 'p2', nic: 'extra', addresses: ['10.9.0.5'] } },
+  { operationId: 'getLocalAddressPool', url: '/api/v1/local-address-pools/p2' },
+  { operationId: 'putLocalAddressPool', url: '/api/v1/local-address-pools/p2', body: { nic: 'extra', addresses: ['10.9.0.6'], portRange: { min: 2000, max: 3000 } } },
+  { operationId: 'patchLocalAddressPool', url: '/api/v1/local-address-pools/p2', body: { portRange: { min: 4000, max: 3000 } } },
+  { operationId: 'deleteLocalAddressPool', url: '/api/v1/local-address-pools/p2' },
+  { operationId: 'deleteNic', url: '/api/v1/nics/extra' },
+  { operationId: 'listHealthChecks', url: '/api/v1/health-checks' },
+  { operationId: 'createHealthCheck', url: '/api/v1/health-checks', body: { name: 'dns', type: 'udp', udp: { payload: 'ping', expect: 'pong' } } },
+  { operationId: 'getHealthCheck', url: '/api/v1/health-checks/dns' },
+  { operationId: 'putHealthCheck', url: '/api/v1/health-checks/dns', body: { type: 'tcp', intervalMs: 500, timeoutMs: 200 } },
+  { operationId: 'patchHealthCheck', url: '/api/v1/health-checks/dns', body: { timeoutMs: 900 } },
+  { operationId: 'deleteHealthCheck', url: '/api/v1/health-checks/web' },
+  { operationId: 'deleteHealthCheck', url: '/api/v1/health-checks/dns' },
+  { operationId: 'listVirtualServices', url: '/api/v1/virtual-services' },
+  { operationId: 'createVirtualService', url: '/api/v1/virtual-services', body: { address: '10.0.1.20', port: 53, protocol: 'udp', nic: 'client', localAddressPool: 'lips' } },
+  { operationId: 'getVirtualService', url: '/api/v1/virtual-services/10.0.1.20-53-udp' },
+  { operationId: 'putVirtualService', url: '/api/v1/virtual-services/10.0.1.20-53-udp', body: { address: '10.0.1.20', port: 53, protocol: 'udp', nic: 'client', localAddressPool: 'lips', scheduler: 'mh' } },
+  { operationId: 'patchVirtualService', url: '/api/v1/virtual-services/10.0.1.20-53-udp', body: { clientAddress: 'toa' } },
+  { operationId: 'deleteVirtualService', url: '/api/v1/virtual-services/10.0.1.20-53-udp' },
+  { operationId: 'listRealServers', url: rsUrl },
+  { operationId: 'listRealServers', url: '/api/v1/virtual-services/missing/real-servers' },
+  { operationId: 'createRealServer', url: rsUrl, body: { address: '10.0.2.13' } },
+  { operationId: 'getRealServer', url: `${rsUrl}/10.0.2.13-80` },
+  { operationId: 'putRealServer', url: `${rsUrl}/10.0.2.13-80`, body: { address: '10.0.2.13', port: 8080, weight: 0 } },
+  { operationId: 'patchRealServer', url: `${rsUrl}/10.0.2.13-80`, body: { enabled: false } },
+  { operationId: 'deleteRealServer', url: `${rsUrl}/10.0.2.13-80` },
+  { operationId: 'getSync', url: '/api/v1/sync' },
+  { operationId: 'putSync', url: '/api/v1/sync', body: { enabled: true, redisUrl: 'unix:///run/redis.sock', redisPassword: 'secret', role: 'backup' } },
+  { operationId: 'patchSync', url: '/api/v1/sync', body: { role: 'active' } },
+  { operationId: 'patchSync', url: '/api/v1/sync', body: { redisUrl: null } },
+  { operationId: 'listSessions', url: '/api/v1/sessions?limit=10' },
+  { operationId: 'flushSessions', url: '/api/v1/sessions' },
+  { operationId: 'getHealthz', url: '/healthz' },
+  { operationId: 'getReadyz', url: '/readyz' },
+  { operationId: 'getMetrics', url: '/metrics' },
+];
+
+const byId = new Map(operations.map((o) => [o.operation.operationId as string, o]));
+
+function declaredSchema(operation: Json, status: number, contentType: string): Json | undefined {
+  const response = resolveComponent<Json>(operation.responses[String(status)] ?? operation.responses.default);
+  assert.ok(response, `status ${status} is not declared`);
+  if (status === 204) return undefined;
+  const mediaType = contentType.split(';')[0];
+  const content = response.content?.[mediaType];
+  assert.ok(content, `content type ${mediaType} is not declared for ${status}`);
+  return content.schema;
+}
+
+function checkResponse(call: Call, response: LightMyRequestResponse): void {
+  const { operation } = byId.get(call.operationId)!;
+  const where = `${call.operationId} ${call.url} → ${response.statusCode}`;
+  assert.notEqual(response.statusCode, 500, `${where}: ${response.body}`);
+  const schema = declaredSchema(operation, response.statusCode, String(response.headers['content-type'] ?? ''));
+  if (!schema) return;
+  const body = schema.type === 'string' ? response.body : response.json();
+  const validate = ajv.compile(localRefs(schema) as Json);
+  assert.ok(validate(body), `${where}: ${ajv.errorsText(validate.errors)} in ${response.body.slice(0, 400)}`);
+}
+
+test('every operation in openapi.yaml is exercised by the scenario', () => {
+  const covered = new Set(scenario.map((c) => c.operationId));
+  const missing = [...byId.keys()].filter((id) => !covered.has(id));
+  assert.deepEqual(missing, []);
+});
+
+test('every operation is served and every response matches the document', async () => {
+  const t = await testApp();
+  try {
+    await seed(t);
+    for (const { path, method } of operations) {
+      assert.ok(t.app.hasRoute({ method: method.toUpperCase() as 'GET', url: fastifyPath(path) }), `${method} ${path} is not served`);
+    }
+    const statuses = new Set<number>();
+    for (const call of scenario) {
+      const { method } = byId.get(call.operationId)!;
+      const headers: Record<string, string> = call.body === undefined ? {} : { 'content-type': call.contentType ?? 'application/json' };
+      const response = await t.app.inject({
+        method: method.toUpperCase() as 'GET',
+        url: call.url,
+        headers,
+        ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
+      });
+      checkResponse(call, response);
+      statuses.add(response.statusCode);
+    }
+    // The scenario must have provoked successes and each main failure class.
+    for (const status of [200, 201, 204, 400, 404, 409, 422, 503]) assert.ok(statuses.has(status), `no response with status ${status}`);
+  } finally {
+    await t.close();
+  }
+});
