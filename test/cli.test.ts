@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectFile } from '../lib/project-files.js';
-import { clientNic, healthCheck, pool, realServers, serverNic, service } from './helpers.js';
+import { seedRequests } from './helpers.js';
 
 const binary = projectFile('dist', 'bin', 'l4lb.js');
 
@@ -78,15 +78,7 @@ test('objects survive a SIGTERM and a restart on the same database, token from L
   try {
     let { child, socket } = await start(dir, { L4LB_TOKEN: token });
     assert.equal((await call(socket, 'GET', '/api/v1/nics')).status, 401);
-    const writes: [string, unknown][] = [
-      ['/api/v1/nics', clientNic],
-      ['/api/v1/nics', serverNic],
-      ['/api/v1/local-address-pools', pool],
-      ['/api/v1/health-checks', healthCheck],
-      ['/api/v1/virtual-services', service],
-      ...realServers.map((rs): [string, unknown] => ['/api/v1/virtual-services/web/real-servers', rs]),
-    ];
-    for (const [path, body] of writes) assert.equal((await call(socket, 'POST', path, body, token)).status, 201);
+    for (const [path, body] of seedRequests) assert.equal((await call(socket, 'POST', path, body, token)).status, 201);
     const reads = ['/api/v1/nics', '/api/v1/local-address-pools', '/api/v1/health-checks', '/api/v1/virtual-services', '/api/v1/virtual-services/web/real-servers'];
     const before = await Promise.all(reads.map((path) => call(socket, 'GET', path, undefined, token)));
 

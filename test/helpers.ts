@@ -48,17 +48,19 @@ export const realServers = [
   { name: 'rs2', address: '10.0.2.12', weight: 2 },
 ];
 
-/** Creates the fixture configuration above and fails loudly if any step is refused. */
+/** The POSTs that create the fixture configuration, in dependency order. */
+export const seedRequests: [string, unknown][] = [
+  ['/api/v1/nics', clientNic],
+  ['/api/v1/nics', serverNic],
+  ['/api/v1/local-address-pools', pool],
+  ['/api/v1/health-checks', healthCheck],
+  ['/api/v1/virtual-services', service],
+  ...realServers.map((rs): [string, unknown] => ['/api/v1/virtual-services/web/real-servers', rs]),
+];
+
+/** Creates the fixture configuration and fails loudly if any step is refused. */
 export async function seed(t: TestApp): Promise<void> {
-  const steps: [string, unknown][] = [
-    ['/api/v1/nics', clientNic],
-    ['/api/v1/nics', serverNic],
-    ['/api/v1/local-address-pools', pool],
-    ['/api/v1/health-checks', healthCheck],
-    ['/api/v1/virtual-services', service],
-    ...realServers.map((rs): [string, unknown] => ['/api/v1/virtual-services/web/real-servers', rs]),
-  ];
-  for (const [url, body] of steps) {
+  for (const [url, body] of seedRequests) {
     const response = await t.request('POST', url, body);
     if (response.statusCode !== 201) throw new Error(`seed ${url}: ${response.statusCode} ${response.body}`);
   }
