@@ -22,8 +22,7 @@ function defaultNodeId(): string {
 function defaults(): StoredObject {
   const spec: Spec = { nodeId: defaultNodeId() };
   componentValidator('Sync')(spec);
-  const epoch = new Date(0).toISOString();
-  return { name, scope: '', spec, resourceVersion: 0, createdAt: epoch, updatedAt: epoch };
+  return { name, scope: '', spec, resourceVersion: 0, createdAt: '', updatedAt: '' };
 }
 
 function show(app: FastifyInstance, object: StoredObject): Body {
@@ -34,6 +33,12 @@ function show(app: FastifyInstance, object: StoredObject): Body {
     state: visible.enabled ? 'not-running' : 'disabled',
   });
   delete shown.name;
+  if (object.resourceVersion === 0) {
+    // Never written: the defaults have no history to show.
+    const status = shown.status as Body;
+    delete status.createdAt;
+    delete status.updatedAt;
+  }
   return shown;
 }
 
