@@ -45,7 +45,8 @@ const bodyLimit = 1024 * 1024;
  */
 function registerBodyParsers(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // JSON only: Fastify's own text/plain parser would make other bodies a 400, not a 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'application/merge-patch+json'],
     { parseAs: 'string', bodyLimit },

@@ -91,7 +91,9 @@ function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof EngineUnavailable) return new Problem(503, 'engine-unavailable', error.message);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    return validationProblem(fastifyError.validationContext ?? 'body', fastifyError.validation as ErrorObject[]);
+    // Fastify says "querystring"; pointers name the query `/query/…` as the contract does.
+    const context = fastifyError.validationContext === 'querystring' ? 'query' : fastifyError.validationContext ?? 'body';
+    return validationProblem(context, fastifyError.validation as ErrorObject[]);
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
