@@ -1,0 +1,196 @@
+// The end-to-end network: client — bridge — lb1/lb2 — bridge — rs1/rs2, each host a network
+// namespace, both bridges in one more namespace ("sw"), every link a veth pair created directly
+// inside its two namespaces (so nothing is ever named in, or leaks into, the root namespace).
+//
+//   client eth0 ─── client ┐            ┌ rs1 ─── rs1 eth0
+//                          brc (sw)   brs
+//   lb1 c0 ───────── lb1c ─┤            ├─ lb1s ─── lb1 s0
+//   lb2 c0 ───────── lb2c ─┘            └─ lb2s ─── lb2 s0
+//
+// Namespace names are `l4e-<pid>-<hex>-<role>`: unique per run, and a run that was killed leaves
+// namespaces whose PID is dead, which the next build deletes before it starts.
+//
+// The LB namespaces follow DESIGN.md "Test topology": no address on c0/s0, ip_forward=0, an
+// nftables netdev ingress chain with policy drop on both (the LB kernel never answers or resets,
+// af_packet still sees every frame). Transmit checksum offload is off on every veth and IPv6 is
+// off everywhere.
+
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { ethtoolOff, ip, netnsAdd, netnsDelete, netnsList, nft, nsRun, nsSpawn, sh, sysctl, type RunOptions, type RunResult } from './netns.js';
+
+export type Role = 'client' | 'lb1' | 'lb2' | 'rs1' | 'rs2' | 'sw';
+export type LbRole = 'lb1' | 'lb2';
+export type RsRole = 'rs1' | 'rs2';
+const roles: readonly Role[] = ['sw', 'client', 'lb1', 'lb2', 'rs1', 'rs2'];
+
+/** The fixed addressing plan; every address is private and exists only inside the namespaces. */
+export const plan = {
+  clientAddress: '10.0.1.1',
+  clientNetwork: '10.0.1.0/24',
+  serverNetwork: '10.0.2.0/24',
+  vips: ['10.0.1.10', '10.0.1.11'],
+  realServers: { rs1: '10.0.2.11', rs2: '10.0.2.12' } as Record<RsRole, string>,
+  localAddresses: ['10.0.2.100', '10.0.2.101'],
+  /** The kernel side (exception path, net_tap) of each LB NIC: health probes leave from here. */
+  probeAddresses: {
+    lb1: { client: '10.0.1.2/24', server: '10.0.2.2/24' },
+    lb2: { client: '10.0.1.3/24', server: '10.0.2.3/24' },
+  } as Record<LbRole, { client: string; server: string }>,
+} as const;
+
+/** Interface names inside each LB namespace, for DPDK `net_af_packetN,iface=<name>` vdevs. */
+export const lbInterfaces = { client: 'c0', server: 's0' } as const;
+/** The single interface of client and real-server namespaces. */
+export const hostInterface = 'eth0';
+/** Bridge names inside the sw namespace. */
+export const bridges = { client: 'brc', server: 'brs' } as const;
+
+export interface Topology {
+  /** `l4e-<pid>-<hex>`, the prefix of every namespace of this run. */
+  readonly prefix: string;
+  /** The namespace name of each role. */
+  readonly ns: Readonly<Record<Role, string>>;
+  /** `net_af_packet` vdev strings for an LB: `net_af_packet<index>,iface=<if>`. */
+  vdev(side: 'client' | 'server', index: number): string;
+  /** Runs a command to completion inside a role's namespace (checked, with a timeout). */
+  run(role: Role, cmd: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Starts a long-running command inside a role's namespace; stop it by its PID. */
+  spawnIn(role: Role, cmd: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
+  /** The MAC address of an interface in a role's namespace. */
+  mac(role: Role, iface: string): Promise<string>;
+  /** Deletes every namespace of this run (idempotent; never throws for an already-gone one). */
+  destroy(): Promise<void>;
+}
+
+const prefixPattern = /^l4e-(\d+)-[0-9a-f]+-/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the namespaces of earlier runs whose test process is gone (a killed run), after ending
+ * the servers that run left inside them (by PID, from `ip netns pids`: only processes living in a
+ * namespace this harness named, which only this harness starts anything in).
+ */
+export async function sweepLeftovers(): Promise<string[]> {
+  const gone: string[] = [];
+  for (const ns of await netnsList()) {
+    const m = prefixPattern.exec(ns);
+    if (m && !alive(Number(m[1]))) {
+      const pids = (await sh('ip', ['netns', 'pids', ns])).stdout.split('\n').filter(Boolean).map(Number);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await netnsDelete(ns);
+      gone.push(ns);
+    }
+  }
+  return gone;
+}
+
+/** Namespaces whose names start with `prefix` (used to prove teardown left nothing). */
+export async function namespacesWithPrefix(prefix: string): Promise<string[]> {
+  return (await netnsList()).filter((ns) => ns.startsWith(`${prefix}-`));
+}
+
+async function baseNamespace(ns: string): Promise<void> {
+  await ip(['link', 'set', 'lo', 'up'], ns);
+  await sysctl(ns, 'net.ipv6.conf.all.disable_ipv6', 1);
+  await sysctl(ns, 'net.ipv6.conf.default.disable_ipv6', 1);
+  await sysctl(ns, 'net.ipv6.conf.lo.disable_ipv6', 1);
+}
+
+/** A veth pair created straight inside two namespaces, tx checksum offload (and TSO) off on both. */
+async function link(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
+  await ip(['link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB], nsA);
+  for (const [ns, ifc] of [[nsA, ifA], [nsB, ifB]] as const) {
+    await ethtoolOff(ns, ifc, 'tx');
+    // IPv6 was disabled for new interfaces through `default`; repeat per device for certainty.
+    await sysctl(ns, `net.ipv6.conf.${ifc}.disable_ipv6`, 1);
+  }
+}
+
+/** Makes an LB namespace deaf: it sees frames on its veths (af_packet) but its kernel never replies. */
+async function deafLb(ns: string): Promise<void> {
+  await sysctl(ns, 'net.ipv4.ip_forward', 0);
+  const chains = Object.values(lbInterfaces)
+    .map((ifc) => `  chain ingress_${ifc} {\n    type filter hook ingress device "${ifc}" priority 0; policy drop;\n  }`)
+    .join('\n');
+  await nft(ns, `table netdev l4lb_e2e {\n${chains}\n}\n`);
+}
+
+/** Builds the whole topology. On any failure it deletes what it made and rethrows. */
+export async function buildTopology(): Promise<Topology> {
+  await sweepLeftovers();
+  const prefix = `l4e-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const ns = Object.fromEntries(roles.map((r) => [r, `${prefix}-${r}`])) as Record<Role, string>;
+
+  const topo: Topology = {
+    prefix,
+    ns,
+    vdev: (side, index) => `net_af_packet${index},iface=${lbInterfaces[side]}`,
+    run: (role, cmd, args, options) => nsRun(ns[role], cmd, args, options),
+    spawnIn: (role, cmd, args, options) => nsSpawn(ns[role], cmd, args, options),
+    mac: async (role, iface) => {
+      const { stdout } = await ip(['-j', 'link', 'show', 'dev', iface], ns[role]);
+      return (JSON.parse(stdout) as { address: string }[])[0]!.address;
+    },
+    destroy: async () => {
+      const errors: unknown[] = [];
+      for (const r of roles) await netnsDelete(ns[r]).catch((err) => errors.push(err));
+      if (errors.length) throw new AggregateError(errors, `teardown of ${prefix} failed`);
+    },
+  };
+
+  try {
+    for (const r of roles) {
+      await netnsAdd(ns[r]);
+      await baseNamespace(ns[r]);
+    }
+
+    // The switch: two plain bridges, no STP (ports forward at once), no addresses.
+    for (const br of Object.values(bridges)) {
+      await ip(['link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'], ns.sw);
+      await ip(['link', 'set', br, 'up'], ns.sw);
+    }
+    const port = async (swIf: string, br: string, host: Role, hostIf: string): Promise<void> => {
+      await link(ns.sw, swIf, ns[host], hostIf);
+      await ip(['link', 'set', swIf, 'master', br, 'up'], ns.sw);
+    };
+    const up = (host: Role, hostIf: string) => ip(['link', 'set', hostIf, 'up'], ns[host]);
+
+    await port('client', bridges.client, 'client', hostInterface);
+    await ip(['addr', 'add', `${plan.clientAddress}/24`, 'dev', hostInterface], ns.client);
+    await up('client', hostInterface);
+
+    for (const rs of ['rs1', 'rs2'] as const) {
+      await port(rs, bridges.server, rs, hostInterface);
+      await ip(['addr', 'add', `${plan.realServers[rs]}/24`, 'dev', hostInterface], ns[rs]);
+      await up(rs, hostInterface);
+    }
+
+    for (const lb of ['lb1', 'lb2'] as const) {
+      // The drop chains attach to existing devices, and must be in place before the link is up.
+      await port(`${lb}c`, bridges.client, lb, lbInterfaces.client);
+      await port(`${lb}s`, bridges.server, lb, lbInterfaces.server);
+      await deafLb(ns[lb]);
+      await up(lb, lbInterfaces.client);
+      await up(lb, lbInterfaces.server);
+    }
+    return topo;
+  } catch (err) {
+    await topo.destroy().catch(() => undefined);
+    throw err;
+  }
+}
