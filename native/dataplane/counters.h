@@ -1,0 +1,62 @@
+// Per-worker counters: plain 64-bit stores by the owning worker only, no atomics on the fast
+// path; readers sum across workers (an aligned 64-bit load never tears on x86-64).
+#pragma once
+
+#include <cstdint>
+
+#include "snapshot.h"
+
+namespace l4lb {
+
+// Why a packet was dropped. Keep names in sync with drop_reason_name().
+enum class Drop : uint8_t {
+  malformed,        // truncated or inconsistent headers
+  not_ipv4,         // neither IPv4 nor ARP
+  no_service,       // addressed to us but matches no service or session
+  no_backend,       // new flow, but no real server takes new sessions
+  table_full,       // new flow, session table full
+  no_local_port,    // new flow, local port slice exhausted
+  no_route,         // no egress towards the destination
+  neighbour_queue,  // next hop unresolved and its queue full
+  redirect_full,    // the owner worker's ring was full
+  tx_full,          // the port did not take the packet
+  fragment,         // IPv4 fragments are not reassembled
+  ttl,              // TTL expired
+  count_
+};
+
+inline const char* drop_reason_name(Drop d) {
+  static const char* names[] = {"malformed", "not_ipv4",  "no_service",      "no_backend",
+                                "table_full", "no_local_port", "no_route", "neighbour_queue",
+                                "redirect_full", "tx_full",  "fragment",        "ttl"};
+  return names[static_cast<int>(d)];
+}
+
+constexpr int kMaxPorts = 64;
+
+struct PortCounters {
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+  uint64_t to_kernel = 0, from_kernel = 0, arp_in = 0, arp_out = 0, icmp_echo = 0;
+  uint64_t drops[static_cast<int>(Drop::count_)] = {};
+};
+
+struct ServiceCounters {
+  uint64_t new_sessions = 0, packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+};
+
+struct BackendCounters {
+  uint64_t new_sessions = 0, packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+  uint32_t active = 0;    // sessions in TCP ESTABLISHED (or any live UDP session)
+  uint32_t inactive = 0;  // other live TCP sessions
+};
+
+struct WorkerCounters {
+  PortCounters ports[kMaxPorts];
+  ServiceCounters services[kMaxServices];
+  BackendCounters backends[kMaxBackends];
+  uint64_t redirected_out = 0, redirected_in = 0;
+  uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
+  uint64_t loops = 0, busy_loops = 0, cycles_busy = 0;
+};
+
+}  // namespace l4lb

@@ -1,0 +1,102 @@
+// The whole control API of the data plane, in one class: the addon (native/binding) and the
+// native tests and benchmark drive it; nothing else touches ports, workers or snapshots.
+// Every call is made from one control thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "counters.h"
+#include "worker.h"
+
+namespace l4lb {
+
+struct EngineOptions {
+  uint16_t workers = 1;
+  IdleMode idle = IdleMode::adaptive;
+  uint32_t sessions_per_worker = 1 << 20;
+  std::string instance;          // unique per process on the host: file prefix, tap names
+  std::vector<std::string> extra_eal_args;
+};
+
+// A refused configuration: `field` names what is wrong in API terms ("/nics/c0/device").
+struct ApplyError {
+  std::string field;
+  std::string message;
+};
+
+struct NicStatus {
+  std::string name;
+  uint16_t port = kNoPort;
+  std::string tap;               // kernel interface of the exception path, "" when none
+  bool link_up = false;
+  uint32_t speed_mbps = 0;
+  PortCounters counters;         // summed over workers
+  uint64_t hw_rx_packets = 0, hw_tx_packets = 0, hw_rx_missed = 0, hw_rx_errors = 0, hw_tx_errors = 0;
+};
+
+struct ServiceStatus {
+  std::string name;
+  ServiceCounters counters;
+  struct Server {
+    std::string name;
+    BackendCounters counters;
+  };
+  std::vector<Server> servers;
+};
+
+struct WorkerStatus {
+  uint16_t id = 0;
+  unsigned lcore = 0;
+  uint64_t sessions = 0, redirected_out = 0, redirected_in = 0, loops = 0, busy_loops = 0;
+};
+
+struct EngineStatus {
+  uint64_t generation = 0;
+  std::vector<NicStatus> nics;
+  std::vector<ServiceStatus> services;
+  std::vector<WorkerStatus> workers;
+  uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
+};
+
+struct SessionRecord : SessionInfo {
+  std::string service, server;   // names of service_id / backend_id
+};
+
+class Dataplane {
+ public:
+  // Starts the EAL (once per process) and the workers. Throws std::runtime_error with the
+  // reason when the EAL or a worker cannot start.
+  explicit Dataplane(const EngineOptions& options);
+  ~Dataplane();  // stops workers, closes ports; the EAL stays (it cannot be restarted)
+
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Checks `config` against what this data plane can do (devices that probe, resource limits)
+  // without changing anything. Empty when it would be accepted.
+  std::vector<ApplyError> check(const Config& config);
+  // Makes `config` the running one: ports added/removed, then a new snapshot published.
+  // Returns the errors and changes nothing when check() would refuse.
+  std::vector<ApplyError> apply(const Config& config);
+
+  EngineStatus status();
+  // Live sessions matching `filter`, at most `limit` after skipping `skip`; `total` gets all matches.
+  std::vector<SessionRecord> sessions(const SessionFilter& filter, size_t skip, size_t limit, size_t* total);
+  size_t flush_sessions(const std::string& service);   // "" = all
+  void announce();                                      // gratuitous ARP for every owned address
+
+  uint32_t service_id(const std::string& name) const;   // kAnyId when unknown
+  uint32_t backend_id(const std::string& service, const std::string& server) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace l4lb

@@ -1,0 +1,131 @@
+// A worker's session table: fixed-size sessions in one preallocated array, found from either
+// direction through one open-addressing index, expired by a timer wheel. Owned by one worker;
+// no locks. Full means full: insert() fails and the caller counts a table_full drop.
+//
+// Memory per session (the benchmark prints it): the Session itself plus two index slots at
+// the index's load factor; the target is at most 256 bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "config.h"
+
+namespace l4lb {
+
+// One direction of a flow as it appears on the wire (source → destination).
+struct FlowKey {
+  Ipv4 source = 0, destination = 0;
+  uint16_t source_port = 0, destination_port = 0;
+  uint8_t protocol = 0;
+  bool operator==(const FlowKey& o) const {
+    return source == o.source && destination == o.destination && source_port == o.source_port &&
+           destination_port == o.destination_port && protocol == o.protocol;
+  }
+};
+
+enum class TcpState : uint8_t {
+  none, syn_sent, syn_recv, established, fin_wait, close_wait, last_ack, time_wait, close, udp
+};
+const char* tcp_state_name(TcpState s);
+
+enum class Direction : uint8_t { inbound /* client → server */, outbound /* server → client */ };
+
+// TCP flag bits as in the header.
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+
+// The next state after a segment with `flags` went in `direction`; the table is the usual
+// connection-tracking one (as LVS/DPVS keep it), with a RST closing at once.
+TcpState next_tcp_state(TcpState current, Direction direction, uint8_t flags);
+// Idle timeout of a state in seconds, from the service's timeouts.
+uint32_t state_timeout_s(TcpState s, const Timeouts& t);
+// Whether a state counts as an active session (ESTABLISHED, or any UDP) for lc/wlc and counters.
+inline bool is_active(TcpState s) { return s == TcpState::established || s == TcpState::udp; }
+
+constexpr uint32_t kNoSession = 0xffffffff;
+
+struct Session {
+  FlowKey inbound;              // client → VIP, as received
+  FlowKey outbound;             // real server → local address, as received
+  uint32_t service_id = 0, backend_id = 0;
+  uint16_t client_port_id = 0;  // DPDK port towards the client
+  uint16_t server_port_id = 0;  // DPDK port towards the real server
+  Ipv4 client_next_hop = 0, server_next_hop = 0;
+  TcpState state = TcpState::none;
+  uint8_t flags = 0;            // kSessionSynced, client-address-sent bits (PROXY/TOA, later issues)
+  uint16_t worker = 0;
+  int32_t seq_delta = 0;        // added to inbound seq, subtracted from outbound ack (PROXY header)
+  uint32_t timeout_s = 0;       // of the current state
+  uint64_t expires_ms = 0;      // absolute, in the worker's clock
+  uint32_t wheel_next = kNoSession, wheel_prev = kNoSession;  // timer wheel links
+  uint32_t wheel_slot = 0;
+};
+
+class SessionTable {
+ public:
+  explicit SessionTable(uint32_t capacity);
+  ~SessionTable();
+
+  uint32_t capacity() const;
+  uint32_t size() const;
+  // The session with this key in either direction, or kNoSession; `direction` tells which.
+  uint32_t find(const FlowKey& key, Direction* direction) const;
+  // Adds a session indexed by both keys, scheduled to expire at s.expires_ms. kNoSession when
+  // full or when either key is already present.
+  uint32_t insert(const Session& s);
+  Session& at(uint32_t index);
+  const Session& at(uint32_t index) const;
+  // Re-arms the session's timer for `timeout_s` from `now_ms` (cheap: no rehash).
+  void touch(uint32_t index, uint64_t now_ms, uint32_t timeout_s);
+  void erase(uint32_t index);
+  // Calls expired(index) for every session whose time has come (the callback decides and
+  // usually erases), advancing the wheel up to now_ms. At most `budget` sessions per call.
+  template <class Fn>
+  uint32_t expire(uint64_t now_ms, uint32_t budget, Fn&& expired);
+  // Visits every live session (index), for listing, flushing and resets; not on the fast path.
+  template <class Fn>
+  void for_each(Fn&& visit) const;
+
+  // Bytes used per session at full capacity (session + index), for the benchmark.
+  size_t bytes_per_session() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint32_t next_expired(uint64_t now_ms);       // one due session or kNoSession
+  uint32_t live_at(uint32_t slot) const;        // the slot's session or kNoSession
+  uint32_t slots() const;
+};
+
+template <class Fn>
+uint32_t SessionTable::expire(uint64_t now_ms, uint32_t budget, Fn&& expired) {
+  uint32_t n = 0;
+  for (uint32_t i; n < budget && (i = next_expired(now_ms)) != kNoSession; ++n) expired(i);
+  return n;
+}
+
+template <class Fn>
+void SessionTable::for_each(Fn&& visit) const {
+  for (uint32_t slot = 0, end = slots(); slot < end; ++slot)
+    if (uint32_t i = live_at(slot); i != kNoSession) visit(i);
+}
+
+// Local ports of one worker: for each local address, the ports of this worker's slice
+// (owner_of_local_port(port) == worker) not held by a session. O(1) allocate and release.
+class LocalPorts {
+ public:
+  LocalPorts(uint16_t worker, uint16_t workers);
+  ~LocalPorts();
+  // Takes a free port of `address` within [min, max] owned by this worker; 0 when exhausted.
+  uint16_t allocate(Ipv4 address, uint16_t min, uint16_t max);
+  // Marks a specific port as held (a synced session); false when it was already held.
+  bool reserve(Ipv4 address, uint16_t port);
+  void release(Ipv4 address, uint16_t port);
+  uint32_t in_use(Ipv4 address) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace l4lb

@@ -1,0 +1,167 @@
+// The immutable tables the workers forward from. The control thread compiles a Config into a
+// Snapshot (snapshot.cc), publishes it with one atomic store, and frees the previous one only
+// after every worker has passed a burst boundary since (dataplane.cc). Workers never write here.
+//
+// Identity: services and real servers carry stable small ids (assigned by name, kept across
+// snapshots, reused only after the object is gone) so sessions, counters and per-worker
+// scheduler state can refer to them by index across configuration changes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config.h"
+
+namespace l4lb {
+
+constexpr uint32_t kMaxServices = 4096;
+constexpr uint32_t kMaxBackends = 65536;
+constexpr uint16_t kNoPort = 0xffff;
+
+class Scheduler;
+
+struct MacAddress {
+  uint8_t bytes[6] = {};
+};
+
+// Where a packet leaves: DPDK port and the IPv4 next hop whose MAC it needs.
+struct Egress {
+  uint16_t port = kNoPort;
+  Ipv4 next_hop = 0;
+};
+
+struct PortInfo {
+  uint16_t port = kNoPort;       // DPDK port id of the NIC
+  uint16_t tap = kNoPort;        // DPDK port id of its net_tap exception port; kNoPort: none
+  uint16_t nic_index = 0;        // into Snapshot::nics
+  MacAddress mac;
+  uint16_t mtu = 1500;
+  Ipv4 probe = 0;                // the kernel side's address; frames for it go to the tap
+  std::vector<Ipv4> owned;       // VIPs and local addresses answered by ARP on this port
+};
+
+struct Pool {
+  uint32_t id = 0;               // index into Snapshot::pools
+  uint16_t port = kNoPort;       // DPDK port towards the real servers
+  std::vector<Ipv4> addresses;
+  uint16_t port_min = 1024;
+  uint16_t port_max = 65535;
+};
+
+struct Backend {
+  uint32_t id = 0;               // stable, < kMaxBackends
+  Ipv4 address = 0;
+  uint16_t port = 0;
+  uint32_t weight = 0;           // effective: 0 takes no new sessions
+  bool enabled = true;           // false: its sessions are reset
+  Egress egress;                 // towards the real server
+};
+
+struct Service {
+  uint32_t id = 0;               // stable, < kMaxServices
+  uint64_t version = 0;          // changes whenever its backends or scheduler change
+  Ipv4 address = 0;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::tcp;
+  uint16_t in_port = kNoPort;    // DPDK port of the client-side NIC
+  const Pool* pool = nullptr;
+  SchedulerKind scheduler_kind = SchedulerKind::wlc;
+  ClientAddress client_address = ClientAddress::none;
+  Timeouts timeouts;
+  bool sync = true;
+  bool enabled = true;
+  std::vector<Backend> backends;
+  std::unique_ptr<const Scheduler> scheduler;  // immutable; per-worker cursors live in Worker
+};
+
+struct Route {
+  Prefix prefix;
+  Egress egress;
+};
+
+// Key of the virtual-service index: (VIP, port, protocol) packed into 64 bits.
+inline uint64_t service_key(Ipv4 address, uint16_t port, uint8_t protocol) {
+  return (uint64_t(address) << 24) | (uint64_t(port) << 8) | protocol;
+}
+
+struct Snapshot {
+  uint64_t generation = 0;
+  uint16_t workers = 1;
+  std::vector<PortInfo> ports;           // indexed by DPDK port id (kNoPort entries unused)
+  std::vector<Service> services;
+  std::vector<Pool> pools;
+  std::vector<Route> routes;             // longest prefix first; connected networks included
+  std::unordered_map<uint64_t, const Service*> by_vip;   // service_key → service
+  std::unordered_map<Ipv4, const Pool*> by_local_address;
+  std::vector<const Service*> service_by_id;             // kMaxServices entries, null when unused
+  std::vector<const Backend*> backend_by_id;             // kMaxBackends entries, null when unused
+  std::vector<uint32_t> ended_backends;  // ids live in the previous snapshot, removed or disabled now
+
+  const PortInfo* port(uint16_t id) const { return id < ports.size() && ports[id].port == id ? &ports[id] : nullptr; }
+  const Service* find_service(Ipv4 vip, uint16_t port, uint8_t proto) const {
+    auto it = by_vip.find(service_key(vip, port, proto));
+    return it == by_vip.end() ? nullptr : it->second;
+  }
+  const Pool* find_pool(Ipv4 local) const {
+    auto it = by_local_address.find(local);
+    return it == by_local_address.end() ? nullptr : it->second;
+  }
+  // Longest-prefix match over connected networks, routes and gateways; port kNoPort: unreachable.
+  Egress route(Ipv4 destination) const {
+    for (const Route& r : routes) {
+      uint32_t mask = r.prefix.length == 0 ? 0 : ~uint32_t(0) << (32 - r.prefix.length);
+      if ((destination & mask) == (r.prefix.address & mask))
+        return Egress{r.egress.port, r.egress.next_hop ? r.egress.next_hop : destination};
+    }
+    return Egress{};
+  }
+};
+
+// Which worker owns a local port: return traffic for (local address, lport) goes to it.
+// Peers that sync sessions must agree on this (same worker count, same rule).
+inline uint16_t owner_of_local_port(uint16_t lport, uint16_t workers) { return lport % workers; }
+
+// Stable small ids by name, kept by the control thread across snapshots. An id freed by
+// retain() is reused only after every live id below it is taken (lowest free first).
+class IdMap {
+ public:
+  explicit IdMap(uint32_t limit) : limit_(limit) {}
+  // The id of `key`, assigning the lowest free one; kNoId when all `limit` are taken.
+  uint32_t assign(const std::string& key);
+  uint32_t find(const std::string& key) const;   // kNoId when unknown
+  const std::string* name(uint32_t id) const;    // null when unused
+  void retain(const std::vector<std::string>& keys);  // frees every id not in `keys`
+  static constexpr uint32_t kNoId = 0xffffffff;
+
+ private:
+  uint32_t limit_;
+  std::map<std::string, uint32_t> ids_;
+  std::map<uint32_t, std::string> names_;
+};
+
+// Key of a real server in the backend IdMap.
+inline std::string backend_key(const std::string& service, const std::string& server) {
+  return service + "/" + server;
+}
+
+// What the control thread knows of each NIC's open DPDK ports.
+struct NicPorts {
+  uint16_t port = kNoPort;
+  uint16_t tap = kNoPort;
+  MacAddress mac;
+};
+
+// Compiles a validated Config into the tables workers read: services indexed by VIP, pools by
+// local address, routes (connected networks, routes, gateways) longest prefix first, each
+// backend's egress, schedulers, and `ended_backends` relative to `previous`. Assigns ids in
+// `services`/`backends` (and frees those of removed objects). Throws std::runtime_error when
+// an id space is exhausted or a NIC has no port.
+std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<std::string, NicPorts>& ports,
+                                           uint16_t workers, IdMap& services, IdMap& backends,
+                                           const Snapshot* previous);
+
+}  // namespace l4lb

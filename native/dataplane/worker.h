@@ -1,0 +1,113 @@
+// One data-plane worker (a DPDK lcore). It owns everything it writes: its session table, local
+// port slices, neighbour table, transmit buffers and counters, so the fast path takes no lock.
+// The only shared inputs are the published Snapshot (read-only) and the inbox ring through
+// which other workers pass it frames that belong to its sessions.
+//
+// Who implements what:
+//   worker.cc     the loop: rx → classify (ARP / exception / IPv4) → process → tx, idle back-off,
+//                 snapshot pick-up, control requests, timers
+//   l2.cc         ARP, neighbour resolution, Ethernet output (send_ip), gratuitous ARP, tap path
+//   flow.cc etc.  IPv4: ICMP echo, FullNAT for TCP/UDP, sessions, expiry, reset of ended servers
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "counters.h"
+#include "scheduler.h"
+#include "snapshot.h"
+
+namespace l4lb {
+
+class SessionTable;   // sessions.h
+class LocalPorts;     // sessions.h
+class Neighbours;     // neighbour.h
+
+enum class IdleMode : uint8_t { adaptive, busy };
+
+// A live session as the control plane lists it.
+struct SessionInfo {
+  uint8_t protocol = 0;
+  uint8_t state = 0;            // tcp_state_name() / "udp"
+  Ipv4 client_address = 0, virtual_address = 0, local_address = 0, server_address = 0;
+  uint16_t client_port = 0, virtual_port = 0, local_port = 0, server_port = 0;
+  uint32_t service_id = 0, backend_id = 0;
+  uint16_t worker = 0;
+  uint32_t expires_in_ms = 0;
+};
+
+constexpr uint32_t kAnyId = 0xffffffff;
+
+struct SessionFilter {
+  uint32_t service_id = kAnyId;
+  uint32_t backend_id = kAnyId;
+  Ipv4 client_address = 0;      // 0: any
+  uint8_t protocol = 0;         // 0: any
+};
+
+// A request from the control thread, served by the worker between bursts.
+struct WorkerRequest {
+  enum class Kind : uint8_t { list_sessions, flush_sessions } kind = Kind::list_sessions;
+  SessionFilter filter;
+  size_t skip = 0, limit = 0;            // list: page within this worker's matches
+  std::vector<SessionInfo> sessions;     // list: filled by the worker
+  size_t matched = 0;                    // list: all matches; flush: sessions ended
+  std::atomic<bool> done{false};
+};
+
+struct Worker {
+  Worker();
+  ~Worker();   // in worker.cc, where the owned tables are complete types
+
+  uint16_t id = 0;
+  uint16_t workers = 1;          // how many there are (local port slicing)
+  unsigned lcore = 0;
+  IdleMode idle = IdleMode::adaptive;
+  uint64_t now_ms = 0;           // refreshed once per loop iteration
+  uint64_t tsc_hz = 0;
+
+  const Snapshot* snapshot = nullptr;             // the one this worker forwards from
+  std::atomic<const Snapshot*>* published = nullptr;  // where the control thread publishes
+  std::atomic<uint64_t> seen_generation{0};       // lets the control thread free old snapshots
+  std::atomic<WorkerRequest*> request{nullptr};
+  std::atomic<bool> announce{false};              // send gratuitous ARP for every owned address
+  std::atomic<bool> stop{false};
+
+  rte_ring* inbox = nullptr;                      // frames redirected here by other workers
+  std::vector<Worker*>* all = nullptr;            // every worker, for redirect()
+
+  std::unique_ptr<SessionTable> sessions;
+  std::unique_ptr<LocalPorts> local_ports;
+  std::unique_ptr<Neighbours> neighbours;
+  std::unique_ptr<WorkerCounters> counters;
+  std::vector<SchedulerCursor> cursors;           // kMaxServices, indexed by Service::id
+
+  // --- worker.cc
+  void run();                                     // until stop; called on the worker's lcore
+  void redirect(rte_mbuf* m, uint16_t owner);     // hand a frame to the worker owning its session
+  void drop(rte_mbuf* m, uint16_t port, Drop why);
+
+  // --- l2.cc. `m` holds a whole Ethernet frame whose IPv4 header is final; fills in the
+  // Ethernet addresses from the port and the neighbour table (queueing the frame and asking
+  // by ARP when the next hop is unknown) and buffers it for transmission on egress.port.
+  void send_ip(rte_mbuf* m, const Egress& egress);
+  void send_raw(rte_mbuf* m, uint16_t port);      // buffer a finished frame
+};
+
+// --- flow.cc (and the files it uses). Frames start at the Ethernet header.
+void process_ipv4(Worker& w, rte_mbuf* m, uint16_t in_port);   // not for the probe address
+void expire_sessions(Worker& w);                                 // once per ms or so
+void on_snapshot(Worker& w, const Snapshot* previous);          // after w.snapshot changed
+void serve_request(Worker& w, WorkerRequest& request);
+
+// Constructors of the owned tables, so worker.cc needs no definitions of them.
+std::unique_ptr<SessionTable> make_session_table(uint32_t capacity);
+std::unique_ptr<LocalPorts> make_local_ports(uint16_t worker, uint16_t workers);
+std::unique_ptr<Neighbours> make_neighbours();
+
+}  // namespace l4lb
