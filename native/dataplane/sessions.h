@@ -55,6 +55,8 @@ struct Session {
   uint8_t flags = 0;            // kSessionSynced, client-address-sent bits (PROXY/TOA, later issues)
   uint16_t worker = 0;
   int32_t seq_delta = 0;        // added to inbound seq, subtracted from outbound ack (PROXY header)
+  uint32_t client_next_seq = 0; // TCP: seq after the client's last segment, as received (RST to either side)
+  uint32_t server_next_seq = 0; // TCP: seq after the server's last segment, as received
   uint32_t timeout_s = 0;       // of the current state
   uint64_t expires_ms = 0;      // absolute, in the worker's clock
   uint32_t wheel_next = kNoSession, wheel_prev = kNoSession;  // timer wheel links

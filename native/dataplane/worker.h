@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "counters.h"
@@ -60,6 +61,9 @@ struct WorkerRequest {
   std::atomic<bool> done{false};
 };
 
+// dataplane.cc creates a Worker, then sets id, workers, lcore, idle, tsc_hz, published, inbox,
+// all, pool, sessions (make_session_table) and local_ports (make_local_ports); the constructor
+// makes the rest (neighbours, counters, cursors, active).
 struct Worker {
   Worker();
   ~Worker();   // in worker.cc, where the owned tables are complete types
@@ -86,9 +90,24 @@ struct Worker {
   std::unique_ptr<Neighbours> neighbours;
   std::unique_ptr<WorkerCounters> counters;
   std::vector<SchedulerCursor> cursors;           // kMaxServices, indexed by Service::id
+  std::vector<uint32_t> active;                   // kMaxBackends: this worker's active sessions (lc/wlc)
+  rte_mempool* pool = nullptr;                    // for frames the worker makes (ARP, RST) and copies
+
+  // Transmit buffers, one per DPDK port on queue `id`; flushed at the end of every poll.
+  static constexpr uint16_t kBurst = 32;
+  struct TxBuffer {
+    uint16_t count = 0;
+    rte_mbuf* frames[kBurst];
+  };
+  TxBuffer tx[kMaxPorts];
+  uint64_t next_expiry_ms = 0, next_neighbour_ms = 0;   // timers, in now_ms
+  uint32_t idle_polls = 0, sleep_us = 0;                // adaptive back-off state
 
   // --- worker.cc
   void run();                                     // until stop; called on the worker's lcore
+  // One iteration of run() without the idle sleep: snapshot, request, announce, rx of every
+  // port/tap/inbox, timers, tx flush. Returns the frames handled. Tests drive workers with it.
+  unsigned poll_once();
   void redirect(rte_mbuf* m, uint16_t owner);     // hand a frame to the worker owning its session
   void drop(rte_mbuf* m, uint16_t port, Drop why);
 
@@ -97,6 +116,10 @@ struct Worker {
   // by ARP when the next hop is unknown) and buffers it for transmission on egress.port.
   void send_ip(rte_mbuf* m, const Egress& egress);
   void send_raw(rte_mbuf* m, uint16_t port);      // buffer a finished frame
+  void flush_tx();                                // hand every buffered frame to its port
+  void handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire);  // from_wire false: inbox copy
+  void send_gratuitous_arp();                     // every owned address of every port
+  void neighbour_timers();                        // retries and give-ups of unresolved next hops
 };
 
 // --- flow.cc (and the files it uses). Frames start at the Ethernet header.
