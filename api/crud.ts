@@ -86,6 +86,11 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     return object;
   }
 
+  /** What the engine reports of the object now (link state, counters). */
+  function live(object: StoredObject): Body {
+    return app.reconciler.engine.liveStatus(def.kind, object.scope, object.name);
+  }
+
   /** Derived defaults, then the name (which may be derived from them). */
   function prepare(spec: Spec, scope: string, config: ConfigReader, name: unknown): string {
     def.complete?.(spec, scope, config);
@@ -100,7 +105,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
       const query = request.query as ListQuery;
       const scope = scopeOf(request, app.store);
       const objects = app.store.list(def.kind, scope, { after: decodeCursor(query.cursor), limit: query.limit });
-      const page: Body = { items: objects.map((o) => render(app, o)) };
+      const page: Body = { items: objects.map((o) => render(app, o, live(o))) };
       if (objects.length === query.limit) page.nextCursor = encodeCursor(objects[objects.length - 1].name);
       return page;
     },
@@ -122,7 +127,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
         return tx.put(def.kind, scope, name, spec);
       });
       reply.header('location', location(request, created.name));
-      return sendObject(reply, 201, created, render(app, created));
+      return sendObject(reply, 201, created, render(app, created, live(created)));
     },
   });
 
@@ -130,7 +135,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     ...route('get', item),
     handler: async (request, reply) => {
       const object = existing(app.store, scopeOf(request, app.store), (request.params as Params).name!);
-      return sendObject(reply, 200, object, render(app, object));
+      return sendObject(reply, 200, object, render(app, object, live(object)));
     },
   });
 
@@ -151,7 +156,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
         return tx.put(def.kind, scope, name, spec);
       });
       if (!replaced) reply.header('location', location(request, name));
-      return sendObject(reply, replaced ? 200 : 201, object, render(app, object));
+      return sendObject(reply, replaced ? 200 : 201, object, render(app, object, live(object)));
     },
   });
 
@@ -169,7 +174,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
         prepare(spec, scope, tx, name);
         return tx.put(def.kind, scope, name, spec);
       });
-      return sendObject(reply, 200, object, render(app, object));
+      return sendObject(reply, 200, object, render(app, object, live(object)));
     },
   });
 

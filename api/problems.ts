@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { ConfigError, type FieldError } from '../store/errors.js';
-import { EngineUnavailable } from '../engine/engine.js';
+import { EngineFailed, EngineUnavailable } from '../engine/engine.js';
 
 export interface ProblemDocument {
   type: string;
@@ -89,6 +89,7 @@ function toProblem(error: FastifyError | Error): Problem {
     return new Problem(status, type, error.message, errors);
   }
   if (error instanceof EngineUnavailable) return new Problem(503, 'engine-unavailable', error.message);
+  if (error instanceof EngineFailed) return new Problem(503, 'engine-failed', error.message);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     // Fastify says "querystring"; pointers name the query `/query/…` as the contract does.

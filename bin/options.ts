@@ -10,6 +10,9 @@ export interface ServeOptions {
   db: string;
   token?: string;
   engine: 'dpdk' | 'off';
+  workers: number;
+  idle: 'adaptive' | 'busy';
+  sessionsPerWorker: number;
   logLevel: string;
 }
 
@@ -28,7 +31,13 @@ Options (each also read from the environment variable shown):
   --token TOKEN            require "Authorization: Bearer TOKEN" on every request except
                            /healthz, /readyz and the docs                 [L4LB_TOKEN]
   --engine dpdk|off        the data plane; "off" serves the API and store alone
-                                                  [L4LB_ENGINE, default off]
+                                                  [L4LB_ENGINE, default dpdk]
+  --workers N              data-plane worker threads (DPDK lcores), each with one
+                           queue pair per NIC            [L4LB_WORKERS, default 1]
+  --idle adaptive|busy     how idle workers wait: adaptive backs off to ~1 ms sleeps,
+                           busy polls without pause  [L4LB_IDLE, default adaptive]
+  --sessions N             session table capacity per worker
+                                              [L4LB_SESSIONS, default 1048576]
   --log-level LEVEL        fatal, error, warn, info, debug or trace
                                                   [L4LB_LOG_LEVEL, default info]
   -h, --help               show this help
@@ -44,6 +53,12 @@ export function parseListen(text: string): Listen {
   return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
 }
 
+function integer(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`${flag} ${text}: expected an integer from ${min} to ${max}`);
+  return value;
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -54,12 +69,17 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
       db: { type: 'string' },
       token: { type: 'string' },
       engine: { type: 'string' },
+      workers: { type: 'string' },
+      idle: { type: 'string' },
+      sessions: { type: 'string' },
       'log-level': { type: 'string' },
     },
     strict: true,
   });
-  const engine = values.engine ?? env.L4LB_ENGINE ?? 'off';
+  const engine = values.engine ?? env.L4LB_ENGINE ?? 'dpdk';
   if (engine !== 'dpdk' && engine !== 'off') throw new UsageError(`--engine ${engine}: expected dpdk or off`);
+  const idle = values.idle ?? env.L4LB_IDLE ?? 'adaptive';
+  if (idle !== 'adaptive' && idle !== 'busy') throw new UsageError(`--idle ${idle}: expected adaptive or busy`);
   const logLevel = values['log-level'] ?? env.L4LB_LOG_LEVEL ?? 'info';
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level ${logLevel}: expected one of ${logLevels.join(', ')}`);
   const token = values.token ?? env.L4LB_TOKEN;
@@ -68,6 +88,9 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
     db: values.db ?? env.L4LB_DB ?? './var/l4lb.db',
     ...(token ? { token } : {}),
     engine,
+    workers: integer('--workers', values.workers ?? env.L4LB_WORKERS ?? '1', 1, 64),
+    idle,
+    sessionsPerWorker: integer('--sessions', values.sessions ?? env.L4LB_SESSIONS ?? '1048576', 1024, 1 << 24),
     logLevel,
   };
 }

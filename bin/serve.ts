@@ -2,20 +2,21 @@ import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { Engine } from '../engine/engine.js';
+import { DpdkEngine } from '../engine/dpdk-engine.js';
 import { OffEngine } from '../engine/off-engine.js';
 import { Reconciler } from '../engine/reconciler.js';
 import { openDb } from '../store/db.js';
 import { Store } from '../store/store.js';
-import { UsageError, type ServeOptions } from './options.js';
+import type { ServeOptions } from './options.js';
 
-function createEngine(mode: ServeOptions['engine']): Engine {
-  if (mode === 'off') return new OffEngine();
-  throw new UsageError('--engine dpdk: the DPDK data plane is not part of this build yet; use --engine off');
+function createEngine(options: ServeOptions): Engine {
+  if (options.engine === 'off') return new OffEngine();
+  return new DpdkEngine(options);
 }
 
 /** Opens the store, starts the engine on the stored configuration, then serves the API. */
 export async function serve(options: ServeOptions): Promise<FastifyInstance> {
-  const engine = createEngine(options.engine);
+  const engine = createEngine(options);
   const store = new Store(openDb(options.db));
   const reconciler = new Reconciler(store, engine);
   reconciler.start();

@@ -1,6 +1,7 @@
 // The contract between the control plane and a data plane. The reconciler is the only
 // caller of apply(); routes read sessions and status through it and never reach the addon.
 
+import type { KindName } from '../store/kinds.js';
 import type { Commit, ConfigReader } from '../store/store.js';
 
 export type EngineMode = 'dpdk' | 'off';
@@ -40,10 +41,20 @@ export interface SessionPage {
 /** Raised by calls that need a running data plane when there is none. */
 export class EngineUnavailable extends Error {}
 
+/** The data plane could not do what it was asked for reasons other than the request (503). */
+export class EngineFailed extends Error {}
+
 export interface Engine {
   readonly mode: EngineMode;
-  /** Applies one committed change set; `config` reads the desired state at that generation. Throws if refused. */
+  /**
+   * Applies one change set before it commits; `config` reads the desired state including it.
+   * Throws (and keeps running what it ran before) if refused, which rolls the write back.
+   */
   apply(commit: Commit, config: ConfigReader): void;
+  /** Runs `config` again after a write whose apply succeeded failed to commit. */
+  restore(config: ConfigReader): void;
+  /** What the data plane reports about one configured object now, for its `status`. */
+  liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown>;
   sessions(query: SessionQuery): SessionPage;
   /** Ends live sessions, all or those of one virtual service. */
   flushSessions(virtualService?: string): void;

@@ -10,6 +10,12 @@ export class OffEngine implements Engine {
 
   apply(): void {}
 
+  restore(): void {}
+
+  liveStatus(): Record<string, unknown> {
+    return {};
+  }
+
   sessions(): SessionPage {
     throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
   }

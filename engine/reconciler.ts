@@ -1,11 +1,11 @@
-import type { Commit, Store } from '../store/store.js';
+import type { Commit, ConfigReader, Store } from '../store/store.js';
 import { kinds, type KindName } from '../store/kinds.js';
 import type { Engine } from './engine.js';
 
 /**
- * Drives the engine from the store: every commit is applied before the write that caused it
- * returns (the store calls listeners synchronously), and start() replays the whole stored
- * configuration once, so a restart brings the data plane back to what was acknowledged.
+ * Drives the engine from the store: every write is applied inside its transaction, before it
+ * commits (a refusal rolls it back), and start() replays the whole stored configuration once,
+ * so a restart brings the data plane back to what was acknowledged.
  */
 export class Reconciler {
   private applied = 0;
@@ -16,24 +16,36 @@ export class Reconciler {
     readonly engine: Engine,
   ) {}
 
-  /** Replays everything stored, then follows each commit. */
+  /**
+   * Replays everything stored, then follows each write. A stored configuration the engine
+   * refuses (a device gone since the last run) does not stop the appliance: /readyz reports
+   * it until a write fixes it.
+   */
   start(): void {
     const changes = (Object.keys(kinds) as KindName[]).flatMap((kind) =>
       this.store.all(kind).map((o) => ({ kind, scope: o.scope, name: o.name, op: 'put' as const })),
     );
-    this.apply({ generation: this.store.generation(), changes });
-    this.store.onCommit((commit) => this.apply(commit));
+    try {
+      this.apply({ generation: this.store.generation(), changes }, this.store);
+    } catch (err) {
+      this.error = `the stored configuration was not applied: ${(err as Error).message}`;
+    }
+    this.store.onWrite({
+      apply: (commit, config) => this.apply(commit, config),
+      restore: (config) => this.restore(config),
+    });
   }
 
-  private apply(commit: Commit): void {
-    try {
-      this.engine.apply(commit, this.store);
-      this.applied = commit.generation;
-      this.error = undefined;
-    } catch (err) {
-      this.error = (err as Error).message;
-      throw err;
-    }
+  /** A refused write goes back to its client; the engine keeps what it ran, so all is applied. */
+  private apply(commit: Commit, config: ConfigReader): void {
+    this.engine.apply(commit, config);
+    this.applied = commit.generation;
+    this.error = undefined;
+  }
+
+  private restore(config: ConfigReader): void {
+    this.engine.restore(config);
+    this.applied = config.generation();
   }
 
   /** The generation the engine runs; equal to the store's when everything is applied. */
@@ -41,7 +53,7 @@ export class Reconciler {
     return this.applied;
   }
 
-  /** Why the last apply failed, until one succeeds. */
+  /** Why the stored configuration is not running, until a write succeeds. */
   get lastError(): string | undefined {
     return this.error;
   }

@@ -196,11 +196,19 @@ export class WriteTx extends ConfigReader {
   }
 }
 
-type CommitListener = (commit: Commit) => void;
+/**
+ * Hears each write before it commits. apply() sees the transaction's view of the whole
+ * configuration; throwing rolls the write back. restore() is called if the transaction fails
+ * after apply() accepted it, with the committed state.
+ */
+export interface WriteListener {
+  apply(commit: Commit, config: ConfigReader): void;
+  restore(config: ConfigReader): void;
+}
 
-/** The desired configuration in SQLite: reads, one-transaction writes checked as a whole, commit events. */
+/** The desired configuration in SQLite: reads, one-transaction writes checked as a whole. */
 export class Store extends ConfigReader {
-  private readonly listeners: CommitListener[] = [];
+  private readonly listeners: WriteListener[] = [];
 
   constructor(db: Db) {
     super(db);
@@ -208,24 +216,29 @@ export class Store extends ConfigReader {
 
   /**
    * Runs `body` in one transaction. Before it commits, the changed objects are checked against
-   * the whole configuration; any error rolls everything back. Listeners hear about the commit
-   * afterwards, in order, before this returns.
+   * the whole configuration and the listeners apply them; any error rolls everything back.
    */
   write<T>(body: (tx: WriteTx) => T): T {
     const tx = new WriteTx(this.db, this.statements);
-    const result = this.db.transaction(() => {
-      const value = body(tx);
-      checkConsistency(tx, tx.changes);
-      return value;
-    })();
-    if (tx.changes.length > 0) {
-      const commit = { generation: tx.committedGeneration, changes: tx.changes };
-      for (const listener of this.listeners) listener(commit);
+    let applied = false;
+    try {
+      return this.db.transaction(() => {
+        const value = body(tx);
+        checkConsistency(tx, tx.changes);
+        if (tx.changes.length > 0) {
+          const commit = { generation: tx.committedGeneration, changes: tx.changes };
+          for (const listener of this.listeners) listener.apply(commit, tx);
+          applied = true;
+        }
+        return value;
+      })();
+    } catch (err) {
+      if (applied) for (const listener of this.listeners) listener.restore(this);
+      throw err;
     }
-    return result;
   }
 
-  onCommit(listener: CommitListener): void {
+  onWrite(listener: WriteListener): void {
     this.listeners.push(listener);
   }
 

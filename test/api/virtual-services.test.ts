@@ -20,7 +20,7 @@ describe('virtual-services', () => {
       assert.equal(body.clientAddress, 'none');
       assert.equal(body.sync, true);
       assert.equal(body.enabled, true);
-      assert.deepEqual(body.timeouts, { tcpEstablished: 90, udp: 300 });
+      assert.deepEqual(body.timeouts, { tcpSynRecv: 30, tcpEstablished: 90, tcpFinWait: 7, tcpTimeWait: 7, tcpClose: 3, udp: 300 });
       assert.equal(body.healthCheck, undefined);
 
       assert.equal((await t.request('GET', `${url}/10.0.1.20-443-tcp`)).statusCode, 200);
@@ -31,7 +31,7 @@ describe('virtual-services', () => {
       const patched = await t.request('PATCH', `${url}/10.0.1.20-443-tcp`, { enabled: false, timeouts: { udp: 30 } });
       assert.equal(patched.statusCode, 200);
       assert.equal(json(patched).enabled, false);
-      assert.deepEqual(json(patched).timeouts, { tcpEstablished: 90, udp: 30 });
+      assert.deepEqual(json(patched).timeouts, { tcpSynRecv: 30, tcpEstablished: 90, tcpFinWait: 7, tcpTimeWait: 7, tcpClose: 3, udp: 30 });
       const putCreated = await t.request('PUT', `${url}/dns`, { ...unnamed, port: 53, protocol: 'udp' });
       assert.equal(putCreated.statusCode, 201);
       assert.equal(putCreated.headers.location, `${url}/dns`);

@@ -1,0 +1,176 @@
+import { ConfigError } from '../store/errors.js';
+import type { KindName } from '../store/kinds.js';
+import { formatIPv4, parseIPv4 } from '../store/ip.js';
+import type { Change, Commit, ConfigReader } from '../store/store.js';
+import { DesiredConfig } from './desired-config.js';
+import { EngineFailed, type Engine, type Session, type SessionPage, type SessionQuery } from './engine.js';
+import { loadNative, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
+
+const statusTtlMs = 100;
+
+export interface DpdkEngineOptions {
+  workers: number;
+  idle: 'adaptive' | 'busy';
+  sessionsPerWorker: number;
+}
+
+// Engine changes that need the data plane: everything else (health checks, sync settings)
+// reaches it through other parts.
+const forwardingKinds = new Set(['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers']);
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(String(offset)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): number {
+  if (!cursor) return 0;
+  const offset = Number(Buffer.from(cursor, 'base64url').toString());
+  if (!Number.isInteger(offset) || offset < 0) throw new ConfigError('invalid', 'cursor is not one this API issued');
+  return offset;
+}
+
+function toSession(s: NativeSession): Session {
+  return {
+    protocol: s.protocol === 17 ? 'udp' : 'tcp',
+    state: s.state,
+    client: { address: formatIPv4(s.clientAddress), port: s.clientPort },
+    virtual: { address: formatIPv4(s.virtualAddress), port: s.virtualPort },
+    local: { address: formatIPv4(s.localAddress), port: s.localPort },
+    realServer: { address: formatIPv4(s.serverAddress), port: s.serverPort },
+    virtualService: s.service,
+    realServerName: s.server,
+    worker: s.worker,
+    expiresInMs: s.expiresInMs,
+  };
+}
+
+/**
+ * The DPDK data plane, in this process. Every commit is applied before the transaction that
+ * made it commits (the store calls apply() inside it), so a refusal rolls the write back and
+ * the stored configuration never runs ahead of the data plane.
+ */
+export class DpdkEngine implements Engine {
+  readonly mode = 'dpdk' as const;
+  private readonly native: NativeEngine;
+  private readonly desired = new DesiredConfig();
+  private loaded = false;
+  private applied = 0;
+  private cached: { at: number; status: NativeStatus } | undefined;
+
+  constructor(options: DpdkEngineOptions) {
+    const { Engine } = loadNative();
+    this.native = new Engine({ ...options, instance: String(process.pid) });
+  }
+
+  apply(commit: Commit, config: ConfigReader): void {
+    const first = !this.loaded;
+    let undo = new Map() as ReturnType<DesiredConfig['update']>;
+    if (first) {
+      this.desired.load(config);
+      this.loaded = true;
+    } else if (commit.changes.some((c) => forwardingKinds.has(c.kind))) {
+      undo = this.desired.update(commit.changes, config);
+    } else {
+      this.applied = commit.generation;
+      return;
+    }
+    this.cached = undefined;
+    const errors = this.native.apply(this.desired.toNative(commit.generation));
+    if (errors.length === 0) {
+      this.applied = commit.generation;
+      return;
+    }
+    // A refusal found by the data plane's checks changed nothing; a later failure may have
+    // changed part of it, so the last accepted configuration is applied again.
+    if (first) this.loaded = false;
+    else {
+      this.desired.restore(undo);
+      this.native.apply(this.desired.toNative(this.applied));
+    }
+    throw refusal(errors, commit.changes);
+  }
+
+  /** Brings the data plane back to `config` after a write failed to commit. */
+  restore(config: ConfigReader): void {
+    this.cached = undefined;
+    this.desired.load(config);
+    this.native.apply(this.desired.toNative(config.generation()));
+  }
+
+  /** The data plane's counters, read at most every `statusTtlMs` (a list renders many objects). */
+  status(): NativeStatus {
+    const now = performance.now();
+    if (!this.cached || now - this.cached.at > statusTtlMs) this.cached = { at: now, status: this.native.status() };
+    return this.cached.status;
+  }
+
+  liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown> {
+    const status = this.status();
+    if (kind === 'nics') {
+      const nic = status.nics.find((n) => n.name === name);
+      if (!nic) return { link: 'absent' };
+      return {
+        link: nic.linkUp ? 'up' : 'down',
+        speedMbps: nic.speedMbps,
+        dpdkPort: nic.port,
+        ...(nic.tap ? { exceptionInterface: nic.tap } : {}),
+        counters: nic.counters,
+        deviceCounters: nic.device,
+      };
+    }
+    if (kind === 'virtual-services') {
+      const { realServers, name: _, ...traffic } = status.services.find((s) => s.name === name) ?? { realServers: [] };
+      return { traffic, realServers: realServers.length };
+    }
+    if (kind === 'real-servers') {
+      const server = status.services.find((s) => s.name === scope)?.realServers.find((r) => r.name === name);
+      if (!server) return {};
+      const { name: _, activeSessions, inactiveSessions, ...traffic } = server;
+      return { activeSessions, inactiveSessions, traffic };
+    }
+    return {};
+  }
+
+  sessions(query: SessionQuery): SessionPage {
+    const skip = decodeCursor(query.cursor);
+    const page = this.native.sessions(
+      {
+        ...(query.virtualService ? { service: query.virtualService } : {}),
+        ...(query.realServer ? { server: query.realServer } : {}),
+        ...(query.clientAddress ? { clientAddress: parseIPv4(query.clientAddress) } : {}),
+        ...(query.protocol ? { protocol: query.protocol === 'udp' ? 17 : 6 } : {}),
+      },
+      skip,
+      query.limit,
+    );
+    const next = skip + page.items.length;
+    return { items: page.items.map(toSession), ...(next < page.total ? { nextCursor: encodeCursor(next) } : {}) };
+  }
+
+  flushSessions(virtualService?: string): void {
+    this.native.flushSessions(virtualService);
+  }
+
+  announce(): void {
+    this.native.announce();
+  }
+
+  async close(): Promise<void> {
+    this.native.close();
+  }
+}
+
+/**
+ * The engine's errors as the API reports them: a field of the object being written becomes a
+ * body pointer; anything without a field is a data-plane failure rather than bad input.
+ */
+function refusal(errors: NativeError[], changes: Change[]): Error {
+  const detail = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+  if (errors.every((e) => e.field === '')) return new EngineFailed(`the data plane failed to apply: ${detail}`);
+  const fields = errors.map((e) => {
+    const [, kind, name, ...rest] = e.field.split('/');
+    const written = changes.some((c) => c.kind === kind && c.name === name && c.op === 'put');
+    return { field: written && rest.length ? `/${rest.join('/')}` : '', message: e.message };
+  });
+  return new ConfigError('invalid', `the data plane refused the configuration: ${detail}`, fields);
+}

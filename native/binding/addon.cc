@@ -1,0 +1,135 @@
+// The Node addon: a thin node-addon-api class over l4lb::Dataplane (dataplane.h). It converts
+// arguments (convert.cc), turns C++ exceptions into JavaScript errors, and makes sure the
+// workers stop when Node exits: both an environment cleanup hook and atexit(), because
+// process.exit() skips the former.
+#include <cstdlib>
+#include <mutex>
+
+#include <napi.h>
+
+#include "convert.h"
+
+namespace l4lb::binding {
+
+namespace {
+
+Dataplane* live = nullptr;  // at most one per process: the EAL is per process
+
+void stop_live() {
+  delete live;
+  live = nullptr;
+}
+
+IdleMode idle_mode(const std::string& text) {
+  if (text == "busy") return IdleMode::busy;
+  if (text == "adaptive") return IdleMode::adaptive;
+  throw std::invalid_argument("idle must be adaptive or busy");
+}
+
+}  // namespace
+
+class Engine : public Napi::ObjectWrap<Engine> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Engine",
+                       {InstanceMethod("check", &Engine::Check), InstanceMethod("apply", &Engine::Apply),
+                        InstanceMethod("status", &Engine::Status), InstanceMethod("sessions", &Engine::Sessions),
+                        InstanceMethod("flushSessions", &Engine::FlushSessions),
+                        InstanceMethod("announce", &Engine::Announce), InstanceMethod("close", &Engine::Close)});
+  }
+
+  explicit Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
+    Napi::Env env = info.Env();
+    if (live) throw Napi::Error::New(env, "a data plane is already running in this process");
+    Napi::Object o = info[0].As<Napi::Object>();
+    EngineOptions options;
+    try {
+      options.workers = uint16_t(o.Get("workers").As<Napi::Number>().Uint32Value());
+      options.idle = idle_mode(o.Get("idle").As<Napi::String>().Utf8Value());
+      options.sessions_per_worker = o.Get("sessionsPerWorker").As<Napi::Number>().Uint32Value();
+      options.instance = o.Get("instance").As<Napi::String>().Utf8Value();
+      live = new Dataplane(options);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    static std::once_flag hooks;
+    std::call_once(hooks, [&] {
+      napi_add_env_cleanup_hook(env, [](void*) { stop_live(); }, nullptr);
+      std::atexit(stop_live);
+    });
+  }
+
+ private:
+  Dataplane& dataplane(Napi::Env env) {
+    if (!live) throw Napi::Error::New(env, "the data plane is closed");
+    return *live;
+  }
+
+  Napi::Value Check(const Napi::CallbackInfo& info) { return Run(info, false); }
+  Napi::Value Apply(const Napi::CallbackInfo& info) { return Run(info, true); }
+
+  // Returns the errors ([] when accepted); apply makes the config the running one.
+  Napi::Value Run(const Napi::CallbackInfo& info, bool apply) {
+    Napi::Env env = info.Env();
+    Dataplane& d = dataplane(env);
+    try {
+      Config config = config_from_js(info[0].As<Napi::Object>());
+      return errors_to_js(env, apply ? d.apply(config) : d.check(config));
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+  Napi::Value Status(const Napi::CallbackInfo& info) { return status_to_js(info.Env(), dataplane(info.Env()).status()); }
+
+  // sessions(filter, skip, limit) → { items, total }
+  Napi::Value Sessions(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Dataplane& d = dataplane(env);
+    try {
+      SessionFilter filter = filter_from_js(info[0].As<Napi::Object>(), d);
+      size_t total = 0;
+      auto page = d.sessions(filter, info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value(),
+                             &total);
+      Napi::Array items = Napi::Array::New(env, page.size());
+      for (uint32_t i = 0; i < page.size(); ++i) items.Set(i, session_to_js(env, page[i]));
+      Napi::Object result = Napi::Object::New(env);
+      result.Set("items", items);
+      result.Set("total", double(total));
+      return result;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+  Napi::Value FlushSessions(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string service = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    try {
+      return Napi::Number::New(env, double(dataplane(env).flush_sessions(service)));
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+  Napi::Value Announce(const Napi::CallbackInfo& info) {
+    dataplane(info.Env()).announce();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    stop_live();
+    return info.Env().Undefined();
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Engine", Engine::Define(env));
+  return exports;
+}
+
+NODE_API_MODULE(l4lb_native, Init)
+
+}  // namespace l4lb::binding

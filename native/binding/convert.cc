@@ -1,0 +1,241 @@
+#include "convert.h"
+
+#include <stdexcept>
+
+#include "sessions.h"
+
+namespace l4lb::binding {
+
+namespace {
+
+uint32_t u32(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Uint32Value(); }
+std::string str(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
+bool flag(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Boolean>().Value(); }
+
+template <class T, class F>
+std::vector<T> list(const Napi::Object& o, const char* key, F&& convert) {
+  Napi::Array array = o.Get(key).As<Napi::Array>();
+  std::vector<T> out;
+  out.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(convert(array.Get(i)));
+  return out;
+}
+
+Prefix prefix(const Napi::Value& v) {
+  if (v.IsNull() || v.IsUndefined()) return {};
+  Napi::Array pair = v.As<Napi::Array>();
+  return {pair.Get(0u).As<Napi::Number>().Uint32Value(), uint8_t(pair.Get(1u).As<Napi::Number>().Uint32Value())};
+}
+
+Ipv4 address(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+
+template <class E>
+E choice(const std::string& text, std::initializer_list<std::pair<const char*, E>> options) {
+  for (auto& [name, value] : options)
+    if (text == name) return value;
+  throw std::invalid_argument("unknown value " + text);
+}
+
+Timeouts timeouts(const Napi::Object& o) {
+  Timeouts t;
+  auto read = [&](const char* key, uint32_t& field) {
+    if (o.Has(key)) field = u32(o, key);
+  };
+  read("tcpSynRecv", t.tcp_syn_recv);
+  read("tcpEstablished", t.tcp_established);
+  read("tcpFinWait", t.tcp_fin_wait);
+  read("tcpTimeWait", t.tcp_time_wait);
+  read("tcpClose", t.tcp_close);
+  read("udp", t.udp);
+  return t;
+}
+
+ServiceConfig service(const Napi::Object& o) {
+  ServiceConfig s;
+  s.name = str(o, "name");
+  s.address = u32(o, "address");
+  s.port = uint16_t(u32(o, "port"));
+  s.protocol = choice<Protocol>(str(o, "protocol"), {{"tcp", Protocol::tcp}, {"udp", Protocol::udp}});
+  s.nic = str(o, "nic");
+  s.pool = str(o, "pool");
+  s.scheduler = choice<SchedulerKind>(str(o, "scheduler"),
+                                      {{"rr", SchedulerKind::rr}, {"wrr", SchedulerKind::wrr}, {"lc", SchedulerKind::lc},
+                                       {"wlc", SchedulerKind::wlc}, {"sh", SchedulerKind::sh}, {"mh", SchedulerKind::mh}});
+  s.client_address = choice<ClientAddress>(
+      str(o, "clientAddress"), {{"none", ClientAddress::none}, {"toa", ClientAddress::toa},
+                                {"proxy-protocol-v1", ClientAddress::proxy_v1}, {"proxy-protocol-v2", ClientAddress::proxy_v2}});
+  s.timeouts = timeouts(o.Get("timeouts").As<Napi::Object>());
+  s.sync = flag(o, "sync");
+  s.enabled = flag(o, "enabled");
+  s.real_servers = list<RealServerConfig>(o, "realServers", [](Napi::Value v) {
+    Napi::Object r = v.As<Napi::Object>();
+    return RealServerConfig{str(r, "name"), u32(r, "address"), uint16_t(u32(r, "port")), u32(r, "weight"),
+                            flag(r, "enabled")};
+  });
+  return s;
+}
+
+}  // namespace
+
+Config config_from_js(const Napi::Object& js) {
+  Config c;
+  c.generation = uint64_t(js.Get("generation").As<Napi::Number>().Int64Value());
+  c.nics = list<NicConfig>(js, "nics", [](Napi::Value v) {
+    Napi::Object o = v.As<Napi::Object>();
+    NicConfig n;
+    n.name = str(o, "name");
+    n.device = str(o, "device");
+    n.networks = list<Prefix>(o, "networks", prefix);
+    n.gateway = o.Get("gateway").IsNumber() ? u32(o, "gateway") : 0;
+    n.probe = prefix(o.Get("probe"));
+    n.mtu = uint16_t(u32(o, "mtu"));
+    return n;
+  });
+  c.routes = list<RouteConfig>(js, "routes", [](Napi::Value v) {
+    Napi::Object o = v.As<Napi::Object>();
+    return RouteConfig{str(o, "name"), prefix(o.Get("prefix")), u32(o, "via"), str(o, "nic")};
+  });
+  c.pools = list<PoolConfig>(js, "pools", [](Napi::Value v) {
+    Napi::Object o = v.As<Napi::Object>();
+    return PoolConfig{str(o, "name"), str(o, "nic"), list<Ipv4>(o, "addresses", address), uint16_t(u32(o, "portMin")),
+                      uint16_t(u32(o, "portMax"))};
+  });
+  c.services = list<ServiceConfig>(js, "services", [](Napi::Value v) { return service(v.As<Napi::Object>()); });
+  return c;
+}
+
+SessionFilter filter_from_js(const Napi::Object& js, const Dataplane& dataplane) {
+  SessionFilter f;
+  if (js.Get("service").IsString()) {
+    std::string service = str(js, "service");
+    f.service_id = dataplane.service_id(service);
+    if (js.Get("server").IsString()) f.backend_id = dataplane.backend_id(service, str(js, "server"));
+  }
+  if (js.Get("clientAddress").IsNumber()) f.client_address = u32(js, "clientAddress");
+  if (js.Get("protocol").IsNumber()) f.protocol = uint8_t(u32(js, "protocol"));
+  return f;
+}
+
+Napi::Array errors_to_js(Napi::Env env, const std::vector<ApplyError>& errors) {
+  Napi::Array out = Napi::Array::New(env, errors.size());
+  for (uint32_t i = 0; i < errors.size(); ++i) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("field", errors[i].field);
+    e.Set("message", errors[i].message);
+    out.Set(i, e);
+  }
+  return out;
+}
+
+namespace {
+
+Napi::Object port_counters(Napi::Env env, const PortCounters& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rxPackets", double(c.rx_packets));
+  o.Set("rxBytes", double(c.rx_bytes));
+  o.Set("txPackets", double(c.tx_packets));
+  o.Set("txBytes", double(c.tx_bytes));
+  o.Set("toKernel", double(c.to_kernel));
+  o.Set("fromKernel", double(c.from_kernel));
+  o.Set("arpIn", double(c.arp_in));
+  o.Set("arpOut", double(c.arp_out));
+  o.Set("icmpEcho", double(c.icmp_echo));
+  Napi::Object drops = Napi::Object::New(env);
+  for (int i = 0; i < static_cast<int>(Drop::count_); ++i) drops.Set(drop_reason_name(Drop(i)), double(c.drops[i]));
+  o.Set("drops", drops);
+  return o;
+}
+
+template <class C>
+Napi::Object traffic(Napi::Env env, const C& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("newSessions", double(c.new_sessions));
+  o.Set("packetsIn", double(c.packets_in));
+  o.Set("packetsOut", double(c.packets_out));
+  o.Set("bytesIn", double(c.bytes_in));
+  o.Set("bytesOut", double(c.bytes_out));
+  return o;
+}
+
+}  // namespace
+
+Napi::Object status_to_js(Napi::Env env, const EngineStatus& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("generation", double(s.generation));
+  o.Set("sessionsLive", double(s.sessions_live));
+  o.Set("sessionsExpired", double(s.sessions_expired));
+  o.Set("sessionsReset", double(s.sessions_reset));
+  Napi::Array nics = Napi::Array::New(env, s.nics.size());
+  for (uint32_t i = 0; i < s.nics.size(); ++i) {
+    const NicStatus& n = s.nics[i];
+    Napi::Object nic = Napi::Object::New(env);
+    nic.Set("name", n.name);
+    nic.Set("port", n.port);
+    nic.Set("tap", n.tap);
+    nic.Set("linkUp", n.link_up);
+    nic.Set("speedMbps", n.speed_mbps);
+    nic.Set("counters", port_counters(env, n.counters));
+    Napi::Object hw = Napi::Object::New(env);
+    hw.Set("rxPackets", double(n.hw_rx_packets));
+    hw.Set("txPackets", double(n.hw_tx_packets));
+    hw.Set("rxMissed", double(n.hw_rx_missed));
+    hw.Set("rxErrors", double(n.hw_rx_errors));
+    hw.Set("txErrors", double(n.hw_tx_errors));
+    nic.Set("device", hw);
+    nics.Set(i, nic);
+  }
+  o.Set("nics", nics);
+  Napi::Array services = Napi::Array::New(env, s.services.size());
+  for (uint32_t i = 0; i < s.services.size(); ++i) {
+    const ServiceStatus& svc = s.services[i];
+    Napi::Object service = traffic(env, svc.counters);
+    service.Set("name", svc.name);
+    Napi::Array servers = Napi::Array::New(env, svc.servers.size());
+    for (uint32_t j = 0; j < svc.servers.size(); ++j) {
+      Napi::Object server = traffic(env, svc.servers[j].counters);
+      server.Set("name", svc.servers[j].name);
+      server.Set("activeSessions", svc.servers[j].counters.active);
+      server.Set("inactiveSessions", svc.servers[j].counters.inactive);
+      servers.Set(j, server);
+    }
+    service.Set("realServers", servers);
+    services.Set(i, service);
+  }
+  o.Set("services", services);
+  Napi::Array workers = Napi::Array::New(env, s.workers.size());
+  for (uint32_t i = 0; i < s.workers.size(); ++i) {
+    const WorkerStatus& w = s.workers[i];
+    Napi::Object worker = Napi::Object::New(env);
+    worker.Set("id", w.id);
+    worker.Set("lcore", w.lcore);
+    worker.Set("sessions", double(w.sessions));
+    worker.Set("redirectedOut", double(w.redirected_out));
+    worker.Set("redirectedIn", double(w.redirected_in));
+    worker.Set("loops", double(w.loops));
+    worker.Set("busyLoops", double(w.busy_loops));
+    workers.Set(i, worker);
+  }
+  o.Set("workers", workers);
+  return o;
+}
+
+Napi::Object session_to_js(Napi::Env env, const SessionRecord& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("protocol", s.protocol);
+  o.Set("state", s.protocol == uint8_t(Protocol::udp) ? "udp" : tcp_state_name(TcpState(s.state)));
+  o.Set("clientAddress", s.client_address);
+  o.Set("clientPort", s.client_port);
+  o.Set("virtualAddress", s.virtual_address);
+  o.Set("virtualPort", s.virtual_port);
+  o.Set("localAddress", s.local_address);
+  o.Set("localPort", s.local_port);
+  o.Set("serverAddress", s.server_address);
+  o.Set("serverPort", s.server_port);
+  o.Set("service", s.service);
+  o.Set("server", s.server);
+  o.Set("worker", s.worker);
+  o.Set("expiresInMs", s.expires_in_ms);
+  return o;
+}
+
+}  // namespace l4lb::binding

@@ -1,0 +1,212 @@
+// The control side of the data plane: owns the EAL's packet pool, the workers and the open
+// ports, and turns each applied Config into a published Snapshot.
+//
+// Publication is read-copy-update without locks on the fast path: the new snapshot is stored
+// in `published`; each worker picks it up between bursts and records its generation in
+// `seen_generation`; once every worker has, nobody can still read the previous one and it is
+// freed. Ports that leave the configuration are closed only after that point too, so no
+// worker ever polls a closed port.
+#include "dataplane.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include "ports.h"
+#include "sessions.h"
+#include "dataplane_impl.h"
+
+namespace l4lb {
+
+namespace {
+
+constexpr unsigned kInboxSize = 4096;
+constexpr auto kWorkerWait = std::chrono::seconds(2);
+
+int run_worker(void* arg) {
+  static_cast<Worker*>(arg)->run();
+  return 0;
+}
+
+// A NIC is reopened when anything its port was opened with changes.
+bool same_port(const NicConfig& a, const NicConfig& b) {
+  return a.device == b.device && a.mtu == b.mtu && a.probe.address == b.probe.address &&
+         a.probe.length == b.probe.length;
+}
+
+}  // namespace
+
+void Dataplane::Impl::start_workers(const std::vector<unsigned>& lcores) {
+  if (lcores.size() < options.workers)
+    throw std::runtime_error("only " + std::to_string(lcores.size()) + " lcores for " +
+                             std::to_string(options.workers) + " workers");
+  for (uint16_t i = 0; i < options.workers; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->id = i;
+    w->workers = options.workers;
+    w->lcore = lcores[i];
+    w->idle = options.idle;
+    w->tsc_hz = rte_get_tsc_hz();
+    w->published = &published;
+    std::string ring = "l4lb_in_" + options.instance + "_" + std::to_string(i);
+    w->inbox = rte_ring_create(ring.c_str(), kInboxSize, rte_lcore_to_socket_id(w->lcore), RING_F_SC_DEQ);
+    if (!w->inbox) throw std::runtime_error("cannot create ring " + ring + ": " + rte_strerror(rte_errno));
+    w->all = &worker_list;
+    w->sessions = make_session_table(options.sessions_per_worker);
+    w->local_ports = make_local_ports(i, options.workers);
+    w->pool = pool;
+    worker_list.push_back(w.get());
+    workers.push_back(std::move(w));
+  }
+  for (auto& w : workers)
+    if (rte_eal_remote_launch(run_worker, w.get(), w->lcore) != 0)
+      throw std::runtime_error("cannot launch a worker on lcore " + std::to_string(w->lcore));
+}
+
+void Dataplane::Impl::stop_workers() {
+  for (auto& w : workers) w->stop.store(true);
+  for (auto& w : workers) rte_eal_wait_lcore(w->lcore);
+  for (auto& w : workers) {
+    rte_mbuf* m;
+    while (w->inbox && rte_ring_dequeue(w->inbox, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(w->inbox);
+  }
+  workers.clear();
+  worker_list.clear();
+}
+
+Dataplane::Impl::Nic Dataplane::Impl::open_nic(const NicConfig& config) {
+  Nic nic{config, {}, config.probe.length ? next_tap_name() : ""};
+  PortSpec spec{config.name, config.device, options.workers, config.mtu, config.probe, nic.tap_name};
+  nic.port = open_port(spec, pool);
+  return nic;
+}
+
+// Publishes `next` and waits until every worker runs it, then frees the previous snapshot.
+void Dataplane::Impl::publish(std::unique_ptr<Snapshot> next) {
+  next->generation = ++epoch;
+  published.store(next.get(), std::memory_order_release);
+  auto deadline = std::chrono::steady_clock::now() + kWorkerWait;
+  for (auto& w : workers) {
+    while (w->seen_generation.load(std::memory_order_acquire) < epoch) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("worker " + std::to_string(w->id) + " did not take the new configuration");
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  current = std::move(next);
+}
+
+// Posts one request per worker and waits for all of them to be served.
+void Dataplane::Impl::run_on_workers(WorkerRequest* requests) {
+  for (size_t i = 0; i < workers.size(); ++i) workers[i]->request.store(&requests[i], std::memory_order_release);
+  auto deadline = std::chrono::steady_clock::now() + kWorkerWait;
+  for (size_t i = 0; i < workers.size(); ++i) {
+    while (!requests[i].done.load(std::memory_order_acquire)) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("worker " + std::to_string(i) + " did not answer");
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+}
+
+Dataplane::Dataplane(const EngineOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  if (impl_->options.instance.empty()) impl_->options.instance = std::to_string(getpid());
+  if (impl_->options.workers == 0) throw std::runtime_error("at least one worker is needed");
+  EalOptions eal{impl_->options.instance, unsigned(options.workers) + 1, options.extra_eal_args};
+  std::vector<unsigned> lcores = start_eal(eal);
+  impl_->pool = packet_pool(options.workers, kMaxPorts);
+  impl_->start_workers(lcores);
+  impl_->publish(compile_snapshot(Config{}, {}, options.workers, impl_->service_ids, impl_->backend_ids, nullptr));
+}
+
+Dataplane::~Dataplane() {
+  impl_->stop_workers();
+  for (auto& [name, nic] : impl_->nics) close_port(nic.port);
+}
+
+std::vector<ApplyError> Dataplane::check(const Config& config) {
+  std::vector<ApplyError> errors;
+  for (const NicConfig& nic : config.nics) {
+    for (const NicConfig& other : config.nics)
+      if (&other < &nic && other.device == nic.device)
+        errors.push_back({"/nics/" + nic.name + "/device", "device " + nic.device + " is already NIC " + other.name});
+    auto open = impl_->nics.find(nic.name);
+    if (open != impl_->nics.end() && open->second.config.device == nic.device) continue;
+    std::string why = check_device(nic.device);
+    if (!why.empty()) errors.push_back({"/nics/" + nic.name + "/device", why});
+  }
+  return errors;
+}
+
+// The part of `config` that depends only on the NICs in `keep`: what workers may run while the
+// other ports are being closed and reopened.
+static Config restrict_to_nics(const Config& config, const std::map<std::string, NicPorts>& keep) {
+  Config part;
+  part.generation = config.generation;
+  for (const NicConfig& nic : config.nics)
+    if (keep.count(nic.name)) part.nics.push_back(nic);
+  for (const RouteConfig& route : config.routes)
+    if (keep.count(route.nic)) part.routes.push_back(route);
+  std::map<std::string, bool> pools;
+  for (const PoolConfig& pool : config.pools)
+    if (keep.count(pool.nic)) {
+      part.pools.push_back(pool);
+      pools[pool.name] = true;
+    }
+  for (const ServiceConfig& service : config.services)
+    if (keep.count(service.nic) && pools.count(service.pool)) part.services.push_back(service);
+  return part;
+}
+
+std::vector<ApplyError> Dataplane::apply(const Config& config) {
+  std::vector<ApplyError> errors = check(config);
+  if (!errors.empty()) return errors;
+  Impl& d = *impl_;
+  auto open_ports = [&] {
+    std::map<std::string, NicPorts> ports;
+    for (auto& [name, nic] : d.nics) ports[name] = {nic.port.port, nic.port.tap, nic.port.mac};
+    return ports;
+  };
+  try {
+    // Ports that leave or change close first (after the workers stopped polling them), so a
+    // device that moves to another NIC entry is free when that entry opens it.
+    std::vector<std::string> leaving;
+    for (auto& [name, nic] : d.nics) {
+      auto wanted = std::find_if(config.nics.begin(), config.nics.end(),
+                                 [&](const NicConfig& n) { return n.name == name; });
+      if (wanted == config.nics.end() || !same_port(nic.config, *wanted)) leaving.push_back(name);
+    }
+    if (!leaving.empty()) {
+      std::map<std::string, NicPorts> staying = open_ports();
+      for (const std::string& name : leaving) staying.erase(name);
+      d.publish(compile_snapshot(restrict_to_nics(config, staying), staying, d.options.workers, d.service_ids,
+                                 d.backend_ids, d.current.get()));
+      for (const std::string& name : leaving) {
+        close_port(d.nics[name].port);
+        d.nics.erase(name);
+      }
+    }
+    for (const NicConfig& nic : config.nics)
+      if (!d.nics.count(nic.name)) d.nics.emplace(nic.name, d.open_nic(nic));
+    d.publish(compile_snapshot(config, open_ports(), d.options.workers, d.service_ids, d.backend_ids,
+                               d.current.get()));
+  } catch (const std::exception& e) {
+    // The caller reapplies the last configuration that was accepted, which reopens what closed.
+    return {{"", e.what()}};
+  }
+  d.config_generation = config.generation;
+  return {};
+}
+
+}  // namespace l4lb

@@ -1,0 +1,45 @@
+// The state behind Dataplane, shared by its two source files: dataplane.cc (lifecycle and
+// apply) and dataplane_queries.cc (status, sessions, announcements).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane.h"
+#include "ports.h"
+
+namespace l4lb {
+
+struct Dataplane::Impl {
+  struct Nic {
+    NicConfig config;
+    OpenPort port;
+    std::string tap_name;
+  };
+
+  EngineOptions options;
+  rte_mempool* pool = nullptr;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Worker*> worker_list;
+  std::atomic<const Snapshot*> published{nullptr};
+  std::unique_ptr<Snapshot> current;
+  uint64_t epoch = 0;               // snapshot generation: one per publish
+  uint64_t config_generation = 0;   // the store's generation of the running config
+  std::map<std::string, Nic> nics;
+  unsigned taps_created = 0;
+  IdMap service_ids{kMaxServices};
+  IdMap backend_ids{kMaxBackends};
+
+  void start_workers(const std::vector<unsigned>& lcores);
+  void stop_workers();
+  std::string next_tap_name() { return "l4t" + options.instance.substr(0, 7) + "-" + std::to_string(taps_created++); }
+  Nic open_nic(const NicConfig& config);
+  void publish(std::unique_ptr<Snapshot> next);
+  void run_on_workers(WorkerRequest* requests);
+};
+
+
+}  // namespace l4lb
