@@ -1,0 +1,265 @@
+// Stable ids and the compilation of a Config into a Snapshot.
+//
+// Decisions worth knowing:
+// - Ids are assigned for the whole new config before the ids of removed objects are freed,
+//   so an id never changes owner within one compile: a worker that sees an id in
+//   `ended_backends` knows it belonged to the removed object. A freed id is reused from the
+//   next compile on. (Replacing every object of a full id space in one apply therefore fails.)
+// - Service::version comes from one process-wide counter, bumped when a service's scheduler or
+//   backends (ids, addresses, ports, weights, enabled) differ from the previous snapshot's.
+//   Unique versions mean a cursor left behind by a removed service can never match the
+//   version of a new service that reuses its id.
+// - A disabled service stays indexed by VIP (and its VIP stays owned, answered by ARP) with
+//   enabled=false, so the worker can refuse its new flows at once (RST / drop) instead of
+//   treating them as unknown traffic. Its backends count as ended: their sessions are reset,
+//   as for a disabled real server.
+// - A backend whose address or port changed under the same name counts as ended too: its
+//   sessions point at a server that is no longer configured.
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <stdexcept>
+
+#include "scheduler.h"
+#include "snapshot.h"
+
+namespace l4lb {
+
+uint32_t IdMap::assign(const std::string& key) {
+  auto known = ids_.find(key);
+  if (known != ids_.end()) return known->second;
+  // Lowest free id: the next one when ids are dense (the common case, O(1)), else the first gap.
+  uint32_t id = uint32_t(names_.size());
+  if (!names_.empty() && names_.rbegin()->first != names_.size() - 1) {
+    id = 0;
+    for (const auto& entry : names_) {
+      if (entry.first != id) break;
+      ++id;
+    }
+  }
+  if (id >= limit_) return kNoId;
+  ids_.emplace(key, id);
+  names_.emplace(id, key);
+  return id;
+}
+
+uint32_t IdMap::find(const std::string& key) const {
+  auto it = ids_.find(key);
+  return it == ids_.end() ? kNoId : it->second;
+}
+
+const std::string* IdMap::name(uint32_t id) const {
+  auto it = names_.find(id);
+  return it == names_.end() ? nullptr : &it->second;
+}
+
+void IdMap::retain(const std::vector<std::string>& keys) {
+  std::set<std::string> kept(keys.begin(), keys.end());
+  for (auto it = ids_.begin(); it != ids_.end();) {
+    if (kept.count(it->first)) {
+      ++it;
+    } else {
+      names_.erase(it->second);
+      it = ids_.erase(it);
+    }
+  }
+}
+
+namespace {
+
+std::atomic<uint64_t> last_service_version{0};
+
+uint32_t mask_of(uint8_t length) { return length == 0 ? 0 : ~uint32_t(0) << (32 - length); }
+
+uint32_t assign_or_throw(IdMap& ids, const std::string& key, const char* what) {
+  uint32_t id = ids.assign(key);
+  if (id == IdMap::kNoId) throw std::runtime_error(std::string("no free ") + what + " id left for " + key);
+  return id;
+}
+
+const NicPorts& nic_ports(const std::map<std::string, NicPorts>& ports, const std::string& nic) {
+  auto it = ports.find(nic);
+  if (it == ports.end() || it->second.port == kNoPort) throw std::runtime_error("nic " + nic + " has no DPDK port");
+  return it->second;
+}
+
+// The DPDK port of the NIC that `user` names, after checking the config has that NIC.
+uint16_t port_of(const Config& config, const std::map<std::string, NicPorts>& ports, const std::string& nic,
+                 const std::string& user) {
+  for (const NicConfig& n : config.nics)
+    if (n.name == nic) return nic_ports(ports, nic).port;
+  throw std::runtime_error(user + " refers to unknown nic " + nic);
+}
+
+void build_ports(const Config& config, const std::map<std::string, NicPorts>& ports, Snapshot& snap) {
+  for (size_t i = 0; i < config.nics.size(); ++i) {
+    const NicConfig& nic = config.nics[i];
+    const NicPorts& dpdk = nic_ports(ports, nic.name);
+    if (dpdk.port >= snap.ports.size()) snap.ports.resize(dpdk.port + 1);
+    PortInfo& info = snap.ports[dpdk.port];
+    if (info.port != kNoPort) throw std::runtime_error("nic " + nic.name + " shares its DPDK port with another nic");
+    info.port = dpdk.port;
+    info.tap = dpdk.tap;
+    info.nic_index = uint16_t(i);
+    info.mac = dpdk.mac;
+    info.mtu = nic.mtu;
+    info.probe = nic.probe.length ? nic.probe.address : 0;
+  }
+  auto owner = [&](const std::string& nic, const std::string& user) -> PortInfo& {
+    return snap.ports[port_of(config, ports, nic, user)];
+  };
+  for (const ServiceConfig& s : config.services) owner(s.nic, "service " + s.name).owned.push_back(s.address);
+  for (const PoolConfig& p : config.pools) {
+    auto& owned = owner(p.nic, "pool " + p.name).owned;
+    owned.insert(owned.end(), p.addresses.begin(), p.addresses.end());
+  }
+  for (PortInfo& info : snap.ports) {
+    std::sort(info.owned.begin(), info.owned.end());
+    info.owned.erase(std::unique(info.owned.begin(), info.owned.end()), info.owned.end());
+  }
+}
+
+// Connected networks (next hop 0: the destination itself), configured routes, gateways;
+// longest prefix first, and at equal length in that order of preference.
+void build_routes(const Config& config, const std::map<std::string, NicPorts>& ports, Snapshot& snap) {
+  struct Ranked {
+    Route route;
+    int preference;  // 0 connected, 1 configured route, 2 gateway
+  };
+  std::vector<Ranked> ranked;
+  auto add = [&](Prefix prefix, uint16_t port, Ipv4 next_hop, int preference) {
+    prefix.address &= mask_of(prefix.length);
+    ranked.push_back({Route{prefix, Egress{port, next_hop}}, preference});
+  };
+  for (const NicConfig& nic : config.nics) {
+    uint16_t port = nic_ports(ports, nic.name).port;
+    for (const Prefix& network : nic.networks) add(network, port, 0, 0);
+    if (nic.gateway) add(Prefix{0, 0}, port, nic.gateway, 2);
+  }
+  for (const RouteConfig& r : config.routes) {
+    add(r.prefix, port_of(config, ports, r.nic, "route " + r.name), r.via, 1);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    if (a.route.prefix.length != b.route.prefix.length) return a.route.prefix.length > b.route.prefix.length;
+    return a.preference < b.preference;
+  });
+  snap.routes.reserve(ranked.size());
+  for (const Ranked& r : ranked) snap.routes.push_back(r.route);
+}
+
+void build_pools(const Config& config, const std::map<std::string, NicPorts>& ports, Snapshot& snap) {
+  snap.pools.reserve(config.pools.size());
+  for (const PoolConfig& p : config.pools) {
+    Pool pool;
+    pool.id = uint32_t(snap.pools.size());
+    pool.port = port_of(config, ports, p.nic, "pool " + p.name);
+    pool.addresses = p.addresses;
+    pool.port_min = p.port_min;
+    pool.port_max = p.port_max;
+    snap.pools.push_back(std::move(pool));
+  }
+}
+
+// Whether workers must restart their scheduler state for this service.
+bool scheduling_changed(const Service& now, const Service* before) {
+  if (!before || before->scheduler_kind != now.scheduler_kind || before->backends.size() != now.backends.size())
+    return true;
+  for (size_t i = 0; i < now.backends.size(); ++i) {
+    const Backend &a = now.backends[i], &b = before->backends[i];
+    if (a.id != b.id || a.address != b.address || a.port != b.port || a.weight != b.weight || a.enabled != b.enabled)
+      return true;
+  }
+  return false;
+}
+
+Service build_service(const Config& config, const ServiceConfig& s, uint32_t id, IdMap& backend_ids,
+                      const std::map<std::string, NicPorts>& ports, const Snapshot& snap, const Snapshot* previous) {
+  Service service;
+  service.id = id;
+  service.address = s.address;
+  service.port = s.port;
+  service.protocol = s.protocol;
+  service.in_port = port_of(config, ports, s.nic, "service " + s.name);
+  for (size_t i = 0; i < config.pools.size() && !service.pool; ++i)
+    if (config.pools[i].name == s.pool) service.pool = &snap.pools[i];
+  if (!service.pool) throw std::runtime_error("service " + s.name + " refers to unknown pool " + s.pool);
+  service.scheduler_kind = s.scheduler;
+  service.client_address = s.client_address;
+  service.timeouts = s.timeouts;
+  service.sync = s.sync;
+  service.enabled = s.enabled;
+  service.backends.reserve(s.real_servers.size());
+  for (const RealServerConfig& rs : s.real_servers) {
+    Backend b;
+    b.id = assign_or_throw(backend_ids, backend_key(s.name, rs.name), "real server");
+    b.address = rs.address;
+    b.port = rs.port;
+    b.weight = rs.weight;
+    b.enabled = rs.enabled;
+    b.egress = snap.route(rs.address);  // port kNoPort when unreachable: the worker drops
+    service.backends.push_back(b);
+  }
+  service.scheduler = Scheduler::build(service.scheduler_kind, service.backends);
+  const Service* before = previous && id < previous->service_by_id.size() ? previous->service_by_id[id] : nullptr;
+  service.version = scheduling_changed(service, before) ? ++last_service_version : before->version;
+  return service;
+}
+
+// Ids that took sessions in `previous` and no longer do: gone, disabled, or moved elsewhere.
+std::vector<uint32_t> ended_backends(const Snapshot& now, const Snapshot& previous) {
+  std::vector<uint32_t> ended;
+  for (const Service& s : previous.services) {
+    if (!s.enabled) continue;
+    for (const Backend& was : s.backends) {
+      if (!was.enabled) continue;
+      const Backend* is = was.id < now.backend_by_id.size() ? now.backend_by_id[was.id] : nullptr;
+      const Service* owner = now.service_by_id[s.id];
+      if (!is || !is->enabled || !owner || !owner->enabled || is->address != was.address || is->port != was.port)
+        ended.push_back(was.id);
+    }
+  }
+  std::sort(ended.begin(), ended.end());
+  return ended;
+}
+
+}  // namespace
+
+std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<std::string, NicPorts>& ports,
+                                           uint16_t workers, IdMap& service_ids, IdMap& backend_ids,
+                                           const Snapshot* previous) {
+  auto snap = std::make_unique<Snapshot>();
+  snap->generation = config.generation;
+  snap->workers = workers;
+  build_ports(config, ports, *snap);
+  build_routes(config, ports, *snap);
+  build_pools(config, ports, *snap);
+
+  std::vector<std::string> service_names, backend_names;
+  snap->services.reserve(config.services.size());
+  for (const ServiceConfig& s : config.services) {
+    uint32_t id = assign_or_throw(service_ids, s.name, "service");
+    snap->services.push_back(build_service(config, s, id, backend_ids, ports, *snap, previous));
+    service_names.push_back(s.name);
+    for (const RealServerConfig& rs : s.real_servers) backend_names.push_back(backend_key(s.name, rs.name));
+  }
+
+  // Indexes, now that every vector they point into is final.
+  for (const Pool& pool : snap->pools)
+    for (Ipv4 address : pool.addresses) snap->by_local_address[address] = &pool;
+  snap->service_by_id.assign(kMaxServices, nullptr);
+  snap->backend_by_id.assign(kMaxBackends, nullptr);
+  for (const Service& s : snap->services) {
+    uint64_t key = service_key(s.address, s.port, uint8_t(s.protocol));
+    if (!snap->by_vip.emplace(key, &s).second)
+      throw std::runtime_error("service " + *service_ids.name(s.id) + " uses a VIP, port and protocol taken by another");
+    snap->service_by_id[s.id] = &s;
+    for (const Backend& b : s.backends) snap->backend_by_id[b.id] = &b;
+  }
+  if (previous) snap->ended_backends = ended_backends(*snap, *previous);
+
+  service_ids.retain(service_names);
+  backend_ids.retain(backend_names);
+  return snap;
+}
+
+}  // namespace l4lb
