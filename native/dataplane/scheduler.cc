@@ -169,7 +169,7 @@ std::unique_ptr<const Scheduler> Scheduler::build(SchedulerKind kind, const std:
     case SchedulerKind::sh: return std::make_unique<SourceHash>(backends);
     case SchedulerKind::mh: return std::make_unique<MaglevHash>(backends);
   }
-  return std::make_unique<LeastConnections>(backends, true);
+  return std::make_unique<LeastConnections>(backends, true);  // a kind out of range: the default, wlc
 }
 
 }  // namespace l4lb
