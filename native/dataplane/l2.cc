@@ -1,0 +1,217 @@
+// Layer 2 of a worker: Ethernet output through the neighbour table, ARP (answers for owned
+// addresses, learning, requests for unresolved next hops, gratuitous announcements), the
+// transmit buffers, and the exception path's frames to and from the kernel tap.
+//
+// ARP answers reach one worker only (af_packet and RSS spread frames over queues), yet every
+// worker keeps its own table. So the worker that learns a neighbour from the wire passes a copy
+// of the ARP frame to every other worker's inbox; they learn from it without answering.
+#include <cstring>
+
+#include <rte_arp.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "flow.h"
+#include "neighbour.h"
+#include "packet.h"
+#include "worker.h"
+
+namespace l4lb {
+
+namespace {
+
+// The sender address of our ARP requests: an owned address of the port (its replies then come
+// back to the data plane, not to the kernel), else 0.0.0.0 as in an ARP probe.
+Ipv4 arp_source(const PortInfo& port) { return port.owned.empty() ? 0 : port.owned.front(); }
+
+void fill_arp(rte_mbuf* m, const PortInfo& port, uint16_t op, Ipv4 sender, const rte_ether_addr& target_mac,
+              Ipv4 target) {
+  auto* eth = header_at<rte_ether_hdr>(m, 0);
+  auto* arp = header_at<rte_arp_hdr>(m, kEtherLength);
+  std::memcpy(&eth->src_addr, port.mac.bytes, 6);
+  eth->dst_addr = op == RTE_ARP_OP_REQUEST ? rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} : target_mac;
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+  arp->arp_plen = 4;
+  arp->arp_opcode = rte_cpu_to_be_16(op);
+  std::memcpy(&arp->arp_data.arp_sha, port.mac.bytes, 6);
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(sender);
+  arp->arp_data.arp_tha = op == RTE_ARP_OP_REQUEST ? rte_ether_addr{} : target_mac;
+  arp->arp_data.arp_tip = rte_cpu_to_be_32(target);
+}
+
+// A new ARP request or gratuitous announcement from the worker's pool.
+void send_arp_request(Worker& w, const PortInfo& port, Ipv4 sender, Ipv4 target) {
+  rte_mbuf* m = w.pool ? rte_pktmbuf_alloc(w.pool) : nullptr;
+  if (!m) return;   // pool exhausted: the retry timer asks again
+  constexpr uint16_t length = kEtherLength + sizeof(rte_arp_hdr);
+  if (!rte_pktmbuf_append(m, length)) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  fill_arp(m, port, RTE_ARP_OP_REQUEST, sender, rte_ether_addr{}, target);
+  ++w.counters->ports[port.port].arp_out;
+  w.send_raw(m, port.port);
+}
+
+// Fills the Ethernet header towards a resolved neighbour and buffers the frame.
+void transmit(Worker& w, rte_mbuf* m, const PortInfo& port, const Neighbour& n) {
+  auto* eth = header_at<rte_ether_hdr>(m, 0);
+  std::memcpy(&eth->src_addr, port.mac.bytes, 6);
+  std::memcpy(&eth->dst_addr, n.mac.bytes, 6);
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  m->port = port.port;
+  w.send_raw(m, port.port);
+}
+
+// Records `address` at `mac` as reachable and sends the frames that waited for it.
+void learn(Worker& w, Ipv4 address, const rte_ether_addr& mac, uint16_t port, bool create) {
+  Neighbour* n = create ? w.neighbours->find_or_add(address, w.now_ms) : w.neighbours->find(address);
+  if (!n) return;
+  std::memcpy(n->mac.bytes, mac.addr_bytes, 6);
+  n->state = Neighbour::State::reachable;
+  n->confirmed_ms = w.now_ms;
+  uint8_t queued = n->queued;
+  n->queued = 0;
+  const PortInfo* info = w.snapshot ? w.snapshot->port(n->port) : nullptr;
+  for (uint8_t i = 0; i < queued; ++i) {
+    if (info) transmit(w, n->queue[i], *info, *n);
+    else w.drop(n->queue[i], port, Drop::no_route);
+  }
+}
+
+// Hands a port's buffered frames to the driver; what it does not take is dropped (tx_full).
+void send_buffered(Worker& w, uint16_t port) {
+  Worker::TxBuffer& buffer = w.tx[port];
+  uint16_t count = buffer.count;
+  buffer.count = 0;
+  uint64_t bytes = 0;   // counted before: the driver may free what it sent at once
+  for (uint16_t i = 0; i < count; ++i) bytes += rte_pktmbuf_pkt_len(buffer.frames[i]);
+  uint16_t sent = rte_eth_tx_burst(port, w.id, buffer.frames, count);
+  for (uint16_t i = sent; i < count; ++i) {
+    bytes -= rte_pktmbuf_pkt_len(buffer.frames[i]);
+    w.drop(buffer.frames[i], port, Drop::tx_full);
+  }
+  PortCounters& c = w.counters->ports[port];
+  c.tx_packets += sent;
+  c.tx_bytes += bytes;
+}
+
+void share_with_other_workers(Worker& w, rte_mbuf* m) {
+  if (!w.all || !w.pool) return;
+  for (Worker* other : *w.all) {
+    if (other == &w) continue;
+    rte_mbuf* copy = rte_pktmbuf_copy(m, w.pool, 0, UINT32_MAX);
+    if (!copy) return;
+    copy->port = m->port;
+    if (rte_ring_enqueue(other->inbox, copy) != 0) rte_pktmbuf_free(copy);   // it asks again later
+  }
+}
+
+}  // namespace
+
+// Cost: a neighbour lookup (hash + a few compares) and 14 bytes written; a first frame towards
+// an unknown next hop also builds one ARP request.
+void Worker::send_ip(rte_mbuf* m, const Egress& egress) {
+  const PortInfo* port = snapshot ? snapshot->port(egress.port) : nullptr;
+  if (!port) return drop(m, m->port, Drop::no_route);
+  Neighbour* n = neighbours->find(egress.next_hop);
+  if (n && n->state == Neighbour::State::reachable) {
+    if (now_ms - n->confirmed_ms > Neighbours::kReachableMs && now_ms - n->requested_ms >= Neighbours::kRetryMs) {
+      n->requested_ms = now_ms;   // stale: keep using it, but ask again
+      send_arp_request(*this, *port, arp_source(*port), egress.next_hop);
+    }
+    return transmit(*this, m, *port, *n);
+  }
+  if (!n) n = neighbours->find_or_add(egress.next_hop, now_ms);
+  if (!n || n->queued == Neighbour::kQueueLength) return drop(m, egress.port, Drop::neighbour_queue);
+  n->port = egress.port;
+  n->queue[n->queued++] = m;
+  if (n->requested_ms == 0 || now_ms - n->requested_ms >= Neighbours::kRetryMs) {
+    n->requested_ms = now_ms;
+    send_arp_request(*this, *port, arp_source(*port), egress.next_hop);
+  }
+}
+
+// Cost: two stores; a full buffer is sent at once.
+void Worker::send_raw(rte_mbuf* m, uint16_t port) {
+  TxBuffer& buffer = tx[port];
+  buffer.frames[buffer.count++] = m;
+  if (buffer.count == kBurst) send_buffered(*this, port);
+}
+
+void Worker::flush_tx() {
+  for (uint16_t port = 0; port < kMaxPorts; ++port)
+    if (tx[port].count) send_buffered(*this, port);
+}
+
+// Not on the packet fast path (ARP is rare), but no allocation either except the copies for
+// the other workers.
+void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
+  const PortInfo* port = snapshot ? snapshot->port(in_port) : nullptr;
+  PortCounters& c = counters->ports[in_port];
+  ++c.arp_in;
+  if (!port || rte_pktmbuf_data_len(m) < kEtherLength + sizeof(rte_arp_hdr)) return drop(m, in_port, Drop::malformed);
+  auto* arp = header_at<rte_arp_hdr>(m, kEtherLength);
+  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4)
+    return drop(m, in_port, Drop::malformed);
+  uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
+  Ipv4 sender = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+  Ipv4 target = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+  if (from_wire && port->probe && target == port->probe) {
+    if (port->tap == kNoPort) return drop(m, in_port, Drop::no_service);
+    ++c.to_kernel;
+    return send_raw(m, port->tap);
+  }
+  bool for_us = owns(*port, target);
+  if (sender != 0) {
+    // Learn from what is addressed to us; otherwise only refresh what we already know
+    // (gratuitous ARP after a failover, a real server's MAC change).
+    bool known = neighbours->find(sender) != nullptr;
+    if (for_us || known) {
+      learn(*this, sender, arp->arp_data.arp_sha, in_port, for_us);
+      if (from_wire) share_with_other_workers(*this, m);
+    }
+  }
+  if (!from_wire || !for_us || op != RTE_ARP_OP_REQUEST) {
+    rte_pktmbuf_free(m);   // learnt or not ours: nothing more to do
+    return;
+  }
+  rte_ether_addr asker = arp->arp_data.arp_sha;
+  rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - (kEtherLength + sizeof(rte_arp_hdr)));
+  fill_arp(m, *port, RTE_ARP_OP_REPLY, target, asker, sender);
+  ++c.arp_out;
+  send_raw(m, in_port);
+}
+
+void Worker::send_gratuitous_arp() {
+  if (!snapshot) return;
+  for (const PortInfo& port : snapshot->ports)
+    if (port.port != kNoPort)
+      for (Ipv4 address : port.owned) send_arp_request(*this, port, address, address);
+}
+
+// Every Neighbours::kRetryMs: asks again for unresolved next hops, gives up after kGiveUpMs.
+// Cost: a pass over the table's slots, ~2k compares, ten times a second.
+void Worker::neighbour_timers() {
+  for (uint32_t i = 0; i < Neighbours::kSlots; ++i) {
+    Neighbour* n = neighbours->slot(i);
+    if (n->state != Neighbour::State::pending) continue;
+    if (now_ms - n->created_ms >= Neighbours::kGiveUpMs) {
+      for (uint8_t q = 0; q < n->queued; ++q) drop(n->queue[q], n->port, Drop::neighbour_queue);
+      n->queued = 0;
+      neighbours->remove(n);
+      continue;
+    }
+    const PortInfo* port = snapshot ? snapshot->port(n->port) : nullptr;
+    if (port && now_ms - n->requested_ms >= Neighbours::kRetryMs) {
+      n->requested_ms = now_ms;
+      send_arp_request(*this, *port, arp_source(*port), n->address);
+    }
+  }
+}
+
+}  // namespace l4lb
