@@ -1,0 +1,177 @@
+// The worker loop. One poll reads like a page of prose:
+//   pick up a new snapshot → serve a control request → announce → for every port: rx burst,
+//   classify, process → frames from the kernel taps → frames other workers passed us →
+//   timers (session expiry, ARP retries) → transmit everything buffered.
+// run() repeats poll_once() and, when idle in adaptive mode, sleeps with exponential
+// back-off (1 µs doubling to 1 ms) so a small test machine stays usable.
+#include <algorithm>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "neighbour.h"
+#include "packet.h"
+#include "sessions.h"
+#include "worker.h"
+
+namespace l4lb {
+
+namespace {
+
+constexpr uint32_t kSpinPolls = 64;        // empty polls before the first sleep
+constexpr uint32_t kMaxSleepUs = 1000;
+constexpr uint32_t kExpiryEveryMs = 1;
+constexpr uint16_t kPrefetchAhead = 4;
+
+bool is_for_port(const rte_ether_hdr* eth, const PortInfo& port) {
+  return rte_is_multicast_ether_addr(&eth->dst_addr) ||
+         rte_is_same_ether_addr(&eth->dst_addr, reinterpret_cast<const rte_ether_addr*>(port.mac.bytes));
+}
+
+// Classifies one frame received on `in_port` (or passed by another worker: from_wire false)
+// and hands it on. Cost: a few loads of the Ethernet and IPv4 headers, already prefetched.
+void handle_frame(Worker& w, rte_mbuf* m, uint16_t in_port, bool from_wire) {
+  const PortInfo* port = w.snapshot->port(in_port);
+  if (!port || rte_pktmbuf_data_len(m) < kEtherLength) return w.drop(m, in_port, Drop::malformed);
+  auto* eth = header_at<rte_ether_hdr>(m, 0);
+  switch (eth->ether_type) {
+    case RTE_BE16(RTE_ETHER_TYPE_IPV4): {
+      if (!from_wire) return process_ipv4(w, m, in_port);
+      if (!is_for_port(eth, *port)) return w.drop(m, in_port, Drop::no_service);   // flooded to us
+      if (port->probe && rte_pktmbuf_data_len(m) >= kEtherLength + sizeof(rte_ipv4_hdr) &&
+          header_at<rte_ipv4_hdr>(m, kEtherLength)->dst_addr == rte_cpu_to_be_32(port->probe)) {
+        if (port->tap == kNoPort) return w.drop(m, in_port, Drop::no_service);
+        ++w.counters->ports[in_port].to_kernel;
+        return w.send_raw(m, port->tap);
+      }
+      return process_ipv4(w, m, in_port);
+    }
+    case RTE_BE16(RTE_ETHER_TYPE_ARP):
+      return w.handle_arp(m, in_port, from_wire);
+    default:
+      return w.drop(m, in_port, Drop::not_ipv4);   // VLAN-tagged frames included
+  }
+}
+
+// Receives one burst from a NIC queue and handles it, prefetching headers a few frames ahead.
+unsigned receive(Worker& w, uint16_t port) {
+  rte_mbuf* frames[Worker::kBurst];
+  uint16_t n = rte_eth_rx_burst(port, w.id, frames, Worker::kBurst);
+  if (n == 0) return 0;
+  PortCounters& c = w.counters->ports[port];
+  c.rx_packets += n;
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(frames[i], void*));
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(frames[i + kPrefetchAhead], void*));
+    c.rx_bytes += rte_pktmbuf_pkt_len(frames[i]);
+    handle_frame(w, frames[i], port, true);
+  }
+  return n;
+}
+
+// Frames the kernel sent through a NIC's tap leave by the NIC unchanged.
+unsigned from_kernel(Worker& w, const PortInfo& port) {
+  rte_mbuf* frames[Worker::kBurst];
+  uint16_t n = rte_eth_rx_burst(port.tap, w.id, frames, Worker::kBurst);
+  w.counters->ports[port.port].from_kernel += n;
+  for (uint16_t i = 0; i < n; ++i) w.send_raw(frames[i], port.port);
+  return n;
+}
+
+unsigned drain_inbox(Worker& w) {
+  if (!w.inbox) return 0;
+  rte_mbuf* frames[Worker::kBurst];
+  unsigned n = rte_ring_dequeue_burst(w.inbox, reinterpret_cast<void**>(frames), Worker::kBurst, nullptr);
+  w.counters->redirected_in += n;
+  for (unsigned i = 0; i < n; ++i) handle_frame(w, frames[i], frames[i]->port, false);
+  return n;
+}
+
+void pick_up_snapshot(Worker& w) {
+  if (!w.published) return;
+  const Snapshot* next = w.published->load(std::memory_order_acquire);
+  if (next == w.snapshot || !next) return;
+  const Snapshot* previous = w.snapshot;
+  w.snapshot = next;
+  on_snapshot(w, previous);
+  w.seen_generation.store(next->generation, std::memory_order_release);
+}
+
+}  // namespace
+
+Worker::Worker()
+    : neighbours(make_neighbours()),
+      counters(std::make_unique<WorkerCounters>()),
+      cursors(kMaxServices),
+      active(kMaxBackends, 0) {}
+
+Worker::~Worker() {
+  for (TxBuffer& buffer : tx) {
+    rte_pktmbuf_free_bulk(buffer.frames, buffer.count);
+    buffer.count = 0;
+  }
+}
+
+unsigned Worker::poll_once() {
+  if (tsc_hz) now_ms = rte_rdtsc() / (tsc_hz / 1000);   // tests leave tsc_hz 0 and set now_ms
+  pick_up_snapshot(*this);
+  if (WorkerRequest* r = request.load(std::memory_order_acquire)) {
+    serve_request(*this, *r);
+    request.store(nullptr, std::memory_order_relaxed);
+    r->done.store(true, std::memory_order_release);
+  }
+  if (!snapshot) return 0;
+  // Worker 0 alone announces: one gratuitous ARP per address is what the network needs.
+  if (announce.exchange(false) && id == 0) send_gratuitous_arp();
+  unsigned handled = 0;
+  for (const PortInfo& port : snapshot->ports) {
+    if (port.port == kNoPort) continue;
+    handled += receive(*this, port.port);
+    if (port.tap != kNoPort) handled += from_kernel(*this, port);
+  }
+  handled += drain_inbox(*this);
+  if (now_ms >= next_expiry_ms) {
+    next_expiry_ms = now_ms + kExpiryEveryMs;
+    expire_sessions(*this);
+  }
+  if (now_ms >= next_neighbour_ms) {
+    next_neighbour_ms = now_ms + Neighbours::kRetryMs;
+    neighbour_timers();
+  }
+  flush_tx();
+  return handled;
+}
+
+void Worker::run() {
+  while (!stop.load(std::memory_order_relaxed)) {
+    uint64_t start = rte_rdtsc();
+    unsigned handled = poll_once();
+    ++counters->loops;
+    if (handled) {
+      ++counters->busy_loops;
+      counters->cycles_busy += rte_rdtsc() - start;
+      idle_polls = 0;
+      sleep_us = 0;
+      continue;
+    }
+    if (idle == IdleMode::busy || ++idle_polls < kSpinPolls) continue;
+    sleep_us = sleep_us == 0 ? 1 : std::min(sleep_us * 2, kMaxSleepUs);
+    rte_delay_us_sleep(sleep_us);
+  }
+  flush_tx();
+}
+
+// Cost: one ring enqueue (a CAS on the owner's producer head).
+void Worker::redirect(rte_mbuf* m, uint16_t owner) {
+  Worker* target = all && owner < all->size() ? (*all)[owner] : nullptr;
+  if (!target || !target->inbox || rte_ring_enqueue(target->inbox, m) != 0) return drop(m, m->port, Drop::redirect_full);
+  ++counters->redirected_out;
+}
+
+void Worker::drop(rte_mbuf* m, uint16_t port, Drop why) {
+  if (port < kMaxPorts) ++counters->ports[port].drops[static_cast<int>(why)];
+  rte_pktmbuf_free(m);
+}
+
+}  // namespace l4lb
