@@ -1,0 +1,168 @@
+// FullNAT for TCP and UDP over IPv4.
+//
+//   inbound   client:cport → VIP:vport      becomes   LIP:lport → RS:rport
+//   outbound  RS:rport     → LIP:lport      becomes   VIP:vport → client:cport
+//
+// A packet first finds its owner worker: for a VIP, the hash of the client's address and port
+// (owner_of_client); for a local address, the worker whose slice holds the local port
+// (owner_of_local_port). Another worker's packet is passed to it before any lookup, so each
+// worker only ever looks in its own table. Then one lookup by the wire key gives the session
+// and the direction; a miss towards a VIP opens a session (TCP: SYN without ACK only).
+#include "flow.h"
+
+#include "nat.h"
+
+namespace l4lb {
+
+namespace {
+
+const Timeouts kDefaultTimeouts;
+
+uint32_t refuse(Worker& w, rte_mbuf* m, uint16_t in_port, Drop why) {
+  w.drop(m, in_port, why);
+  return kNoSession;
+}
+
+// Opens a session for a new inbound flow, or drops the packet and returns kNoSession.
+// Cost: a scheduler pick, a local port allocation and a table insert (two index slots).
+uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey& key, const Service& service,
+                      uint16_t in_port) {
+  if (!service.enabled) return refuse(w, m, in_port, Drop::no_service);
+  if (f.protocol == IPPROTO_TCP && (f.tcp()->tcp_flags & (kSyn | kAck | kRst)) != kSyn)
+    return refuse(w, m, in_port, Drop::no_service);   // not the start of a connection we know
+
+  SchedulerCursor& cursor = w.cursors[service.id];
+  if (cursor.version != service.version) {   // the service changed: start its rotation over
+    cursor.version = service.version;
+    cursor.next = 0;
+    cursor.credit.assign(cursor.credit.size(), 0);
+  }
+  int picked = service.scheduler
+                   ? service.scheduler->pick(service.backends, cursor, FlowHint{key.source, key.source_port},
+                                             w.active.data())
+                   : -1;
+  if (picked < 0) return refuse(w, m, in_port, Drop::no_backend);
+  const Backend& backend = service.backends[picked];
+  Egress client_side = w.snapshot->route(key.source);
+  if (backend.egress.port == kNoPort || client_side.port == kNoPort) return refuse(w, m, in_port, Drop::no_route);
+
+  // Local address: the pool's addresses in turn from a hash of the client, so clients spread.
+  const Pool* pool = service.pool;
+  Ipv4 local = 0;
+  uint16_t local_port = 0;
+  size_t count = pool ? pool->addresses.size() : 0;
+  for (size_t i = 0, start = count ? (key.source ^ key.source_port) % count : 0; i < count && !local_port; ++i) {
+    local = pool->addresses[(start + i) % count];
+    local_port = w.local_ports->allocate(local, pool->port_min, pool->port_max);
+  }
+  if (!local_port) return refuse(w, m, in_port, Drop::no_local_port);
+
+  Session s;
+  s.inbound = key;
+  s.outbound = FlowKey{backend.address, local, backend.port, local_port, key.protocol};
+  s.service_id = service.id;
+  s.backend_id = backend.id;
+  s.client_port_id = client_side.port;
+  s.client_next_hop = client_side.next_hop;
+  s.server_port_id = backend.egress.port;
+  s.server_next_hop = backend.egress.next_hop;
+  s.state = f.protocol == IPPROTO_TCP ? TcpState::none : TcpState::udp;
+  s.worker = w.id;
+  s.timeout_s = state_timeout_s(s.state, service.timeouts);
+  s.expires_ms = w.now_ms + uint64_t(s.timeout_s) * 1000;
+  uint32_t index = w.sessions->insert(s);
+  if (index == kNoSession) {
+    w.local_ports->release(local, local_port);
+    return refuse(w, m, in_port, Drop::table_full);
+  }
+  WorkerCounters& c = *w.counters;
+  ++c.services[service.id].new_sessions;
+  ++c.backends[backend.id].new_sessions;
+  ++c.sessions_live;
+  if (is_active(s.state)) {
+    ++c.backends[backend.id].active;
+    ++w.active[backend.id];
+  } else {
+    ++c.backends[backend.id].inactive;
+  }
+  return index;
+}
+
+// Translates one packet of a session and sends it on. Cost: a state-table lookup, a timer
+// re-arm, the translation and send_ip.
+void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Direction direction, uint16_t in_port) {
+  Session& s = w.sessions->at(index);
+  const Service* service = w.snapshot->service_by_id[s.service_id];
+  const Timeouts& timeouts = service ? service->timeouts : kDefaultTimeouts;
+  if (f.protocol == IPPROTO_TCP) {
+    const rte_tcp_hdr* tcp = f.tcp();
+    set_state(w, s, next_tcp_state(s.state, direction, tcp->tcp_flags));
+    uint32_t next_seq = rte_be_to_cpu_32(tcp->sent_seq) + f.tcp_sequence_length();
+    (direction == Direction::inbound ? s.client_next_seq : s.server_next_seq) = next_seq;
+  }
+  uint32_t timeout = state_timeout_s(s.state, timeouts);
+  s.timeout_s = timeout;
+  w.sessions->touch(index, w.now_ms, timeout);
+
+  uint32_t bytes = rte_pktmbuf_pkt_len(m);
+  WorkerCounters& c = *w.counters;
+  if (direction == Direction::inbound) {
+    translate(f, s.outbound.destination, s.outbound.destination_port, s.outbound.source, s.outbound.source_port);
+    ServiceCounters& sc = c.services[s.service_id];
+    BackendCounters& bc = c.backends[s.backend_id];
+    ++sc.packets_in, sc.bytes_in += bytes, ++bc.packets_in, bc.bytes_in += bytes;
+    w.send_ip(m, Egress{s.server_port_id, s.server_next_hop});
+  } else {
+    translate(f, s.inbound.destination, s.inbound.destination_port, s.inbound.source, s.inbound.source_port);
+    ServiceCounters& sc = c.services[s.service_id];
+    BackendCounters& bc = c.backends[s.backend_id];
+    ++sc.packets_out, sc.bytes_out += bytes, ++bc.packets_out, bc.bytes_out += bytes;
+    w.send_ip(m, Egress{s.client_port_id, s.client_next_hop});
+  }
+}
+
+}  // namespace
+
+void set_state(Worker& w, Session& s, TcpState next) {
+  if (next == s.state) return;
+  bool was = is_active(s.state), is = is_active(next);
+  s.state = next;
+  if (was == is) return;
+  BackendCounters& bc = w.counters->backends[s.backend_id];
+  if (is) {
+    --bc.inactive, ++bc.active, ++w.active[s.backend_id];
+  } else {
+    ++bc.inactive, --bc.active, --w.active[s.backend_id];
+  }
+}
+
+// Cost: parse (one cache line), one or two hash lookups in the snapshot to find the owner,
+// one session lookup; then forward() or, for a new flow, open_session().
+void process_ipv4(Worker& w, rte_mbuf* m, uint16_t in_port) {
+  Ipv4Frame f;
+  Drop why;
+  if (!parse_ipv4(m, &f, &why)) return w.drop(m, in_port, why);
+  if (f.protocol == IPPROTO_ICMP) return handle_icmp(w, m, f, in_port);
+  if (f.protocol != IPPROTO_TCP && f.protocol != IPPROTO_UDP) return w.drop(m, in_port, Drop::no_service);
+
+  FlowKey key = f.key();
+  const Service* service = w.snapshot->find_service(key.destination, key.destination_port, key.protocol);
+  uint16_t owner;
+  if (service) owner = owner_of_client(key.source, key.source_port, w.workers);
+  else if (w.snapshot->find_pool(key.destination)) owner = owner_of_local_port(key.destination_port, w.workers);
+  else return w.drop(m, in_port, Drop::no_service);
+  if (owner != w.id) return w.redirect(m, owner);
+  // Forwarded packets only: TTL 1 would reach zero here (ICMP to us was answered above).
+  if (f.ip->time_to_live <= 1) return w.drop(m, in_port, Drop::ttl);
+
+  Direction direction = Direction::inbound;
+  uint32_t index = w.sessions->find(key, &direction);
+  if (index == kNoSession) {
+    if (!service) return w.drop(m, in_port, Drop::no_service);
+    index = open_session(w, m, f, key, *service, in_port);
+    if (index == kNoSession) return;
+  }
+  forward(w, m, f, index, direction, in_port);
+}
+
+}  // namespace l4lb

@@ -1,0 +1,136 @@
+// ICMP for a worker: echo replies from the VIPs and local addresses, and translation of ICMP
+// errors (destination unreachable, time exceeded) that quote a packet of a session, so path
+// MTU discovery and "port unreachable" work across the NAT in both directions.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <utility>
+
+#include "flow.h"
+#include "nat.h"
+
+namespace l4lb {
+
+namespace {
+
+constexpr uint8_t kEchoTtl = 64;
+
+// Turns an echo request into its reply in place: type, addresses swapped, fresh TTL; both
+// checksums updated from the change. Cost: a dozen stores; no pass over the payload.
+void answer_echo(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_port) {
+  rte_icmp_hdr* icmp = f.icmp();
+  ChecksumDelta message;
+  uint16_t type_code;
+  std::memcpy(&type_code, &icmp->icmp_type, 2);
+  icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+  uint16_t new_type_code;
+  std::memcpy(&new_type_code, &icmp->icmp_type, 2);
+  message.replace16(type_code, new_type_code);
+  icmp->icmp_cksum = update_checksum(icmp->icmp_cksum, message);
+
+  rte_ipv4_hdr* ip = f.ip;
+  rte_be32_t source = ip->src_addr;   // a swap leaves the header sum as it was
+  ip->src_addr = ip->dst_addr;
+  ip->dst_addr = source;
+  ChecksumDelta header;
+  uint16_t ttl_protocol;
+  std::memcpy(&ttl_protocol, &ip->time_to_live, 2);
+  ip->time_to_live = kEchoTtl;
+  uint16_t new_ttl_protocol;
+  std::memcpy(&new_ttl_protocol, &ip->time_to_live, 2);
+  header.replace16(ttl_protocol, new_ttl_protocol);
+  ip->hdr_checksum = update_checksum(ip->hdr_checksum, header);
+
+  auto* eth = header_at<rte_ether_hdr>(m, 0);   // back where it came from, no ARP needed
+  std::swap(eth->src_addr, eth->dst_addr);
+  ++w.counters->ports[in_port].icmp_echo;
+  w.send_raw(m, in_port);
+}
+
+// An ICMP error quoting a packet we sent: the quoted IP header and the first 8 bytes of its
+// TCP/UDP header, perhaps more (then the quoted TCP/UDP checksum is fixed too).
+// Returns false when it belongs to no session of ours.
+bool translate_error(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_port) {
+  constexpr uint32_t kQuotedPorts = 8;
+  uint32_t icmp_offset = uint32_t(f.l4 - rte_pktmbuf_mtod(m, uint8_t*));
+  uint32_t available = std::min<uint32_t>(f.l4_length, rte_pktmbuf_data_len(m) - icmp_offset);
+  if (available < sizeof(rte_icmp_hdr) + sizeof(rte_ipv4_hdr) + kQuotedPorts) return false;
+  auto* quoted = reinterpret_cast<rte_ipv4_hdr*>(f.l4 + sizeof(rte_icmp_hdr));
+  uint32_t quoted_header = (quoted->version_ihl & 0x0f) * 4u;
+  if (quoted_header < sizeof(rte_ipv4_hdr) || available < sizeof(rte_icmp_hdr) + quoted_header + kQuotedPorts) return false;
+  uint8_t protocol = quoted->next_proto_id;
+  if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) return false;
+  uint8_t* quoted_l4 = reinterpret_cast<uint8_t*>(quoted) + quoted_header;
+  uint32_t quoted_l4_length = available - sizeof(rte_icmp_hdr) - quoted_header;
+  auto* ports = reinterpret_cast<rte_be16_t*>(quoted_l4);
+
+  // The quoted packet went from us to the peer; the peer's packets of that flow are its mirror.
+  FlowKey key{rte_be_to_cpu_32(quoted->dst_addr), rte_be_to_cpu_32(quoted->src_addr), rte_be_to_cpu_16(ports[1]),
+              rte_be_to_cpu_16(ports[0]), protocol};
+  uint16_t owner;
+  if (w.snapshot->find_service(key.destination, key.destination_port, protocol))
+    owner = owner_of_client(key.source, key.source_port, w.workers);
+  else if (w.snapshot->find_pool(key.destination))
+    owner = owner_of_local_port(key.destination_port, w.workers);
+  else
+    return false;
+  if (owner != w.id) {
+    w.redirect(m, owner);
+    return true;
+  }
+  Direction direction;
+  uint32_t index = w.sessions->find(key, &direction);
+  if (index == kNoSession) return false;
+  if (f.ip->time_to_live <= 1) {
+    w.drop(m, in_port, Drop::ttl);
+    return true;
+  }
+  const Session& s = w.sessions->at(index);
+  // From the client's side the quote becomes the server's packet, and the other way round.
+  const FlowKey& as_sent = direction == Direction::inbound ? s.outbound : s.inbound;
+  Ipv4 outer_source = as_sent.destination, outer_destination = as_sent.source;
+  Egress egress = direction == Direction::inbound ? Egress{s.server_port_id, s.server_next_hop}
+                                                  : Egress{s.client_port_id, s.client_next_hop};
+
+  // The quote: addresses, ports, its IP checksum, its TCP/UDP checksum when quoted; the ICMP
+  // checksum covers all of those words.
+  ChecksumDelta message;
+  ChecksumDelta addresses = rewrite_addresses(quoted, as_sent.source, as_sent.destination);
+  uint16_t old_check = quoted->hdr_checksum;
+  quoted->hdr_checksum = update_checksum(old_check, addresses);
+  message.add(addresses);
+  message.replace16(old_check, quoted->hdr_checksum);
+  ChecksumDelta ports_change;
+  rewrite_ports(ports, as_sent.source_port, as_sent.destination_port, ports_change);
+  message.add(ports_change);
+  ChecksumDelta l4 = addresses;
+  l4.add(ports_change);
+  if (protocol == IPPROTO_TCP && quoted_l4_length >= offsetof(rte_tcp_hdr, cksum) + 2) {
+    auto* tcp = reinterpret_cast<rte_tcp_hdr*>(quoted_l4);
+    old_check = tcp->cksum;
+    tcp->cksum = update_checksum(old_check, l4);
+    message.replace16(old_check, tcp->cksum);
+  } else if (protocol == IPPROTO_UDP) {
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(quoted_l4);
+    old_check = udp->dgram_cksum;
+    udp->dgram_cksum = update_udp_checksum(old_check, l4);
+    message.replace16(old_check, udp->dgram_cksum);
+  }
+  f.icmp()->icmp_cksum = update_checksum(f.icmp()->icmp_cksum, message);
+  translate_ip(f.ip, outer_source, outer_destination);   // ICMP has no pseudo-header
+  w.send_ip(m, egress);
+  return true;
+}
+
+}  // namespace
+
+void handle_icmp(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_port) {
+  const PortInfo* port = w.snapshot->port(in_port);
+  uint8_t type = f.icmp()->icmp_type;
+  if (type == RTE_IP_ICMP_ECHO_REQUEST && port && owns(*port, rte_be_to_cpu_32(f.ip->dst_addr)))
+    return answer_echo(w, m, f, in_port);
+  if ((type == 3 || type == 11) && translate_error(w, m, f, in_port)) return;
+  w.drop(m, in_port, Drop::no_service);
+}
+
+}  // namespace l4lb
