@@ -3,6 +3,8 @@
 // Control thread only. Errors are std::runtime_error with a message an operator can act on.
 #pragma once
 
+#include <sched.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +21,16 @@ struct EalOptions {
   unsigned lcores = 2;           // main lcore + workers
   std::vector<std::string> extra_args;
 };
+
+// Descriptors per queue. The packet pool is sized from them: a NIC's rx ring stays full of
+// buffers and a tx ring can fill up (link down), so both count; a tap queue holds few.
+constexpr uint16_t kRxDescriptors = 1024;
+constexpr uint16_t kTxDescriptors = 1024;
+constexpr uint16_t kTapDescriptors = 64;
+
+// The EAL command line start_eal() uses, from the options, the number of free 2 MB hugepages
+// and the calling thread's CPU affinity. Pure, so it can be tested without starting the EAL.
+std::vector<std::string> eal_arguments(const EalOptions& options, unsigned free_hugepages, const cpu_set_t& cpus);
 
 // Starts the EAL once per process: `--in-memory` when enough free 2 MB hugepages exist,
 // otherwise `--no-huge --no-shconf -m N`. Restores the calling thread's CPU affinity
