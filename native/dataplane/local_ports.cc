@@ -9,8 +9,8 @@
 // allocate() pops from the front, release() pushes to the back: a released port comes back
 // only after every other free port has been used, which gives the real server's TIME_WAIT for
 // the old connection the longest time to end before the same local port connects again. The
-// ring is filled from a random point of the slice, so two workers or two restarts do not walk
-// the same ports in the same order.
+// ring is filled from a random point of the slice, so a restarted worker does not start again
+// with the ports its predecessor used last.
 //
 // reserve() only sets the held bit; if the port is in the ring it stays there, and allocate()
 // skips it when it reaches the front. Each reserve leaves at most one such stale entry, so

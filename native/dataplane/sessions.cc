@@ -54,7 +54,7 @@ uint32_t index_slots_for(uint32_t capacity) {
 // else the C heap, so a table larger than the EAL's memory still works.
 class Memory {
  public:
-  explicit Memory(size_t bytes) : pointer_(rte_malloc("sessions", bytes, 64)), from_eal_(pointer_) {
+  explicit Memory(size_t bytes) : pointer_(rte_malloc("sessions", bytes, 64)), from_eal_(pointer_ != nullptr) {
     if (!pointer_) pointer_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!pointer_) throw std::bad_alloc();
   }

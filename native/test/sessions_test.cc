@@ -2,6 +2,7 @@
 // (against a std::unordered_map model), iteration and memory per session.
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -180,6 +181,19 @@ TEST(sessions_for_each_visits_live_sessions) {
   table.for_each([&](uint32_t i) { table.erase(i); });   // flush while iterating
   CHECK_EQ(table.size(), 0u);
   for (uint32_t n = 0; n < 10; ++n) CHECK_EQ(table.find(session_for(n).inbound, nullptr), kNoSession);
+}
+
+TEST(sessions_capacity_is_checked) {
+  bool refused = false;
+  try {
+    SessionTable table(0);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CHECK(refused);
+  SessionTable one(1);
+  CHECK(one.insert(session_for(1)) != kNoSession);
+  CHECK_EQ(one.insert(session_for(2)), kNoSession);
 }
 
 TEST(sessions_bytes_per_session) {
