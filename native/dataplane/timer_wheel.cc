@@ -19,8 +19,8 @@
 // visit O(1) — cheaper and simpler than a second wheel level, and unlike a "rounds" counter
 // in every slot, a slot never holds sessions that are merely waiting to be skipped.
 //
-// Lazy rescheduling. touch() only stores the new deadline (expires_ms) when it is later than
-// the tick the session is filed in, which is the common case: a packet extends the deadline.
+// Lazy rescheduling. When the new deadline is not before the tick the session is filed in,
+// touch() only stores it (expires_ms); that is the common case: a packet extends the deadline.
 // When the wheel reaches that tick it finds the deadline in the future and files the session
 // again, by its current deadline. An active flow is thus relinked about once per timeout
 // instead of on every packet, and the packet path writes one session field instead of the
