@@ -1,0 +1,232 @@
+// The test network of lab.h.
+#include "lab.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <rte_ethdev.h>
+
+#include "neighbour.h"
+#include "scheduler.h"
+#include "sessions.h"
+
+namespace lab {
+
+using namespace l4lb;
+
+namespace {
+
+constexpr uint16_t kQueues = 2;   // enough for the two-worker tests
+
+// rte_eth_from_rings lives in the ring PMD, which the EAL loads as a plugin and
+// `pkg-config --libs libdpdk` does not link: find it at run time.
+using FromRings = int (*)(const char*, rte_ring* const[], unsigned, rte_ring* const[], unsigned, unsigned);
+FromRings from_rings() {
+  void* library = dlopen("librte_net_ring.so.23", RTLD_NOW | RTLD_GLOBAL);
+  void* symbol = library ? dlsym(library, "rte_eth_from_rings") : nullptr;
+  if (!symbol) throw std::runtime_error("cannot find rte_eth_from_rings in the ring PMD");
+  return reinterpret_cast<FromRings>(symbol);
+}
+
+RingPort make_port(const std::string& name) {
+  RingPort p;
+  for (uint16_t q = 0; q < kQueues; ++q) {
+    std::string rx = name + "_rx" + std::to_string(q), tx = name + "_tx" + std::to_string(q);
+    p.rx.push_back(rte_ring_create(rx.c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ));
+    p.tx.push_back(rte_ring_create(tx.c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ));
+    if (!p.rx.back() || !p.tx.back()) throw std::runtime_error("cannot create ring for " + name);
+  }
+  int port = from_rings()(name.c_str(), p.rx.data(), kQueues, p.tx.data(), kQueues, SOCKET_ID_ANY);
+  if (port < 0) throw std::runtime_error("cannot create ring port " + name);
+  p.port = uint16_t(port);
+  // Fast-path calls reach the driver only once the port is started.
+  rte_eth_conf conf{};
+  bool ok = rte_eth_dev_configure(p.port, kQueues, kQueues, &conf) == 0;
+  for (uint16_t q = 0; ok && q < kQueues; ++q)
+    ok = rte_eth_rx_queue_setup(p.port, q, 1024, SOCKET_ID_ANY, nullptr, packets::pool()) == 0 &&
+         rte_eth_tx_queue_setup(p.port, q, 1024, SOCKET_ID_ANY, nullptr) == 0;
+  if (!ok || rte_eth_dev_start(p.port) != 0) throw std::runtime_error("cannot start ring port " + name);
+  return p;
+}
+
+Backend backend(uint32_t id, Ipv4 address, const Settings& s, int index) {
+  Backend b;
+  b.id = id;
+  b.address = address;
+  b.port = kServerPort;
+  b.weight = s.weight[index];
+  b.enabled = s.enabled[index];
+  b.egress = Egress{server_port().port, address};
+  return b;
+}
+
+}  // namespace
+
+void RingPort::inject(rte_mbuf* m, uint16_t queue) {
+  if (rte_ring_enqueue(rx[queue], m) != 0) throw std::runtime_error("rx ring full");
+}
+
+std::vector<rte_mbuf*> RingPort::sent(uint16_t queue) {
+  std::vector<rte_mbuf*> frames;
+  void* m;
+  while (rte_ring_dequeue(tx[queue], &m) == 0) frames.push_back(static_cast<rte_mbuf*>(m));
+  return frames;
+}
+
+void RingPort::clear() {
+  for (uint16_t q = 0; q < rx.size(); ++q) {
+    void* m;
+    while (rte_ring_dequeue(rx[q], &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    while (rte_ring_dequeue(tx[q], &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+  }
+}
+
+void release(std::vector<rte_mbuf*>& frames) {
+  for (rte_mbuf* m : frames) rte_pktmbuf_free(m);
+  frames.clear();
+}
+
+RingPort& client_port() {
+  static RingPort p = make_port("lab_client");
+  return p;
+}
+RingPort& server_port() {
+  static RingPort p = make_port("lab_server");
+  return p;
+}
+RingPort& tap_port() {
+  static RingPort p = make_port("lab_tap");
+  return p;
+}
+
+std::unique_ptr<Snapshot> snapshot(const Settings& s) {
+  auto snap = std::make_unique<Snapshot>();
+  snap->generation = s.generation;
+  uint16_t client = client_port().port, server = server_port().port, tap = tap_port().port;
+  snap->ports.resize(std::max({client, server, tap}) + 1);
+  PortInfo& c = snap->ports[client];
+  c.port = client;
+  c.tap = tap;
+  c.mac = kClientSideMac;
+  c.probe = kProbe;
+  c.owned = {kVip};
+  PortInfo& v = snap->ports[server];
+  v.port = server;
+  v.mac = kServerSideMac;
+  v.owned = {kLip};
+
+  snap->pools.resize(1);
+  Pool& pool = snap->pools[0];
+  pool.port = server;
+  pool.addresses = {kLip};
+  pool.port_min = s.port_min;
+  pool.port_max = s.port_max;
+  snap->by_local_address[kLip] = &pool;
+
+  snap->routes = {Route{Prefix{ip(10, 0, 0, 0), 24}, Egress{client, 0}},
+                  Route{Prefix{ip(10, 1, 0, 0), 24}, Egress{server, 0}}};
+  snap->service_by_id.assign(kMaxServices, nullptr);
+  snap->backend_by_id.assign(kMaxBackends, nullptr);
+  snap->services.resize(2);
+  for (uint32_t i = 0; i < 2; ++i) {
+    Service& svc = snap->services[i];
+    svc.id = i;
+    svc.version = s.version;
+    svc.address = kVip;
+    svc.port = i == kTcpService ? kTcpPort : kUdpPort;
+    svc.protocol = i == kTcpService ? Protocol::tcp : Protocol::udp;
+    svc.in_port = client;
+    svc.pool = &pool;
+    svc.scheduler_kind = SchedulerKind::rr;
+    svc.enabled = s.service_enabled;
+    svc.backends = {backend(2 * i, kRs1, s, 0), backend(2 * i + 1, kRs2, s, 1)};
+    svc.scheduler = Scheduler::build(svc.scheduler_kind, svc.backends);
+    snap->by_vip[service_key(svc.address, svc.port, uint8_t(svc.protocol))] = &svc;
+    snap->service_by_id[i] = &svc;
+    for (const Backend& b : svc.backends) snap->backend_by_id[b.id] = &b;
+  }
+  snap->ended_backends = s.ended;
+  return snap;
+}
+
+Lab::Lab(uint16_t count, uint32_t capacity, const Settings& settings) {
+  client_port().clear();
+  server_port().clear();
+  tap_port().clear();
+  static unsigned labs = 0;
+  ++labs;
+  for (uint16_t i = 0; i < count; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->id = i;
+    w->workers = count;
+    w->now_ms = 1000;
+    w->published = &published;
+    w->pool = packets::pool();
+    std::string name = "lab_inbox_" + std::to_string(labs) + "_" + std::to_string(i);
+    w->inbox = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    w->all = &all;
+    w->sessions = make_session_table(capacity);
+    w->local_ports = make_local_ports(i, count);
+    all.push_back(w.get());
+    workers.push_back(std::move(w));
+  }
+  publish(snapshot(settings));
+}
+
+Lab::~Lab() {
+  for (auto& w : workers) {
+    w->flush_tx();
+    void* m;
+    while (rte_ring_dequeue(w->inbox, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(w->inbox);
+  }
+  workers.clear();
+  client_port().clear();
+  server_port().clear();
+  tap_port().clear();
+}
+
+void Lab::publish(std::unique_ptr<Snapshot> next) {
+  published.store(next.get());
+  snapshots.push_back(std::move(next));
+  for (auto& w : workers) w->poll_once();
+}
+
+void Lab::seed_neighbours() {
+  struct Known {
+    Ipv4 address;
+    MacAddress mac;
+    uint16_t port;
+  };
+  for (const Known& k : {Known{kClient, kClientMac, client_port().port}, Known{kRs1, kRs1Mac, server_port().port},
+                         Known{kRs2, kRs2Mac, server_port().port}})
+    for (auto& w : workers) {
+      Neighbour* n = w->neighbours->find_or_add(k.address, w->now_ms);
+      n->state = Neighbour::State::reachable;
+      n->mac = k.mac;
+      n->port = k.port;
+      n->confirmed_ms = w->now_ms;
+    }
+}
+
+void Lab::advance(uint64_t ms) {
+  for (auto& w : workers) w->now_ms += ms;
+}
+
+uint64_t Lab::drops(Drop why, uint16_t i) const {
+  uint64_t total = 0;
+  for (const PortCounters& p : workers[i]->counters->ports) total += p.drops[static_cast<int>(why)];
+  return total;
+}
+
+packets::Ends from_client(uint16_t client_port, uint16_t service_port) {
+  return packets::Ends{kClientMac, kClientSideMac, kClient, kVip, client_port, service_port};
+}
+
+packets::Ends from_server(Ipv4 server, uint16_t local_port) {
+  return packets::Ends{server == kRs1 ? kRs1Mac : kRs2Mac, kServerSideMac, server, kLip, kServerPort, local_port};
+}
+
+}  // namespace lab

@@ -1,0 +1,80 @@
+// A small network for driving workers without threads: ring ports for the client side, the
+// server side and the client side's tap, a hand-built Snapshot (one TCP and one UDP service
+// with two real servers each) and Workers driven by poll_once() on a clock the test sets.
+//
+//   client 10.0.0.1 ── [port "client": VIP 10.0.0.100, probe 10.0.0.250 → tap]
+//                      [port "server": LIP 10.1.0.2] ── RS1 10.1.0.11, RS2 10.1.0.12
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_ring.h>
+
+#include "packets.h"
+#include "snapshot.h"
+#include "worker.h"
+
+namespace lab {
+
+using l4lb::Ipv4;
+using packets::ip;
+
+constexpr Ipv4 kClient = ip(10, 0, 0, 1), kVip = ip(10, 0, 0, 100), kProbe = ip(10, 0, 0, 250);
+constexpr Ipv4 kLip = ip(10, 1, 0, 2), kRs1 = ip(10, 1, 0, 11), kRs2 = ip(10, 1, 0, 12);
+constexpr uint16_t kTcpPort = 80, kUdpPort = 53, kServerPort = 8080;
+constexpr uint32_t kTcpService = 0, kUdpService = 1;
+const l4lb::MacAddress kClientMac = packets::mac(0x01), kClientSideMac = packets::mac(0xa1),
+                       kServerSideMac = packets::mac(0xb1), kRs1Mac = packets::mac(0x11),
+                       kRs2Mac = packets::mac(0x12);
+
+// A net_ring port: frames enqueued on `rx[q]` are what queue q receives; `tx[q]` holds what it sent.
+struct RingPort {
+  uint16_t port = l4lb::kNoPort;
+  std::vector<rte_ring*> rx, tx;
+  void inject(rte_mbuf* m, uint16_t queue = 0);
+  std::vector<rte_mbuf*> sent(uint16_t queue = 0);   // dequeued; free with release()
+  void clear();
+};
+void release(std::vector<rte_mbuf*>& frames);
+
+// The three ports, made once per process (ethdev ports are a scarce, global resource).
+RingPort& client_port();
+RingPort& server_port();
+RingPort& tap_port();
+
+struct Settings {
+  uint64_t generation = 1;
+  uint64_t version = 1;              // of both services
+  uint32_t weight[2] = {1, 1};       // RS1, RS2 (backend ids 0/1 for TCP, 2/3 for UDP)
+  bool enabled[2] = {true, true};
+  bool service_enabled = true;
+  std::vector<uint32_t> ended;       // ended_backends
+  uint16_t port_min = 1024, port_max = 65535;
+};
+std::unique_ptr<l4lb::Snapshot> snapshot(const Settings& settings = {});
+
+// Workers sharing one published snapshot; each has its own inbox.
+struct Lab {
+  explicit Lab(uint16_t workers = 1, uint32_t capacity = 1024, const Settings& settings = {});
+  ~Lab();
+  l4lb::Worker& worker(uint16_t i = 0) { return *workers[i]; }
+  void publish(std::unique_ptr<l4lb::Snapshot> next);   // and let every worker take it
+  void seed_neighbours();                               // client, RS1, RS2 as reachable
+  unsigned poll(uint16_t i = 0) { return workers[i]->poll_once(); }
+  void advance(uint64_t ms);                            // every worker's clock
+  uint64_t drops(l4lb::Drop why, uint16_t i = 0) const;
+
+  std::atomic<const l4lb::Snapshot*> published{nullptr};
+  std::vector<std::unique_ptr<l4lb::Snapshot>> snapshots;
+  std::vector<std::unique_ptr<l4lb::Worker>> workers;
+  std::vector<l4lb::Worker*> all;
+};
+
+// Frames between the client and the VIP, and between a real server and the local address.
+packets::Ends from_client(uint16_t client_port, uint16_t service_port = kTcpPort);
+packets::Ends from_server(Ipv4 server, uint16_t local_port);
+
+}  // namespace lab
