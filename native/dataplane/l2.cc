@@ -167,19 +167,18 @@ void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
     return send_raw(m, port->tap);
   }
   bool for_us = owns(*port, target);
-  if (sender != 0) {
-    // Learn from what is addressed to us; otherwise only refresh what we already know
-    // (gratuitous ARP after a failover, a real server's MAC change).
-    bool known = neighbours->find(sender) != nullptr;
-    if (for_us || known) {
-      learn(*this, sender, arp->arp_data.arp_sha, in_port, for_us);
-      if (from_wire) share_with_other_workers(*this, m);
-    }
+  // Learn from what is addressed to us; otherwise only refresh what we already know
+  // (gratuitous ARP after a failover, a real server's MAC change).
+  bool learnt = sender != 0 && (for_us || neighbours->find(sender) != nullptr);
+  if (learnt) {
+    learn(*this, sender, arp->arp_data.arp_sha, in_port, for_us);
+    if (from_wire) share_with_other_workers(*this, m);
   }
-  if (!from_wire || !for_us || op != RTE_ARP_OP_REQUEST) {
-    rte_pktmbuf_free(m);   // learnt or not ours: nothing more to do
+  if (!from_wire || (learnt && op != RTE_ARP_OP_REQUEST)) {
+    rte_pktmbuf_free(m);   // a copy to learn from, or an answer: done
     return;
   }
+  if (!for_us || op != RTE_ARP_OP_REQUEST) return drop(m, in_port, Drop::no_service);
   rte_ether_addr asker = arp->arp_data.arp_sha;
   rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - (kEtherLength + sizeof(rte_arp_hdr)));
   fill_arp(m, *port, RTE_ARP_OP_REPLY, target, asker, sender);

@@ -65,6 +65,7 @@ unsigned receive(Worker& w, uint16_t port) {
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(frames[i + kPrefetchAhead], void*));
     c.rx_bytes += rte_pktmbuf_pkt_len(frames[i]);
+    frames[i]->port = port;   // not every driver sets it (net_ring does not); redirect() needs it
     handle_frame(w, frames[i], port, true);
   }
   return n;

@@ -1,0 +1,185 @@
+// Layer 2 of a worker: ARP answers and learning, resolution of unknown next hops with a
+// bounded queue, the exception path to and from the tap, announcements, foreign frames.
+#include <rte_arp.h>
+#include <rte_ether.h>
+
+#include "check.h"
+#include "lab.h"
+#include "neighbour.h"
+#include "sessions.h"
+
+using namespace l4lb;
+using namespace lab;
+using packets::Seen;
+
+namespace {
+
+std::vector<Seen> all_frames(RingPort& port, uint16_t queue = 0) {
+  std::vector<rte_mbuf*> frames = port.sent(queue);
+  std::vector<Seen> seen;
+  for (rte_mbuf* m : frames) seen.push_back(packets::see(m));
+  release(frames);
+  return seen;
+}
+
+bool reachable(Worker& w, Ipv4 address, const MacAddress& mac) {
+  Neighbour* n = w.neighbours->find(address);
+  return n && n->state == Neighbour::State::reachable && packets::same_mac(n->mac, mac);
+}
+
+}  // namespace
+
+TEST(l2_arp_request_for_a_vip_is_answered) {
+  Lab lab;
+  client_port().inject(packets::arp(RTE_ARP_OP_REQUEST, kClientMac, kClient, {}, kVip, true));
+  lab.poll();
+  std::vector<Seen> out = all_frames(client_port());
+  CHECK_EQ(out.size(), size_t(1));
+  if (out.empty()) return;
+  CHECK_EQ(out[0].ether_type, RTE_ETHER_TYPE_ARP);
+  CHECK_EQ(out[0].arp_op, RTE_ARP_OP_REPLY);
+  CHECK_EQ(out[0].arp_sender, kVip);
+  CHECK_EQ(out[0].arp_target, kClient);
+  CHECK(packets::same_mac(out[0].arp_sender_mac, kClientSideMac));
+  CHECK(packets::same_mac(out[0].destination_mac, kClientMac));
+  CHECK(reachable(lab.worker(), kClient, kClientMac));   // the asker is learnt on the way
+  CHECK_EQ(lab.worker().counters->ports[client_port().port].arp_out, uint64_t(1));
+}
+
+TEST(l2_arp_request_for_an_unknown_address_is_ignored) {
+  Lab lab;
+  client_port().inject(packets::arp(RTE_ARP_OP_REQUEST, kClientMac, kClient, {}, packets::ip(10, 0, 0, 77), true));
+  lab.poll();
+  CHECK(all_frames(client_port()).empty());
+  CHECK(all_frames(tap_port()).empty());
+  CHECK(lab.worker().neighbours->find(kClient) == nullptr);
+  CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
+}
+
+TEST(l2_unresolved_next_hop_queues_asks_and_flushes) {
+  Lab lab;
+  Worker& w = lab.worker();
+  client_port().inject(packets::tcp(from_client(46000), kSyn, 1, 0));
+  lab.poll();
+  std::vector<Seen> asked = all_frames(server_port());
+  CHECK_EQ(asked.size(), size_t(1));
+  if (asked.size() != 1) return;
+  CHECK_EQ(asked[0].arp_op, RTE_ARP_OP_REQUEST);
+  CHECK_EQ(asked[0].arp_sender, kLip);
+  CHECK_EQ(asked[0].arp_target, kRs1);
+  CHECK(packets::same_mac(asked[0].arp_sender_mac, kServerSideMac));
+
+  // A retransmitted SYN within 100 ms waits without asking again.
+  lab.advance(10);
+  client_port().inject(packets::tcp(from_client(46000), kSyn, 1, 0));
+  lab.poll();
+  CHECK(all_frames(server_port()).empty());
+
+  // The answer sends both, to the learnt MAC.
+  server_port().inject(packets::arp(RTE_ARP_OP_REPLY, kRs1Mac, kRs1, kServerSideMac, kLip, false));
+  lab.poll();
+  std::vector<Seen> sent = all_frames(server_port());
+  CHECK_EQ(sent.size(), size_t(2));
+  for (const Seen& s : sent) {
+    CHECK_EQ(s.destination, kRs1);
+    CHECK(packets::same_mac(s.destination_mac, kRs1Mac));
+  }
+  CHECK(reachable(w, kRs1, kRs1Mac));
+
+  // The client was never learnt: the SYN+ACK waits for it, then is given up after ~3 s.
+  if (sent.empty()) return;
+  server_port().inject(packets::tcp(from_server(kRs1, sent[0].source_port), kSyn | kAck, 9, 2));
+  lab.poll();
+  std::vector<Seen> asked_client = all_frames(client_port());
+  CHECK_EQ(asked_client.size(), size_t(1));
+  if (!asked_client.empty()) CHECK_EQ(asked_client[0].arp_sender, kVip);
+  lab.advance(150);
+  lab.poll();
+  CHECK_EQ(all_frames(client_port()).size(), size_t(1));   // asked again
+  lab.advance(3000);
+  lab.poll();
+  client_port().clear();
+  CHECK_EQ(lab.drops(Drop::neighbour_queue), uint64_t(1));
+  CHECK(w.neighbours->find(kClient) == nullptr);
+}
+
+TEST(l2_neighbour_queue_is_bounded) {
+  Lab lab;
+  for (int i = 0; i < Neighbour::kQueueLength + 2; ++i)   // one flow, its SYN retransmitted
+    client_port().inject(packets::tcp(from_client(47000), kSyn, 1, 0));
+  lab.poll();
+  server_port().clear();
+  CHECK_EQ(lab.drops(Drop::neighbour_queue), uint64_t(2));
+  lab.advance(3100);
+  lab.poll();
+  server_port().clear();
+  CHECK_EQ(lab.drops(Drop::neighbour_queue), uint64_t(Neighbour::kQueueLength + 2));
+}
+
+TEST(l2_probe_address_traffic_goes_to_the_kernel_and_back) {
+  Lab lab;
+  Worker& w = lab.worker();
+  packets::Ends to_probe = from_client(22);
+  to_probe.destination = kProbe;
+  client_port().inject(packets::tcp(to_probe, kSyn, 1, 0));
+  client_port().inject(packets::arp(RTE_ARP_OP_REQUEST, kClientMac, kClient, {}, kProbe, true));
+  lab.poll();
+  std::vector<Seen> to_kernel = all_frames(tap_port());
+  CHECK_EQ(to_kernel.size(), size_t(2));
+  CHECK_EQ(w.counters->ports[client_port().port].to_kernel, uint64_t(2));
+  CHECK(w.neighbours->find(kClient) == nullptr);   // the kernel answers its own ARP
+  CHECK_EQ(w.sessions->size(), 0u);
+
+  packets::Ends from_kernel{kClientSideMac, kClientMac, kProbe, kClient, 22, 50000};
+  tap_port().inject(packets::tcp(from_kernel, kSyn | kAck, 1, 2));
+  lab.poll();
+  std::vector<Seen> out = all_frames(client_port());
+  CHECK_EQ(out.size(), size_t(1));
+  if (!out.empty()) CHECK_EQ(out[0].source, kProbe);
+  CHECK_EQ(w.counters->ports[client_port().port].from_kernel, uint64_t(1));
+}
+
+TEST(l2_learnt_arp_reaches_every_worker) {
+  Lab lab(2);
+  server_port().inject(packets::arp(RTE_ARP_OP_REPLY, kRs2Mac, kRs2, kServerSideMac, kLip, false));
+  lab.poll(0);
+  CHECK(reachable(lab.worker(0), kRs2, kRs2Mac));
+  CHECK(lab.worker(1).neighbours->find(kRs2) == nullptr);
+  lab.poll(1);
+  CHECK(reachable(lab.worker(1), kRs2, kRs2Mac));
+  CHECK(all_frames(server_port(), 1).empty());   // a copy is learnt from, never answered
+}
+
+TEST(l2_announce_sends_gratuitous_arp_for_every_owned_address) {
+  Lab lab;
+  lab.worker().announce = true;
+  lab.poll();
+  std::vector<Seen> client_side = all_frames(client_port()), server_side = all_frames(server_port());
+  CHECK_EQ(client_side.size(), size_t(1));
+  CHECK_EQ(server_side.size(), size_t(1));
+  if (client_side.size() == 1) {
+    CHECK_EQ(client_side[0].arp_sender, kVip);
+    CHECK_EQ(client_side[0].arp_target, kVip);
+    CHECK(packets::same_mac(client_side[0].arp_sender_mac, kClientSideMac));
+  }
+  if (server_side.size() == 1) CHECK_EQ(server_side[0].arp_sender, kLip);
+  CHECK(!lab.worker().announce.load());
+}
+
+TEST(l2_foreign_frames_are_dropped) {
+  Lab lab;
+  lab.seed_neighbours();
+  rte_mbuf* ipv6 = packets::tcp(from_client(48000), kSyn, 1, 0);
+  rte_pktmbuf_mtod(ipv6, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+  rte_mbuf* vlan = packets::tcp(from_client(48001), kSyn, 1, 0);
+  rte_pktmbuf_mtod(vlan, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+  packets::Ends elsewhere = from_client(48002);
+  elsewhere.destination_mac = packets::mac(0x77);   // flooded by a bridge, meant for another host
+  client_port().inject(ipv6);
+  client_port().inject(vlan);
+  client_port().inject(packets::tcp(elsewhere, kSyn, 1, 0));
+  lab.poll();
+  CHECK(all_frames(server_port()).empty());
+  CHECK_EQ(lab.drops(Drop::not_ipv4), uint64_t(2));
+  CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
+}
