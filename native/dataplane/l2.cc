@@ -137,6 +137,7 @@ void Worker::send_ip(rte_mbuf* m, const Egress& egress) {
 
 // Cost: two stores; a full buffer is sent at once.
 void Worker::send_raw(rte_mbuf* m, uint16_t port) {
+  if (port >= kMaxPorts) return drop(m, m->port, Drop::no_route);
   TxBuffer& buffer = tx[port];
   buffer.frames[buffer.count++] = m;
   if (buffer.count == kBurst) send_buffered(*this, port);

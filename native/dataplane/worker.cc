@@ -107,10 +107,16 @@ Worker::Worker()
       cursors(kMaxServices),
       active(kMaxBackends, 0) {}
 
+// Frees the frames still held: unsent in the tx buffers, waiting for a neighbour.
 Worker::~Worker() {
   for (TxBuffer& buffer : tx) {
     rte_pktmbuf_free_bulk(buffer.frames, buffer.count);
     buffer.count = 0;
+  }
+  for (uint32_t i = 0; neighbours && i < Neighbours::kSlots; ++i) {
+    Neighbour* n = neighbours->slot(i);
+    rte_pktmbuf_free_bulk(n->queue, n->queued);
+    n->queued = 0;
   }
 }
 
