@@ -75,6 +75,7 @@ void learn(Worker& w, Ipv4 address, const rte_ether_addr& mac, uint16_t port, bo
   n->confirmed_ms = w.now_ms;
   uint8_t queued = n->queued;
   n->queued = 0;
+  if (queued == 0) n->port = port;   // else the port the queued frames wait to leave by
   const PortInfo* info = w.snapshot ? w.snapshot->port(n->port) : nullptr;
   for (uint8_t i = 0; i < queued; ++i) {
     if (info) transmit(w, n->queue[i], *info, *n);
@@ -153,7 +154,7 @@ void Worker::flush_tx() {
 void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
   const PortInfo* port = snapshot ? snapshot->port(in_port) : nullptr;
   PortCounters& c = counters->ports[in_port];
-  ++c.arp_in;
+  if (from_wire) ++c.arp_in;
   if (!port || rte_pktmbuf_data_len(m) < kEtherLength + sizeof(rte_arp_hdr)) return drop(m, in_port, Drop::malformed);
   auto* arp = header_at<rte_arp_hdr>(m, kEtherLength);
   if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||

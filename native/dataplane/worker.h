@@ -79,7 +79,8 @@ struct Worker {
   std::atomic<const Snapshot*>* published = nullptr;  // where the control thread publishes
   std::atomic<uint64_t> seen_generation{0};       // lets the control thread free old snapshots
   std::atomic<WorkerRequest*> request{nullptr};
-  std::atomic<bool> announce{false};              // send gratuitous ARP for every owned address
+  std::atomic<bool> announce{false};              // gratuitous ARP for every owned address: worker 0
+                                                  // sends, the others just clear it
   std::atomic<bool> stop{false};
 
   rte_ring* inbox = nullptr;                      // frames redirected here by other workers
