@@ -1,0 +1,241 @@
+// native-bench: how fast one data-plane worker forwards, on net_ring ports and without a NIC.
+//
+//   native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check]
+//
+// Each worker runs on its own lcore with its own queue pair and flows, all at once (they share
+// caches and memory bandwidth as in production), in phases separated by barriers:
+// new sessions → handshakes → established forwarding → the raw rx→tx loop. phases.h says what
+// is measured; report.h what is printed.
+#include <malloc.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "network.h"
+#include "phases.h"
+#include "report.h"
+#include "sessions.h"
+
+namespace bench {
+namespace {
+
+constexpr unsigned kPoolBuffers = 8191;        // frames in flight: a few bursts per worker
+constexpr unsigned kPoolCache = 256;
+constexpr unsigned kMinFreeHugepages = 64;     // below this, run without hugepages
+constexpr double kSecondsPerPhase = 120;       // bound on every phase, however large N
+constexpr double kBarrierSeconds = 600;
+
+struct Options {
+  uint32_t sessions = 1000000;
+  uint64_t packets = 10000000;
+  uint16_t workers = 1;
+  std::string json;
+  bool check = false;
+};
+
+const char* const kUsage =
+    "usage: native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check]\n"
+    "  --sessions N  live sessions per worker (default 1000000)\n"
+    "  --packets N   packets per worker in the established phase and in the raw loop (default 10000000)\n"
+    "  --workers N   workers, one lcore each (default 1)\n"
+    "  --quick       65536 sessions and 1000000 packets: done in seconds\n"
+    "  --json FILE   also write the results as JSON\n"
+    "  --check       exit with status 2 when a target is missed\n";
+
+uint64_t number(const char* flag, const char* text, uint64_t max) {
+  char* end = nullptr;
+  unsigned long long value = text ? std::strtoull(text, &end, 10) : 0;
+  if (!text || *end || value == 0 || value > max)
+    throw std::invalid_argument(std::string(flag) + " needs a number from 1 to " + std::to_string(max));
+  return value;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg == "--sessions") o.sessions = uint32_t(number("--sessions", value, 1u << 24)), ++i;
+    else if (arg == "--packets") o.packets = number("--packets", value, uint64_t(1) << 40), ++i;
+    else if (arg == "--workers") o.workers = uint16_t(number("--workers", value, RTE_MAX_LCORE)), ++i;
+    else if (arg == "--quick") o.sessions = 65536, o.packets = 1000000;
+    else if (arg == "--json" && value) o.json = value, ++i;
+    else if (arg == "--check") o.check = true;
+    else throw std::invalid_argument(arg == "--help" ? "" : "unknown or incomplete argument " + arg);
+  }
+  return o;
+}
+
+unsigned free_hugepages() {
+  std::ifstream file("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+  unsigned pages = 0;
+  return file >> pages ? pages : 0;
+}
+
+// Starts the EAL on lcores 0..workers-1; true when it runs on hugepages.
+bool start_eal(uint16_t workers) {
+  if (workers > sysconf(_SC_NPROCESSORS_ONLN))
+    throw std::runtime_error("more workers than CPUs: each worker needs a CPU of its own to be measured");
+  const bool huge = free_hugepages() >= kMinFreeHugepages;
+  std::vector<std::string> args = {"native-bench", "-l", workers == 1 ? "0" : "0-" + std::to_string(workers - 1),
+                                   "--file-prefix", "l4lb-bench-" + std::to_string(getpid()), "--no-pci", "--no-telemetry",
+                                   "--log-level", "notice"};
+  if (huge) args.push_back("--in-memory");
+  else args.insert(args.end(), {"--no-huge", "--no-shconf", "-m", "512"});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  if (rte_eal_init(int(argv.size()), argv.data()) < 0) throw std::runtime_error("cannot start the EAL");
+  return huge;
+}
+
+// Bytes allocated in the C heap and the EAL's heaps: the worker's tables live in one or the other.
+double allocated_bytes() {
+  const struct mallinfo2 heap = mallinfo2();
+  double total = double(heap.uordblks) + double(heap.hblkhd);
+  for (unsigned socket = 0; socket < rte_socket_count(); ++socket) {
+    rte_malloc_socket_stats stats;
+    if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(socket), &stats) == 0) total += double(stats.heap_allocsz_bytes);
+  }
+  return total;
+}
+
+// All workers wait for one another between phases; the last to arrive runs `between` first,
+// while every other worker is still, so it may measure process-wide memory.
+class Barrier {
+ public:
+  explicit Barrier(unsigned parties) : parties_(parties) {}
+  void wait(const std::function<void()>& between = {}) {
+    const unsigned round = round_.load();
+    if (arrived_.fetch_add(1) + 1 == parties_) {
+      if (between) between();
+      arrived_.store(0);
+      round_.store(round + 1);
+      return;
+    }
+    const uint64_t give_up = rte_get_tsc_cycles() + uint64_t(kBarrierSeconds * double(rte_get_tsc_hz()));
+    while (round_.load() == round) {
+      if (rte_get_tsc_cycles() > give_up) throw std::runtime_error("a worker did not reach the barrier");
+      rte_pause();
+    }
+  }
+
+ private:
+  const unsigned parties_;
+  std::atomic<unsigned> arrived_{0}, round_{0};
+};
+
+struct Lane {
+  std::unique_ptr<l4lb::Worker> worker;
+  std::unique_ptr<WorkerBench> bench;
+  WorkerResult result;
+  std::string error;
+};
+
+struct Run {
+  Options options;
+  std::vector<Lane> lanes;
+  Barrier barrier;
+  double before_opening = 0, opened_bytes = 0;
+  explicit Run(const Options& o) : options(o), lanes(o.workers), barrier(o.workers) {}
+};
+
+int run_lane(void* arg) {
+  auto* run = static_cast<Run*>(arg);
+  Lane& lane = run->lanes[rte_lcore_index(rte_lcore_id())];
+  WorkerBench& b = *lane.bench;
+  WorkerResult& r = lane.result;
+  try {
+    run->barrier.wait([&] { run->before_opening = allocated_bytes(); });
+    r.new_sessions = b.open_sessions();
+    b.complete_handshakes();
+    run->barrier.wait([&] { run->opened_bytes = allocated_bytes() - run->before_opening; });
+    r.sessions = b.established();
+    r.established = b.forward_established(run->options.packets);
+    run->barrier.wait();
+    r.raw = b.raw_loop(run->options.packets);
+    r.problems = b.problems();
+    if (r.sessions != run->options.sessions)
+      r.problems.push_back("only " + std::to_string(r.sessions) + " sessions were established");
+  } catch (const std::exception& e) {
+    lane.error = e.what();
+  }
+  return 0;
+}
+
+int bench_main(const Options& options) {
+  RunInfo info;
+  info.workers = options.workers;
+  info.sessions = info.capacity = options.sessions;
+  info.packets = options.packets;
+  info.hugepages = start_eal(options.workers);
+  info.tsc_hz = rte_get_tsc_hz();
+  rte_mempool* pool =
+      rte_pktmbuf_pool_create("bench_packets", kPoolBuffers, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  if (!pool) throw std::runtime_error("cannot create the packet pool");
+
+  std::unique_ptr<Network> network = make_network(options.workers, options.sessions, pool);
+  Run run(options);
+  // Workers are made one at a time here, so each one's memory is its own.
+  for (uint16_t i = 0; i < options.workers; ++i) {
+    Lane& lane = run.lanes[i];
+    const double before = allocated_bytes();
+    lane.worker = make_worker(*network, i, info.capacity, pool);
+    const double worker_bytes = allocated_bytes() - before;
+    const double table_bytes = double(lane.worker->sessions->bytes_per_session()) * info.capacity;
+    MemoryPerSession& mem = lane.result.memory;
+    mem.session = sizeof(l4lb::Session) * double(info.capacity) / options.sessions;
+    mem.index = table_bytes / options.sessions - mem.session;
+    mem.worker = (worker_bytes - table_bytes) / options.sessions;
+    lane.result.worker = i;
+    network->all_workers.push_back(lane.worker.get());
+    lane.bench = std::make_unique<WorkerBench>(*network, *lane.worker, pool, options.sessions, kSecondsPerPhase);
+  }
+  if (rte_eal_mp_remote_launch(run_lane, &run, CALL_MAIN) != 0) throw std::runtime_error("cannot launch the workers");
+  rte_eal_mp_wait_lcore();
+
+  std::vector<WorkerResult> results;
+  for (Lane& lane : run.lanes) {
+    if (!lane.error.empty()) throw std::runtime_error("worker " + std::to_string(lane.result.worker) + ": " + lane.error);
+    lane.result.memory.opened = run.opened_bytes / (double(options.sessions) * options.workers);
+    results.push_back(lane.result);
+  }
+  print_report(info, results);
+  if (!options.json.empty()) write_json(options.json, info, results);
+  return options.check && !targets_met(info, results) ? 2 : 0;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  bench::Options options;
+  try {
+    options = bench::parse(argc, argv);
+  } catch (const std::invalid_argument& e) {
+    if (*e.what()) std::fprintf(stderr, "native-bench: %s\n", e.what());
+    std::fputs(bench::kUsage, stderr);
+    return *e.what() ? 1 : 0;
+  }
+  try {
+    return bench::bench_main(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "native-bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,125 @@
+// Printing the results of report.h.
+#include "report.h"
+
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+
+namespace bench {
+
+namespace {
+
+// 1000000 → "1,000,000".
+std::string grouped(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+struct Verdicts {
+  bool cycles, ratio, new_sessions, memory;
+  bool all() const { return cycles && ratio && new_sessions && memory; }
+};
+
+Verdicts verdicts(const RunInfo& run, const WorkerResult& r) {
+  return Verdicts{r.established.items > 0 && r.established.cycles_per_item() <= kMaxCyclesPerPacket,
+                  r.ratio(run.tsc_hz) >= kMinRawRatio,
+                  r.new_sessions.per_second(run.tsc_hz) >= kMinNewSessionsPerSecond,
+                  r.memory.total() <= kMaxBytesPerSession};
+}
+
+const char* verdict(bool met) { return met ? "met" : "MISSED"; }
+
+void print_measured(std::FILE* out, const char* name, const Measured& m, uint64_t tsc_hz) {
+  std::fprintf(out, "\"%s\": {\"items\": %llu, \"cycles\": %llu, \"per_second\": %.0f, \"cycles_per_item\": %.1f}",
+               name, static_cast<unsigned long long>(m.items), static_cast<unsigned long long>(m.cycles),
+               m.per_second(tsc_hz), m.cycles_per_item());
+}
+
+// JSON strings here are our own messages; escape what JSON forbids anyway.
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void print_report(const RunInfo& run, const std::vector<WorkerResult>& results) {
+  std::printf("l4lb native benchmark: %u worker%s, net_ring ports, 64-byte TCP frames, bursts of %u, TSC %.2f GHz, %s\n",
+              run.workers, run.workers == 1 ? "" : "s", unsigned(l4lb::Worker::kBurst), double(run.tsc_hz) / 1e9,
+              run.hugepages ? "hugepages" : "no hugepages");
+  std::printf("measured: the worker's poll_once() (or the raw loop's rx/tx bursts) only; frames are written outside\n");
+  for (const WorkerResult& r : results) {
+    const MemoryPerSession& mem = r.memory;
+    std::printf("\nworker %u\n", r.worker);
+    std::printf("  established forwarding  %s sessions  %.2f Mpps  %.0f cycles/pkt   raw loop %.2f Mpps %.0f cycles/pkt   "
+                "ratio %.2f\n",
+                grouped(r.sessions).c_str(), r.established.per_second(run.tsc_hz) / 1e6, r.established.cycles_per_item(),
+                r.raw.per_second(run.tsc_hz) / 1e6, r.raw.cycles_per_item(), r.ratio(run.tsc_hz));
+    std::printf("  new sessions            %.2f M/s  %.0f cycles/session\n", r.new_sessions.per_second(run.tsc_hz) / 1e6,
+                r.new_sessions.cycles_per_item());
+    std::printf("  memory                  %.0f bytes/session (session %.0f + index %.1f + local ports %.1f + "
+                "worker tables %.1f)\n",
+                mem.total(), mem.session, mem.index, mem.opened, mem.worker);
+    const Verdicts v = verdicts(run, r);
+    std::printf("  targets                 <= %.0f cycles/pkt %s; >= %.0f%% of raw %s; >= %.0f M new/s %s; "
+                "<= %.0f bytes/session %s\n",
+                kMaxCyclesPerPacket, verdict(v.cycles), kMinRawRatio * 100, verdict(v.ratio),
+                kMinNewSessionsPerSecond / 1e6, verdict(v.new_sessions), kMaxBytesPerSession, verdict(v.memory));
+    for (const std::string& p : r.problems) std::printf("  problem: %s\n", p.c_str());
+  }
+  std::fflush(stdout);
+}
+
+void write_json(const std::string& path, const RunInfo& run, const std::vector<WorkerResult>& results) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "w"), std::fclose);
+  if (!file) throw std::runtime_error("cannot write " + path);
+  std::FILE* out = file.get();
+  std::fprintf(out, "{\n  \"benchmark\": \"l4lb-native\",\n  \"ports\": \"net_ring\",\n  \"frame_bytes\": 64,\n");
+  std::fprintf(out, "  \"workers\": %u,\n  \"sessions_per_worker\": %u,\n  \"packets_per_worker\": %llu,\n", run.workers,
+               run.sessions, static_cast<unsigned long long>(run.packets));
+  std::fprintf(out, "  \"session_table_capacity\": %u,\n  \"tsc_hz\": %llu,\n  \"hugepages\": %s,\n", run.capacity,
+               static_cast<unsigned long long>(run.tsc_hz), run.hugepages ? "true" : "false");
+  std::fprintf(out, "  \"targets\": {\"max_cycles_per_packet\": %.0f, \"min_raw_ratio\": %.2f, "
+                    "\"min_new_sessions_per_second\": %.0f, \"max_bytes_per_session\": %.0f},\n",
+               kMaxCyclesPerPacket, kMinRawRatio, kMinNewSessionsPerSecond, kMaxBytesPerSession);
+  std::fprintf(out, "  \"results\": [");
+  for (size_t i = 0; i < results.size(); ++i) {
+    const WorkerResult& r = results[i];
+    const Verdicts v = verdicts(run, r);
+    std::fprintf(out, "%s\n    {\"worker\": %u, \"sessions\": %u,\n     ", i ? "," : "", r.worker, r.sessions);
+    print_measured(out, "established", r.established, run.tsc_hz);
+    std::fprintf(out, ",\n     ");
+    print_measured(out, "raw_loop", r.raw, run.tsc_hz);
+    std::fprintf(out, ",\n     \"ratio\": %.3f,\n     ", r.ratio(run.tsc_hz));
+    print_measured(out, "new_sessions", r.new_sessions, run.tsc_hz);
+    std::fprintf(out, ",\n     \"bytes_per_session\": {\"total\": %.1f, \"session\": %.1f, \"index\": %.1f, "
+                      "\"local_ports\": %.1f, \"worker_tables\": %.1f},\n",
+                 r.memory.total(), r.memory.session, r.memory.index, r.memory.opened, r.memory.worker);
+    std::fprintf(out, "     \"targets_met\": {\"cycles_per_packet\": %s, \"raw_ratio\": %s, \"new_sessions\": %s, "
+                      "\"bytes_per_session\": %s},\n     \"problems\": [",
+                 v.cycles ? "true" : "false", v.ratio ? "true" : "false", v.new_sessions ? "true" : "false",
+                 v.memory ? "true" : "false");
+    for (size_t p = 0; p < r.problems.size(); ++p)
+      std::fprintf(out, "%s%s", p ? ", " : "", json_string(r.problems[p]).c_str());
+    std::fprintf(out, "]}");
+  }
+  std::fprintf(out, "\n  ]\n}\n");
+  if (std::ferror(out)) throw std::runtime_error("cannot write " + path);
+}
+
+bool targets_met(const RunInfo& run, const std::vector<WorkerResult>& results) {
+  for (const WorkerResult& r : results)
+    if (!verdicts(run, r).all() || !r.problems.empty()) return false;
+  return !results.empty();
+}
+
+}  // namespace bench
