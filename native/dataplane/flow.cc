@@ -90,7 +90,7 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
 
 // Translates one packet of a session and sends it on. Cost: a state-table lookup, a timer
 // re-arm, the translation and send_ip.
-void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Direction direction, uint16_t in_port) {
+void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Direction direction) {
   Session& s = w.sessions->at(index);
   const Service* service = w.snapshot->service_by_id[s.service_id];
   const Timeouts& timeouts = service ? service->timeouts : kDefaultTimeouts;
@@ -100,23 +100,24 @@ void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Directi
     uint32_t next_seq = rte_be_to_cpu_32(tcp->sent_seq) + f.tcp_sequence_length();
     (direction == Direction::inbound ? s.client_next_seq : s.server_next_seq) = next_seq;
   }
-  uint32_t timeout = state_timeout_s(s.state, timeouts);
-  s.timeout_s = timeout;
-  w.sessions->touch(index, w.now_ms, timeout);
+  w.sessions->touch(index, w.now_ms, state_timeout_s(s.state, timeouts));
 
   uint32_t bytes = rte_pktmbuf_pkt_len(m);
-  WorkerCounters& c = *w.counters;
+  ServiceCounters& sc = w.counters->services[s.service_id];
+  BackendCounters& bc = w.counters->backends[s.backend_id];
   if (direction == Direction::inbound) {
     translate(f, s.outbound.destination, s.outbound.destination_port, s.outbound.source, s.outbound.source_port);
-    ServiceCounters& sc = c.services[s.service_id];
-    BackendCounters& bc = c.backends[s.backend_id];
-    ++sc.packets_in, sc.bytes_in += bytes, ++bc.packets_in, bc.bytes_in += bytes;
+    ++sc.packets_in;
+    sc.bytes_in += bytes;
+    ++bc.packets_in;
+    bc.bytes_in += bytes;
     w.send_ip(m, Egress{s.server_port_id, s.server_next_hop});
   } else {
     translate(f, s.inbound.destination, s.inbound.destination_port, s.inbound.source, s.inbound.source_port);
-    ServiceCounters& sc = c.services[s.service_id];
-    BackendCounters& bc = c.backends[s.backend_id];
-    ++sc.packets_out, sc.bytes_out += bytes, ++bc.packets_out, bc.bytes_out += bytes;
+    ++sc.packets_out;
+    sc.bytes_out += bytes;
+    ++bc.packets_out;
+    bc.bytes_out += bytes;
     w.send_ip(m, Egress{s.client_port_id, s.client_next_hop});
   }
 }
@@ -130,9 +131,13 @@ void set_state(Worker& w, Session& s, TcpState next) {
   if (was == is) return;
   BackendCounters& bc = w.counters->backends[s.backend_id];
   if (is) {
-    --bc.inactive, ++bc.active, ++w.active[s.backend_id];
+    --bc.inactive;
+    ++bc.active;
+    ++w.active[s.backend_id];
   } else {
-    ++bc.inactive, --bc.active, --w.active[s.backend_id];
+    ++bc.inactive;
+    --bc.active;
+    --w.active[s.backend_id];
   }
 }
 
@@ -162,7 +167,7 @@ void process_ipv4(Worker& w, rte_mbuf* m, uint16_t in_port) {
     index = open_session(w, m, f, key, *service, in_port);
     if (index == kNoSession) return;
   }
-  forward(w, m, f, index, direction, in_port);
+  forward(w, m, f, index, direction);
 }
 
 }  // namespace l4lb
