@@ -27,6 +27,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "memory_probe.h"
 #include "network.h"
 #include "phases.h"
 #include "report.h"
@@ -40,6 +41,7 @@ constexpr unsigned kPoolCache = 256;
 constexpr unsigned kMinFreeHugepages = 64;     // below this, run without hugepages
 constexpr double kSecondsPerPhase = 120;       // bound on every phase, however large N
 constexpr double kBarrierSeconds = 600;
+constexpr unsigned kEmptyPolls = 10000;
 
 struct Options {
   uint32_t sessions = 1000000;
@@ -169,6 +171,7 @@ int run_lane(void* arg) {
     r.established = b.forward_established(run->options.packets);
     run->barrier.wait();
     r.raw = b.raw_loop(run->options.packets);
+    r.empty_polls = b.empty_polls(kEmptyPolls);
     r.problems = b.problems();
     if (r.sessions != run->options.sessions)
       r.problems.push_back("only " + std::to_string(r.sessions) + " sessions were established");
@@ -206,6 +209,7 @@ int bench_main(const Options& options) {
     network->all_workers.push_back(lane.worker.get());
     lane.bench = std::make_unique<WorkerBench>(*network, *lane.worker, pool, options.sessions, kSecondsPerPhase);
   }
+  info.miss_cost = measure_miss_cost(size_t(run.lanes[0].worker->sessions->bytes_per_session()) * info.capacity);
   if (rte_eal_mp_remote_launch(run_lane, &run, CALL_MAIN) != 0) throw std::runtime_error("cannot launch the workers");
   rte_eal_mp_wait_lcore();
 

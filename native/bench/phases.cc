@@ -200,6 +200,13 @@ Measured WorkerBench::raw_loop(uint64_t packets) {
   return m;
 }
 
+Measured WorkerBench::empty_polls(unsigned polls) {
+  Measured m;
+  for (unsigned i = 0; i < polls; ++i) m.cycles += measured_poll();
+  m.items = polls;
+  return m;
+}
+
 uint32_t WorkerBench::established() const {
   uint32_t total = 0;
   for (const Service& service : network_.snapshot->services)

@@ -3,6 +3,7 @@
 //   complete_handshakes   SYN+ACK and ACK of every flow, unmeasured: N established sessions
 //   forward_established   data segments of random established flows, both directions
 //   raw_loop              the same frames through rte_eth_rx_burst → rte_eth_tx_burst alone
+//   empty_polls           poll_once() with nothing received
 // Only the worker is measured (the TSC around poll_once(), or around the raw loop's two
 // bursts); writing frames and draining what was sent happen outside the measured sections.
 #pragma once
@@ -36,6 +37,8 @@ class WorkerBench {
   void complete_handshakes();
   Measured forward_established(uint64_t packets);
   Measured raw_loop(uint64_t packets);
+  // poll_once() with nothing to receive: the per-poll cost every burst pays besides its frames.
+  Measured empty_polls(unsigned polls);
 
   uint32_t established() const;                   // sessions in ESTABLISHED now
   const std::vector<std::string>& problems() const { return problems_; }

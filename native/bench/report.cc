@@ -57,6 +57,9 @@ void print_report(const RunInfo& run, const std::vector<WorkerResult>& results) 
               run.workers, run.workers == 1 ? "" : "s", unsigned(l4lb::Worker::kBurst), double(run.tsc_hz) / 1e9,
               run.hugepages ? "hugepages" : "no hugepages");
   std::printf("measured: the worker's poll_once() (or the raw loop's rx/tx bursts) only; frames are written outside\n");
+  if (run.miss_cost.bytes)
+    std::printf("memory: a random load in %.0f MB costs %.0f cycles, or %.0f each with %u in flight\n",
+                double(run.miss_cost.bytes) / (1 << 20), run.miss_cost.dependent, run.miss_cost.overlapped, kChains);
   for (const WorkerResult& r : results) {
     const MemoryPerSession& mem = r.memory;
     std::printf("\nworker %u\n", r.worker);
@@ -66,6 +69,8 @@ void print_report(const RunInfo& run, const std::vector<WorkerResult>& results) 
                 r.raw.per_second(run.tsc_hz) / 1e6, r.raw.cycles_per_item(), r.ratio(run.tsc_hz));
     std::printf("  new sessions            %.2f M/s  %.0f cycles/session\n", r.new_sessions.per_second(run.tsc_hz) / 1e6,
                 r.new_sessions.cycles_per_item());
+    std::printf("  empty poll              %.0f cycles per poll_once() that receives nothing\n",
+                r.empty_polls.cycles_per_item());
     std::printf("  memory                  %.0f bytes/session (session %.0f + index %.1f + local ports %.1f + "
                 "worker tables %.1f)\n",
                 mem.total(), mem.session, mem.index, mem.opened, mem.worker);
@@ -88,6 +93,9 @@ void write_json(const std::string& path, const RunInfo& run, const std::vector<W
                run.sessions, static_cast<unsigned long long>(run.packets));
   std::fprintf(out, "  \"session_table_capacity\": %u,\n  \"tsc_hz\": %llu,\n  \"hugepages\": %s,\n", run.capacity,
                static_cast<unsigned long long>(run.tsc_hz), run.hugepages ? "true" : "false");
+  std::fprintf(out, "  \"memory_probe\": {\"bytes\": %zu, \"dependent_load_cycles\": %.1f, "
+                    "\"overlapped_load_cycles\": %.1f, \"in_flight\": %u},\n",
+               run.miss_cost.bytes, run.miss_cost.dependent, run.miss_cost.overlapped, kChains);
   std::fprintf(out, "  \"targets\": {\"max_cycles_per_packet\": %.0f, \"min_raw_ratio\": %.2f, "
                     "\"min_new_sessions_per_second\": %.0f, \"max_bytes_per_session\": %.0f},\n",
                kMaxCyclesPerPacket, kMinRawRatio, kMinNewSessionsPerSecond, kMaxBytesPerSession);
@@ -101,6 +109,8 @@ void write_json(const std::string& path, const RunInfo& run, const std::vector<W
     print_measured(out, "raw_loop", r.raw, run.tsc_hz);
     std::fprintf(out, ",\n     \"ratio\": %.3f,\n     ", r.ratio(run.tsc_hz));
     print_measured(out, "new_sessions", r.new_sessions, run.tsc_hz);
+    std::fprintf(out, ",\n     ");
+    print_measured(out, "empty_polls", r.empty_polls, run.tsc_hz);
     std::fprintf(out, ",\n     \"bytes_per_session\": {\"total\": %.1f, \"session\": %.1f, \"index\": %.1f, "
                       "\"local_ports\": %.1f, \"worker_tables\": %.1f},\n",
                  r.memory.total(), r.memory.session, r.memory.index, r.memory.opened, r.memory.worker);

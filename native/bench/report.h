@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "memory_probe.h"
 #include "phases.h"
 
 namespace bench {
@@ -30,6 +31,7 @@ struct WorkerResult {
   uint16_t worker = 0;
   uint32_t sessions = 0;          // established when forwarding was measured
   Measured new_sessions, established, raw;
+  Measured empty_polls;           // items: polls
   MemoryPerSession memory;
   std::vector<std::string> problems;
 
@@ -46,6 +48,7 @@ struct RunInfo {
   uint64_t tsc_hz = 0;
   bool hugepages = false;
   uint32_t capacity = 0;          // of each worker's session table
+  MissCost miss_cost;             // on a buffer the size of one session table
 };
 
 void print_report(const RunInfo& run, const std::vector<WorkerResult>& results);
