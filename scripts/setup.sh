@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the toolchain for the native parts (better-sqlite3 builds from source,
 # the data plane builds against DPDK) and the programs the tests drive; the second line is
-# what the end-to-end namespace tests (test/e2e/) run: ip, nft, ethtool, sysctl, tcpdump,
+# what the end-to-end namespace tests (test/e2e/) run: ip, ping, nft, ethtool, sysctl, tcpdump,
 # curl and nginx as the real servers.
 packages=(build-essential python3 pkg-config libdpdk-dev
-  iproute2 nftables ethtool procps tcpdump curl nginx-light)
+  iproute2 iputils-ping nftables ethtool procps tcpdump curl nginx-light)
 
 missing=()
 for p in "${packages[@]}"; do

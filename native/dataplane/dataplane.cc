@@ -37,6 +37,17 @@ int run_worker(void* arg) {
   return 0;
 }
 
+// Software ports get one queue pair per worker unless the device string says otherwise, so
+// an operator can write `net_af_packet0,iface=c0` whatever --workers is.
+std::string with_queues(const std::string& device, uint16_t workers) {
+  auto has = [&](const char* arg) { return device.find(arg) != std::string::npos; };
+  if (device.rfind("net_af_packet", 0) == 0 && !has(",qpairs="))
+    return device + ",qpairs=" + std::to_string(workers);
+  if (device.rfind("net_af_xdp", 0) == 0 && !has(",queue_count="))
+    return device + ",queue_count=" + std::to_string(workers);
+  return device;
+}
+
 // A NIC is reopened when anything its port was opened with changes.
 bool same_port(const NicConfig& a, const NicConfig& b) {
   return a.device == b.device && a.mtu == b.mtu && a.probe.address == b.probe.address &&
@@ -86,7 +97,8 @@ void Dataplane::Impl::stop_workers() {
 
 Dataplane::Impl::Nic Dataplane::Impl::open_nic(const NicConfig& config) {
   Nic nic{config, {}, config.probe.length ? next_tap_name() : ""};
-  PortSpec spec{config.name, config.device, options.workers, config.mtu, config.probe, nic.tap_name};
+  PortSpec spec{config.name, with_queues(config.device, options.workers), options.workers, config.mtu, config.probe,
+                nic.tap_name};
   nic.port = open_port(spec, pool);
   return nic;
 }

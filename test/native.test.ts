@@ -1,0 +1,22 @@
+// Runs the data plane's own unit tests (native/test, built by native/Makefile) as part of the
+// suite: crafted frames through workers on net_ring ports, the session table, schedulers,
+// snapshots and ports. Their runner prints "N passed, N failed" and exits non-zero on failure.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { projectFile } from '../lib/project-files.js';
+
+test('native data-plane unit tests pass', () => {
+  const result = spawnSync('make', ['-s', '-C', projectFile('native'), '-j', '2', 'test'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 15 * 60_000,
+  });
+  const output = `${result.stdout}${result.stderr}`;
+  const summary = /(\d+) passed, (\d+) failed/.exec(result.stdout);
+  assert.ok(summary, `no test summary from the native runner:\n${output.slice(-4000)}`);
+  assert.equal(Number(summary[2]), 0, output.slice(-8000));
+  assert.ok(Number(summary[1]) > 0);
+  assert.equal(result.status, 0, output.slice(-4000));
+});
