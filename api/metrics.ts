@@ -1,9 +1,10 @@
-// Prometheus metrics of the control plane: process (prom-client defaults), HTTP requests and
-// the configuration store. Each app has its own registry so tests can build several apps.
+// Prometheus metrics: process (prom-client defaults), HTTP requests, the configuration store
+// and (engine-metrics.ts) the data plane. Each app has its own registry so tests can build several apps.
 
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { kinds, type KindName } from '../store/kinds.js';
+import { registerEngineMetrics } from './engine-metrics.js';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -52,6 +53,8 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
       this.set(app.reconciler.appliedGeneration);
     },
   });
+
+  registerEngineMetrics(app, registry);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -104,6 +104,10 @@ export class DpdkEngine implements Engine {
     return this.cached.status;
   }
 
+  counters(): NativeStatus {
+    return this.status();
+  }
+
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown> {
     const status = this.status();
     if (kind === 'nics') {

@@ -2,6 +2,7 @@
 // caller of apply(); routes read sessions and status through it and never reach the addon.
 
 import type { KindName } from '../store/kinds.js';
+import type { NativeStatus } from './native.js';
 import type { Commit, ConfigReader } from '../store/store.js';
 
 export type EngineMode = 'dpdk' | 'off';
@@ -53,6 +54,8 @@ export interface Engine {
   apply(commit: Commit, config: ConfigReader): void;
   /** Runs `config` again after a write whose apply succeeded failed to commit. */
   restore(config: ConfigReader): void;
+  /** The data plane's counters now, summed over workers; undefined without a data plane. */
+  counters(): NativeStatus | undefined;
   /** What the data plane reports about one configured object now, for its `status`. */
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown>;
   sessions(query: SessionQuery): SessionPage;

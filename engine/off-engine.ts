@@ -12,6 +12,10 @@ export class OffEngine implements Engine {
 
   restore(): void {}
 
+  counters(): undefined {
+    return undefined;
+  }
+
   liveStatus(): Record<string, unknown> {
     return {};
   }

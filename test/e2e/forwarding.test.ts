@@ -137,8 +137,16 @@ describe('forwarding through the DPDK engine (one worker)', { skip }, () => {
     assert.ok(server.status.traffic.newSessions > 0, JSON.stringify(server.status));
     const service = await lb.ok('GET', '/api/v1/virtual-services/web');
     assert.ok(service.status.traffic.packetsIn > 0, JSON.stringify(service.status));
-    const metrics = await lb.api('GET', '/metrics');
-    assert.match(metrics.body, /l4lb_config_applied_generation/);
+    const metrics = (await lb.api('GET', '/metrics')).body as string;
+    const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
+    assert.ok(value(/^l4lb_real_server_connections_total\{service="web",real_server="rs1"\} (\d+)/m) > 0, metrics);
+    assert.ok(value(/^l4lb_service_packets_total\{service="web",direction="in"\} (\d+)/m) > 0);
+    assert.ok(value(/^l4lb_nic_packets_total\{nic="client",direction="in"\} (\d+)/m) > 0);
+    assert.equal(value(/^l4lb_nic_link_up\{nic="server"\} (\d+)/m), 1);
+    assert.ok(value(/^l4lb_nic_icmp_echo_replies_total\{nic="client"\} (\d+)/m) >= 2);
+    assert.match(metrics, /^l4lb_nic_dropped_packets_total\{nic="client",reason="no_service"\} \d+/m);
+    assert.match(metrics, /^l4lb_real_server_sessions\{service="echo",real_server="rs1",state="active"\} \d+/m);
+    assert.match(metrics, /^l4lb_config_applied_generation \d+/m);
   });
 
   test('a device the engine cannot open is refused and nothing is stored', async () => {

@@ -1,0 +1,98 @@
+// The data plane's counters as Prometheus metrics, read from the engine at scrape time (the
+// engine sums its per-worker counters). Names follow node_exporter's IPVS collector where
+// the meaning is the same (connections, incoming/outgoing packets and bytes, active and
+// inactive backend connections), with l4lb_ prefixes and units in the names.
+
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NativeStatus } from '../engine/native.js';
+
+type Labels = Record<string, string>;
+type Sample = [labels: Labels, value: number];
+
+/** A counter whose value the engine keeps: each scrape restates it. */
+function engineCounter(registry: Registry, name: string, help: string, labelNames: string[], read: (s: NativeStatus) => Sample[], status: () => NativeStatus | undefined): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = status();
+      if (s) for (const [labels, value] of read(s)) this.inc(labels, value);
+    },
+  });
+}
+
+function engineGauge(registry: Registry, name: string, help: string, labelNames: string[], read: (s: NativeStatus) => Sample[], status: () => NativeStatus | undefined): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = status();
+      if (s) for (const [labels, value] of read(s)) this.set(labels, value);
+    },
+  });
+}
+
+const directions = (inValue: number, outValue: number, labels: Labels): Sample[] => [
+  [{ ...labels, direction: 'in' }, inValue],
+  [{ ...labels, direction: 'out' }, outValue],
+];
+
+export function registerEngineMetrics(app: FastifyInstance, registry: Registry): void {
+  const status = () => app.reconciler.engine.counters();
+  const counter = (name: string, help: string, labels: string[], read: (s: NativeStatus) => Sample[]) =>
+    engineCounter(registry, name, help, labels, read, status);
+  const gauge = (name: string, help: string, labels: string[], read: (s: NativeStatus) => Sample[]) =>
+    engineGauge(registry, name, help, labels, read, status);
+
+  const nics = (s: NativeStatus) => s.nics;
+  counter('l4lb_nic_packets_total', 'Frames received (in) and sent (out) by the data plane on a NIC.', ['nic', 'direction'], (s) =>
+    nics(s).flatMap((n) => directions(n.counters.rxPackets, n.counters.txPackets, { nic: n.name })));
+  counter('l4lb_nic_bytes_total', 'Bytes received (in) and sent (out) by the data plane on a NIC.', ['nic', 'direction'], (s) =>
+    nics(s).flatMap((n) => directions(n.counters.rxBytes, n.counters.txBytes, { nic: n.name })));
+  counter('l4lb_nic_kernel_packets_total', 'Frames passed to (in) and from (out) the NIC\'s kernel exception interface.', ['nic', 'direction'], (s) =>
+    nics(s).flatMap((n) => directions(n.counters.toKernel, n.counters.fromKernel, { nic: n.name })));
+  counter('l4lb_nic_arp_packets_total', 'ARP frames received (in) and sent (out).', ['nic', 'direction'], (s) =>
+    nics(s).flatMap((n) => directions(n.counters.arpIn, n.counters.arpOut, { nic: n.name })));
+  counter('l4lb_nic_icmp_echo_replies_total', 'ICMP echo replies sent for VIPs.', ['nic'], (s) => nics(s).map((n) => [{ nic: n.name }, n.counters.icmpEcho]));
+  counter('l4lb_nic_dropped_packets_total', 'Frames dropped by the data plane, by reason.', ['nic', 'reason'], (s) =>
+    nics(s).flatMap((n) => Object.entries(n.counters.drops).map(([reason, v]): Sample => [{ nic: n.name, reason }, v])));
+  counter('l4lb_nic_device_missed_packets_total', 'Frames the device dropped before the data plane saw them.', ['nic'], (s) => nics(s).map((n) => [{ nic: n.name }, n.device.rxMissed]));
+  gauge('l4lb_nic_link_up', '1 when the NIC\'s link is up.', ['nic'], (s) => nics(s).map((n) => [{ nic: n.name }, n.linkUp ? 1 : 0]));
+
+  counter('l4lb_service_connections_total', 'Sessions created for a virtual service.', ['service'], (s) => s.services.map((v) => [{ service: v.name }, v.newSessions]));
+  counter('l4lb_service_packets_total', 'Packets of a virtual service: in from clients, out from real servers.', ['service', 'direction'], (s) =>
+    s.services.flatMap((v) => directions(v.packetsIn, v.packetsOut, { service: v.name })));
+  counter('l4lb_service_bytes_total', 'Bytes of a virtual service: in from clients, out from real servers.', ['service', 'direction'], (s) =>
+    s.services.flatMap((v) => directions(v.bytesIn, v.bytesOut, { service: v.name })));
+
+  const servers = (s: NativeStatus) => s.services.flatMap((v) => v.realServers.map((r) => ({ service: v.name, r })));
+  counter('l4lb_real_server_connections_total', 'Sessions sent to a real server.', ['service', 'real_server'], (s) =>
+    servers(s).map(({ service, r }) => [{ service, real_server: r.name }, r.newSessions]));
+  counter('l4lb_real_server_packets_total', 'Packets of a real server\'s sessions: in from clients, out from the server.', ['service', 'real_server', 'direction'], (s) =>
+    servers(s).flatMap(({ service, r }) => directions(r.packetsIn, r.packetsOut, { service, real_server: r.name })));
+  counter('l4lb_real_server_bytes_total', 'Bytes of a real server\'s sessions: in from clients, out from the server.', ['service', 'real_server', 'direction'], (s) =>
+    servers(s).flatMap(({ service, r }) => directions(r.bytesIn, r.bytesOut, { service, real_server: r.name })));
+  gauge('l4lb_real_server_sessions', 'Live sessions of a real server: active (TCP established, UDP) and inactive.', ['service', 'real_server', 'state'], (s) =>
+    servers(s).flatMap(({ service, r }): Sample[] => [
+      [{ service, real_server: r.name, state: 'active' }, r.activeSessions],
+      [{ service, real_server: r.name, state: 'inactive' }, r.inactiveSessions],
+    ]));
+
+  gauge('l4lb_sessions', 'Live sessions in the data plane, by worker.', ['worker'], (s) => s.workers.map((w) => [{ worker: String(w.id) }, w.sessions]));
+  counter('l4lb_sessions_expired_total', 'Sessions ended by their idle timeout.', [], (s) => [[{}, s.sessionsExpired]]);
+  counter('l4lb_sessions_reset_total', 'Sessions ended with a RST because their real server was removed or disabled, or by a flush.', [], (s) => [[{}, s.sessionsReset]]);
+  counter('l4lb_worker_redirected_packets_total', 'Frames a worker passed to (out) or took from (in) another worker that owns their session.', ['worker', 'direction'], (s) =>
+    s.workers.flatMap((w) => directions(w.redirectedIn, w.redirectedOut, { worker: String(w.id) })));
+  counter('l4lb_worker_polls_total', 'Worker loop iterations: all, and busy ones (that handled at least one frame).', ['worker', 'kind'], (s) =>
+    s.workers.flatMap((w): Sample[] => [
+      [{ worker: String(w.id), kind: 'all' }, w.loops],
+      [{ worker: String(w.id), kind: 'busy' }, w.busyLoops],
+    ]));
+}
