@@ -1,6 +1,6 @@
 // native-bench: how fast one data-plane worker forwards, on net_ring ports and without a NIC.
 //
-//   native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check]
+//   native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check] [--no-huge]
 //
 // Each worker runs on its own lcore with its own queue pair and flows, all at once (they share
 // caches and memory bandwidth as in production), in phases separated by barriers:
@@ -49,16 +49,18 @@ struct Options {
   uint16_t workers = 1;
   std::string json;
   bool check = false;
+  bool no_huge = false;
 };
 
 const char* const kUsage =
-    "usage: native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check]\n"
+    "usage: native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check] [--no-huge]\n"
     "  --sessions N  live sessions per worker (default 1000000)\n"
     "  --packets N   packets per worker in the established phase and in the raw loop (default 10000000)\n"
     "  --workers N   workers, one lcore each (default 1)\n"
     "  --quick       65536 sessions and 1000000 packets: done in seconds\n"
     "  --json FILE   also write the results as JSON\n"
-    "  --check       exit with status 2 when a target is missed\n";
+    "  --check       exit with status 2 when a target is missed\n"
+    "  --no-huge     ordinary memory even when hugepages are free (valgrind cannot run the EAL on them)\n";
 
 uint64_t number(const char* flag, const char* text, uint64_t max) {
   char* end = nullptr;
@@ -79,6 +81,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--quick") o.sessions = 65536, o.packets = 1000000;
     else if (arg == "--json" && value) o.json = value, ++i;
     else if (arg == "--check") o.check = true;
+    else if (arg == "--no-huge") o.no_huge = true;
     else throw std::invalid_argument(arg == "--help" ? "" : "unknown or incomplete argument " + arg);
   }
   return o;
@@ -91,10 +94,10 @@ unsigned free_hugepages() {
 }
 
 // Starts the EAL on lcores 0..workers-1; true when it runs on hugepages.
-bool start_eal(uint16_t workers) {
+bool start_eal(uint16_t workers, bool no_huge) {
   if (workers > sysconf(_SC_NPROCESSORS_ONLN))
     throw std::runtime_error("more workers than CPUs: each worker needs a CPU of its own to be measured");
-  const bool huge = free_hugepages() >= kMinFreeHugepages;
+  const bool huge = !no_huge && free_hugepages() >= kMinFreeHugepages;
   std::vector<std::string> args = {"native-bench", "-l", workers == 1 ? "0" : "0-" + std::to_string(workers - 1),
                                    "--file-prefix", "l4lb-bench-" + std::to_string(getpid()), "--no-pci", "--no-telemetry",
                                    "--log-level", "notice"};
@@ -186,7 +189,7 @@ int bench_main(const Options& options) {
   info.workers = options.workers;
   info.sessions = info.capacity = options.sessions;
   info.packets = options.packets;
-  info.hugepages = start_eal(options.workers);
+  info.hugepages = start_eal(options.workers, options.no_huge);
   info.tsc_hz = rte_get_tsc_hz();
   rte_mempool* pool =
       rte_pktmbuf_pool_create("bench_packets", kPoolBuffers, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
@@ -209,6 +212,7 @@ int bench_main(const Options& options) {
     network->all_workers.push_back(lane.worker.get());
     lane.bench = std::make_unique<WorkerBench>(*network, *lane.worker, pool, options.sessions, kSecondsPerPhase);
   }
+  info.clock_cost = run.lanes[0].bench->clock_cost();
   info.miss_cost = measure_miss_cost(size_t(run.lanes[0].worker->sessions->bytes_per_session()) * info.capacity);
   if (rte_eal_mp_remote_launch(run_lane, &run, CALL_MAIN) != 0) throw std::runtime_error("cannot launch the workers");
   rte_eal_mp_wait_lcore();

@@ -42,6 +42,7 @@ class WorkerBench {
 
   uint32_t established() const;                   // sessions in ESTABLISHED now
   const std::vector<std::string>& problems() const { return problems_; }
+  uint64_t clock_cost() const { return clock_cost_; }   // taken off every measured section
 
  private:
   template <class Write>
@@ -49,6 +50,7 @@ class WorkerBench {
   template <class Look>
   unsigned drain(rte_ring* ring, Look&& look);
   unsigned drain_all();
+  uint64_t elapsed_since(uint64_t start) const;   // of a measured section, less the clock's own cost
   uint64_t measured_poll();                       // cycles of one poll_once()
   uint64_t drops() const;
   void check_drops(const char* phase, uint64_t before);
@@ -66,6 +68,7 @@ class WorkerBench {
   std::vector<Flow> flows_;
   std::vector<uint32_t> order_;
   uint64_t phase_cycles_;
+  uint64_t clock_cost_;
   std::vector<std::string> problems_;
 };
 

@@ -56,7 +56,9 @@ void print_report(const RunInfo& run, const std::vector<WorkerResult>& results) 
   std::printf("l4lb native benchmark: %u worker%s, net_ring ports, 64-byte TCP frames, bursts of %u, TSC %.2f GHz, %s\n",
               run.workers, run.workers == 1 ? "" : "s", unsigned(l4lb::Worker::kBurst), double(run.tsc_hz) / 1e9,
               run.hugepages ? "hugepages" : "no hugepages");
-  std::printf("measured: the worker's poll_once() (or the raw loop's rx/tx bursts) only; frames are written outside\n");
+  std::printf("measured: the worker's poll_once() (or the raw loop's rx/tx bursts) only, less %llu cycles of TSC reads "
+              "each; frames are written outside\n",
+              static_cast<unsigned long long>(run.clock_cost));
   if (run.miss_cost.bytes)
     std::printf("memory: a random load in %.0f MB costs %.0f cycles, or %.0f each with %u in flight\n",
                 double(run.miss_cost.bytes) / (1 << 20), run.miss_cost.dependent, run.miss_cost.overlapped, kChains);
@@ -91,6 +93,7 @@ void write_json(const std::string& path, const RunInfo& run, const std::vector<W
   std::fprintf(out, "{\n  \"benchmark\": \"l4lb-native\",\n  \"ports\": \"net_ring\",\n  \"frame_bytes\": 64,\n");
   std::fprintf(out, "  \"workers\": %u,\n  \"sessions_per_worker\": %u,\n  \"packets_per_worker\": %llu,\n", run.workers,
                run.sessions, static_cast<unsigned long long>(run.packets));
+  std::fprintf(out, "  \"clock_cost_cycles\": %llu,\n", static_cast<unsigned long long>(run.clock_cost));
   std::fprintf(out, "  \"session_table_capacity\": %u,\n  \"tsc_hz\": %llu,\n  \"hugepages\": %s,\n", run.capacity,
                static_cast<unsigned long long>(run.tsc_hz), run.hugepages ? "true" : "false");
   std::fprintf(out, "  \"memory_probe\": {\"bytes\": %zu, \"dependent_load_cycles\": %.1f, "

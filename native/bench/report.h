@@ -49,6 +49,7 @@ struct RunInfo {
   bool hugepages = false;
   uint32_t capacity = 0;          // of each worker's session table
   MissCost miss_cost;             // on a buffer the size of one session table
+  uint64_t clock_cost = 0;        // cycles of reading the TSC, taken off each measured section
 };
 
 void print_report(const RunInfo& run, const std::vector<WorkerResult>& results);
