@@ -23,6 +23,8 @@ export interface Appliance {
   /** Like api() but throws unless the status is 2xx. */
   ok(method: string, path: string, body?: unknown): Promise<any>;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops it with SIGTERM and starts it again on the same database and socket. */
+  restart(): Promise<Appliance>;
 }
 
 function call(socketPath: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
@@ -51,9 +53,11 @@ function call(socketPath: string, method: string, path: string, body?: unknown):
   });
 }
 
-/** Starts `l4lb serve --engine dpdk` in `ns` with `args` added, and waits until it answers. */
-export async function startAppliance(ns: string, args: string[] = []): Promise<Appliance> {
-  const dir = mkdtempSync(join(tmpdir(), 'l4e-lb-'));
+/**
+ * Starts `l4lb serve --engine dpdk` in `ns` with `args` added, and waits until it answers.
+ * `dir` holds its database and API socket (a new one unless given).
+ */
+export async function startAppliance(ns: string, args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'l4e-lb-'))): Promise<Appliance> {
   const socketPath = join(dir, 'api.sock');
   const child = nsSpawn(ns, process.execPath, [
     projectFile('dist/bin/l4lb.js'),
@@ -87,6 +91,10 @@ export async function startAppliance(ns: string, args: string[] = []): Promise<A
     stop: async (signal = 'SIGTERM') => {
       await stopChild(child, signal);
       rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await stopChild(child, 'SIGTERM');
+      return startAppliance(ns, args, dir);
     },
   };
   try {

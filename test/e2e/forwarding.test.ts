@@ -149,6 +149,15 @@ describe('forwarding through the DPDK engine (one worker)', { skip }, () => {
     assert.match(metrics, /^l4lb_config_applied_generation \d+/m);
   });
 
+  test('a restart on the same database forwards again', async () => {
+    lb = await lb.restart();
+    const ready = await lb.api('GET', '/readyz');
+    assert.equal(ready.status, 200, JSON.stringify(ready.body));
+    const answers = new Set<string>();
+    for (let i = 0; i < 4; i++) answers.add((await curl(topo, `http://${plan.vips[0]}/`)).trim());
+    assert.deepEqual([...answers].sort(), ['rs1', 'rs2']);
+  });
+
   test('a device the engine cannot open is refused and nothing is stored', async () => {
     const r = await lb.api('PUT', '/api/v1/nics/bogus', { device: 'net_af_packet9,iface=nosuchif', networks: ['10.9.0.0/24'] });
     assert.equal(r.status, 422, JSON.stringify(r.body));
