@@ -44,6 +44,8 @@ Timeouts timeouts(const Napi::Object& o) {
   read("tcpSynRecv", t.tcp_syn_recv);
   read("tcpEstablished", t.tcp_established);
   read("tcpFinWait", t.tcp_fin_wait);
+  read("tcpFinWait", t.tcp_close_wait);  // the API's one "closing" timeout covers all three states
+  read("tcpFinWait", t.tcp_last_ack);
   read("tcpTimeWait", t.tcp_time_wait);
   read("tcpClose", t.tcp_close);
   read("udp", t.udp);
