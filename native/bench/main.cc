@@ -121,7 +121,8 @@ double allocated_bytes() {
 }
 
 // All workers wait for one another between phases; the last to arrive runs `between` first,
-// while every other worker is still, so it may measure process-wide memory.
+// while every other worker is still, so it may measure process-wide memory. A worker that
+// fails calls abandon(), so the others stop waiting for it.
 class Barrier {
  public:
   explicit Barrier(unsigned parties) : parties_(parties) {}
@@ -135,14 +136,17 @@ class Barrier {
     }
     const uint64_t give_up = rte_get_tsc_cycles() + uint64_t(kBarrierSeconds * double(rte_get_tsc_hz()));
     while (round_.load() == round) {
+      if (abandoned_.load()) throw std::runtime_error("another worker failed");
       if (rte_get_tsc_cycles() > give_up) throw std::runtime_error("a worker did not reach the barrier");
       rte_pause();
     }
   }
+  void abandon() { abandoned_.store(true); }
 
  private:
   const unsigned parties_;
   std::atomic<unsigned> arrived_{0}, round_{0};
+  std::atomic<bool> abandoned_{false};
 };
 
 struct Lane {
@@ -180,6 +184,7 @@ int run_lane(void* arg) {
       r.problems.push_back("only " + std::to_string(r.sessions) + " sessions were established");
   } catch (const std::exception& e) {
     lane.error = e.what();
+    run->barrier.abandon();
   }
   return 0;
 }
