@@ -131,93 +131,111 @@ Napi::Array errors_to_js(Napi::Env env, const std::vector<ApplyError>& errors) {
 
 namespace {
 
-Napi::Object port_counters(Napi::Env env, const PortCounters& c) {
+// A 64-bit counter of struct S and the name JavaScript sees it by.
+template <class S>
+struct Field {
+  const char* name;
+  uint64_t S::*member;
+};
+
+template <class S, size_t N>
+Napi::Object fields_to_js(Napi::Env env, const S& s, const Field<S> (&fields)[N]) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("rxPackets", double(c.rx_packets));
-  o.Set("rxBytes", double(c.rx_bytes));
-  o.Set("txPackets", double(c.tx_packets));
-  o.Set("txBytes", double(c.tx_bytes));
-  o.Set("toKernel", double(c.to_kernel));
-  o.Set("fromKernel", double(c.from_kernel));
-  o.Set("arpIn", double(c.arp_in));
-  o.Set("arpOut", double(c.arp_out));
-  o.Set("icmpEcho", double(c.icmp_echo));
+  for (const Field<S>& f : fields) o.Set(f.name, double(s.*(f.member)));
+  return o;
+}
+
+Napi::Object port_counters(Napi::Env env, const PortCounters& c) {
+  static const Field<PortCounters> fields[] = {
+      {"rxPackets", &PortCounters::rx_packets}, {"rxBytes", &PortCounters::rx_bytes},
+      {"txPackets", &PortCounters::tx_packets}, {"txBytes", &PortCounters::tx_bytes},
+      {"toKernel", &PortCounters::to_kernel},   {"fromKernel", &PortCounters::from_kernel},
+      {"arpIn", &PortCounters::arp_in},         {"arpOut", &PortCounters::arp_out},
+      {"icmpEcho", &PortCounters::icmp_echo}};
+  Napi::Object o = fields_to_js(env, c, fields);
   Napi::Object drops = Napi::Object::New(env);
   for (int i = 0; i < static_cast<int>(Drop::count_); ++i) drops.Set(drop_reason_name(Drop(i)), double(c.drops[i]));
   o.Set("drops", drops);
   return o;
 }
 
+// Service and real-server counters share these fields.
 template <class C>
 Napi::Object traffic(Napi::Env env, const C& c) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("newSessions", double(c.new_sessions));
-  o.Set("packetsIn", double(c.packets_in));
-  o.Set("packetsOut", double(c.packets_out));
-  o.Set("bytesIn", double(c.bytes_in));
-  o.Set("bytesOut", double(c.bytes_out));
-  return o;
+  static const Field<C> fields[] = {{"newSessions", &C::new_sessions}, {"packetsIn", &C::packets_in},
+                                    {"packetsOut", &C::packets_out},   {"bytesIn", &C::bytes_in},
+                                    {"bytesOut", &C::bytes_out}};
+  return fields_to_js(env, c, fields);
+}
+
+Napi::Object device_counters(Napi::Env env, const NicStatus& n) {
+  static const Field<NicStatus> fields[] = {{"rxPackets", &NicStatus::hw_rx_packets},
+                                            {"txPackets", &NicStatus::hw_tx_packets},
+                                            {"rxMissed", &NicStatus::hw_rx_missed},
+                                            {"rxErrors", &NicStatus::hw_rx_errors},
+                                            {"txErrors", &NicStatus::hw_tx_errors}};
+  return fields_to_js(env, n, fields);
+}
+
+}  // namespace
+
+namespace {
+
+template <class T, class F>
+Napi::Array array_of(Napi::Env env, const std::vector<T>& items, F&& convert) {
+  Napi::Array array = Napi::Array::New(env, items.size());
+  for (uint32_t i = 0; i < items.size(); ++i) array.Set(i, convert(items[i]));
+  return array;
+}
+
+Napi::Object nic_to_js(Napi::Env env, const NicStatus& n) {
+  Napi::Object nic = Napi::Object::New(env);
+  nic.Set("name", n.name);
+  nic.Set("port", n.port);
+  nic.Set("tap", n.tap);
+  nic.Set("linkUp", n.link_up);
+  nic.Set("speedMbps", n.speed_mbps);
+  nic.Set("counters", port_counters(env, n.counters));
+  nic.Set("device", device_counters(env, n));
+  return nic;
+}
+
+Napi::Object service_to_js(Napi::Env env, const ServiceStatus& svc) {
+  Napi::Object service = traffic(env, svc.counters);
+  service.Set("name", svc.name);
+  service.Set("realServers", array_of(env, svc.servers, [&](const ServiceStatus::Server& s) {
+                Napi::Object server = traffic(env, s.counters);
+                server.Set("name", s.name);
+                server.Set("activeSessions", s.counters.active);
+                server.Set("inactiveSessions", s.counters.inactive);
+                return server;
+              }));
+  return service;
+}
+
+Napi::Object worker_to_js(Napi::Env env, const WorkerStatus& w) {
+  static const Field<WorkerStatus> fields[] = {{"sessions", &WorkerStatus::sessions},
+                                               {"redirectedOut", &WorkerStatus::redirected_out},
+                                               {"redirectedIn", &WorkerStatus::redirected_in},
+                                               {"loops", &WorkerStatus::loops},
+                                               {"busyLoops", &WorkerStatus::busy_loops}};
+  Napi::Object worker = fields_to_js(env, w, fields);
+  worker.Set("id", w.id);
+  worker.Set("lcore", w.lcore);
+  return worker;
 }
 
 }  // namespace
 
 Napi::Object status_to_js(Napi::Env env, const EngineStatus& s) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("generation", double(s.generation));
-  o.Set("sessionsLive", double(s.sessions_live));
-  o.Set("sessionsExpired", double(s.sessions_expired));
-  o.Set("sessionsReset", double(s.sessions_reset));
-  Napi::Array nics = Napi::Array::New(env, s.nics.size());
-  for (uint32_t i = 0; i < s.nics.size(); ++i) {
-    const NicStatus& n = s.nics[i];
-    Napi::Object nic = Napi::Object::New(env);
-    nic.Set("name", n.name);
-    nic.Set("port", n.port);
-    nic.Set("tap", n.tap);
-    nic.Set("linkUp", n.link_up);
-    nic.Set("speedMbps", n.speed_mbps);
-    nic.Set("counters", port_counters(env, n.counters));
-    Napi::Object hw = Napi::Object::New(env);
-    hw.Set("rxPackets", double(n.hw_rx_packets));
-    hw.Set("txPackets", double(n.hw_tx_packets));
-    hw.Set("rxMissed", double(n.hw_rx_missed));
-    hw.Set("rxErrors", double(n.hw_rx_errors));
-    hw.Set("txErrors", double(n.hw_tx_errors));
-    nic.Set("device", hw);
-    nics.Set(i, nic);
-  }
-  o.Set("nics", nics);
-  Napi::Array services = Napi::Array::New(env, s.services.size());
-  for (uint32_t i = 0; i < s.services.size(); ++i) {
-    const ServiceStatus& svc = s.services[i];
-    Napi::Object service = traffic(env, svc.counters);
-    service.Set("name", svc.name);
-    Napi::Array servers = Napi::Array::New(env, svc.servers.size());
-    for (uint32_t j = 0; j < svc.servers.size(); ++j) {
-      Napi::Object server = traffic(env, svc.servers[j].counters);
-      server.Set("name", svc.servers[j].name);
-      server.Set("activeSessions", svc.servers[j].counters.active);
-      server.Set("inactiveSessions", svc.servers[j].counters.inactive);
-      servers.Set(j, server);
-    }
-    service.Set("realServers", servers);
-    services.Set(i, service);
-  }
-  o.Set("services", services);
-  Napi::Array workers = Napi::Array::New(env, s.workers.size());
-  for (uint32_t i = 0; i < s.workers.size(); ++i) {
-    const WorkerStatus& w = s.workers[i];
-    Napi::Object worker = Napi::Object::New(env);
-    worker.Set("id", w.id);
-    worker.Set("lcore", w.lcore);
-    worker.Set("sessions", double(w.sessions));
-    worker.Set("redirectedOut", double(w.redirected_out));
-    worker.Set("redirectedIn", double(w.redirected_in));
-    worker.Set("loops", double(w.loops));
-    worker.Set("busyLoops", double(w.busy_loops));
-    workers.Set(i, worker);
-  }
-  o.Set("workers", workers);
+  static const Field<EngineStatus> fields[] = {{"generation", &EngineStatus::generation},
+                                               {"sessionsLive", &EngineStatus::sessions_live},
+                                               {"sessionsExpired", &EngineStatus::sessions_expired},
+                                               {"sessionsReset", &EngineStatus::sessions_reset}};
+  Napi::Object o = fields_to_js(env, s, fields);
+  o.Set("nics", array_of(env, s.nics, [&](const NicStatus& n) { return nic_to_js(env, n); }));
+  o.Set("services", array_of(env, s.services, [&](const ServiceStatus& v) { return service_to_js(env, v); }));
+  o.Set("workers", array_of(env, s.workers, [&](const WorkerStatus& w) { return worker_to_js(env, w); }));
   return o;
 }
 

@@ -9,26 +9,19 @@ namespace l4lb {
 
 namespace {
 
-void add(PortCounters& sum, const PortCounters& c) {
-  sum.rx_packets += c.rx_packets;
-  sum.rx_bytes += c.rx_bytes;
-  sum.tx_packets += c.tx_packets;
-  sum.tx_bytes += c.tx_bytes;
-  sum.to_kernel += c.to_kernel;
-  sum.from_kernel += c.from_kernel;
-  sum.arp_in += c.arp_in;
-  sum.arp_out += c.arp_out;
-  sum.icmp_echo += c.icmp_echo;
-  for (int i = 0; i < static_cast<int>(Drop::count_); ++i) sum.drops[i] += c.drops[i];
+// Port and service counters are nothing but 64-bit counters: summed word by word.
+template <class C>
+void add_words(C& sum, const C& c) {
+  static_assert(sizeof(C) % sizeof(uint64_t) == 0 && alignof(C) == alignof(uint64_t));
+  auto* to = reinterpret_cast<uint64_t*>(&sum);
+  auto* from = reinterpret_cast<const uint64_t*>(&c);
+  for (size_t i = 0; i < sizeof(C) / sizeof(uint64_t); ++i) to[i] += from[i];
 }
 
-void add(ServiceCounters& sum, const ServiceCounters& c) {
-  sum.new_sessions += c.new_sessions;
-  sum.packets_in += c.packets_in;
-  sum.packets_out += c.packets_out;
-  sum.bytes_in += c.bytes_in;
-  sum.bytes_out += c.bytes_out;
-}
+void add(PortCounters& sum, const PortCounters& c) { add_words(sum, c); }
+
+
+void add(ServiceCounters& sum, const ServiceCounters& c) { add_words(sum, c); }
 
 void add(BackendCounters& sum, const BackendCounters& c) {
   sum.new_sessions += c.new_sessions;
