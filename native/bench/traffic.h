@@ -52,4 +52,9 @@ class FrameWriter {
 // server. False when the frame is not such a SYN or names no flow.
 bool learn_local_end(const rte_mbuf* m, std::vector<Flow>& flows);
 
+// Whether a frame the worker forwarded is its flow translated right: towards the server
+// local:lport → server:8080, towards the client VIP:80 → client:cport, with valid IPv4 and TCP
+// checksums. The flow is the one the sequence number names, as the benchmark sends it.
+bool translated_right(const rte_mbuf* m, const std::vector<Flow>& flows, bool towards_server);
+
 }  // namespace bench
