@@ -1,6 +1,7 @@
 // The benchmark's network: two net_ring ports (the client side and the server side, one
 // rx/tx queue pair per worker), the Config a control plane would apply for them, its
-// compiled Snapshot, and workers set up as the Dataplane sets them up, minus the threads.
+// compiled Snapshot, and workers set up as the Dataplane sets them up but driven by the
+// benchmark through poll_once() rather than by Worker::run().
 //
 //   clients 198.18.0.0/15 ── gateway 10.0.0.1 ── [port "client": VIP 10.0.0.100:80]
 //                         [port "server": local addresses 10.1.2.x] ── real servers 10.1.1.1-4:8080
