@@ -18,15 +18,14 @@
 #include "sessions.h"
 
 #include <rte_hash_crc.h>
-#include <rte_malloc.h>
 #include <rte_random.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
 
+#include "table_memory.h"
 #include "timer_wheel.h"
 #include "worker.h"
 
@@ -49,24 +48,6 @@ uint32_t index_slots_for(uint32_t capacity) {
   while (slots < 4 * capacity) slots <<= 1;
   return slots;
 }
-
-// Hugepage memory from the EAL when it has enough (fewer TLB misses on the lookup path),
-// else the C heap, so a table larger than the EAL's memory still works.
-class Memory {
- public:
-  explicit Memory(size_t bytes) : pointer_(rte_malloc("sessions", bytes, 64)), from_eal_(pointer_ != nullptr) {
-    if (!pointer_) pointer_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!pointer_) throw std::bad_alloc();
-  }
-  ~Memory() { from_eal_ ? rte_free(pointer_) : std::free(pointer_); }
-  Memory(const Memory&) = delete;
-  Memory& operator=(const Memory&) = delete;
-  void* get() const { return pointer_; }
-
- private:
-  void* pointer_;
-  bool from_eal_;
-};
 
 }  // namespace
 
@@ -132,7 +113,7 @@ struct SessionTable::Impl {
   const uint32_t capacity;
   const uint32_t mask;   // index slots - 1
   const uint32_t seed;
-  Memory session_memory, index_memory;
+  TableMemory session_memory, index_memory;   // huge pages where possible: table_memory.h
   Session* const sessions;
   Slot* const index;
   TimerWheel wheel;
@@ -204,6 +185,8 @@ void SessionTable::erase(uint32_t index) {
   t.free_head = index;
   --t.size;
 }
+
+const char* SessionTable::memory_backing() const { return backing_name(impl_->session_memory.backing()); }
 
 size_t SessionTable::bytes_per_session() const {
   const Impl& t = *impl_;

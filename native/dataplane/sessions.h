@@ -90,6 +90,8 @@ class SessionTable {
 
   // Bytes used per session at full capacity (session + index), for the benchmark.
   size_t bytes_per_session() const;
+  // Where the session array lives: "transparent huge pages", "EAL hugepages" or "ordinary pages".
+  const char* memory_backing() const;
 
  private:
   struct Impl;
