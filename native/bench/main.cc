@@ -6,7 +6,6 @@
 // caches and memory bandwidth as in production), in phases separated by barriers:
 // new sessions → handshakes → established forwarding → the raw rx→tx loop. phases.h says what
 // is measured; report.h what is printed.
-#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,7 +23,6 @@
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "memory_probe.h"
@@ -109,15 +107,15 @@ bool start_eal(uint16_t workers, bool no_huge) {
   return huge;
 }
 
-// Bytes allocated in the C heap and the EAL's heaps: the worker's tables live in one or the other.
-double allocated_bytes() {
-  const struct mallinfo2 heap = mallinfo2();
-  double total = double(heap.uordblks) + double(heap.hblkhd);
-  for (unsigned socket = 0; socket < rte_socket_count(); ++socket) {
-    rte_malloc_socket_stats stats;
-    if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(socket), &stats) == 0) total += double(stats.heap_allocsz_bytes);
-  }
-  return total;
+// Bytes resident in the process: ordinary and transparent huge pages (VmRSS) and hugetlb pages
+// (HugetlbPages: the EAL's). Whichever of them a table comes from (the C heap, a mapping of its
+// own, rte_malloc), it counts here: the tables write every byte when they are built.
+double resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  double kilobytes = 0;
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0 || line.rfind("HugetlbPages:", 0) == 0) kilobytes += std::atof(line.c_str() + line.find(':') + 1);
+  return kilobytes * 1024;
 }
 
 // All workers wait for one another between phases; the last to arrive runs `between` first,
@@ -170,10 +168,10 @@ int run_lane(void* arg) {
   WorkerBench& b = *lane.bench;
   WorkerResult& r = lane.result;
   try {
-    run->barrier.wait([&] { run->before_opening = allocated_bytes(); });
+    run->barrier.wait([&] { run->before_opening = resident_bytes(); });
     r.new_sessions = b.open_sessions();
     b.complete_handshakes();
-    run->barrier.wait([&] { run->opened_bytes = allocated_bytes() - run->before_opening; });
+    run->barrier.wait([&] { run->opened_bytes = resident_bytes() - run->before_opening; });
     r.sessions = b.established();
     r.established = b.forward_established(run->options.packets);
     run->barrier.wait();
@@ -205,9 +203,9 @@ int bench_main(const Options& options) {
   // Workers are made one at a time here, so each one's memory is its own.
   for (uint16_t i = 0; i < options.workers; ++i) {
     Lane& lane = run.lanes[i];
-    const double before = allocated_bytes();
+    const double before = resident_bytes();
     lane.worker = make_worker(*network, i, info.capacity, pool);
-    const double worker_bytes = allocated_bytes() - before;
+    const double worker_bytes = resident_bytes() - before;
     const double table_bytes = double(lane.worker->sessions->bytes_per_session()) * info.capacity;
     MemoryPerSession& mem = lane.result.memory;
     mem.session = sizeof(l4lb::Session) * double(info.capacity) / options.sessions;
