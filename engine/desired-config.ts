@@ -6,6 +6,7 @@ import type { Change, ConfigReader } from '../store/store.js';
 import type { KindName, Spec } from '../store/kinds.js';
 import { parseCidr, parseIPv4 } from '../store/ip.js';
 import type { NativeConfig, NativePrefix, NativeService } from './native.js';
+import type { HealthOverlay } from './engine.js';
 
 const engineKinds: KindName[] = ['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers'];
 
@@ -23,6 +24,12 @@ export type Undo = Map<string, Spec | undefined>;
 
 export class DesiredConfig {
   private readonly objects = new Map<string, { kind: KindName; scope: string; name: string; spec: Spec }>();
+  /** Status, not configuration: servers health took out run at weight 0 until they are back. */
+  private healthDown: HealthOverlay = new Map();
+
+  setHealth(down: HealthOverlay): void {
+    this.healthDown = down;
+  }
 
   /** Loads every object the engine cares about. */
   load(reader: ConfigReader): void {
@@ -66,7 +73,7 @@ export class DesiredConfig {
         name: rs.name,
         address: parseIPv4(rs.spec.address as string),
         port: rs.spec.port as number,
-        weight: rs.spec.weight as number,
+        weight: this.healthDown.get(rs.scope)?.has(rs.name) ? 0 : (rs.spec.weight as number),
         enabled: rs.spec.enabled as boolean,
       });
       servers.set(rs.scope, list);

@@ -3,7 +3,7 @@ import type { KindName } from '../store/kinds.js';
 import { formatIPv4, parseIPv4 } from '../store/ip.js';
 import type { Change, Commit, ConfigReader } from '../store/store.js';
 import { DesiredConfig } from './desired-config.js';
-import { EngineFailed, type Engine, type Session, type SessionPage, type SessionQuery } from './engine.js';
+import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
 import { loadNative, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
 
 const statusTtlMs = 100;
@@ -88,6 +88,18 @@ export class DpdkEngine implements Engine {
       this.native.apply(this.desired.toNative(this.applied));
     }
     throw refusal(errors, commit.changes);
+  }
+
+  /**
+   * Runs the applied configuration again with new health results. Between writes the desired
+   * copy is what was applied (writes are synchronous), so only the weights of servers whose
+   * health changed differ. Before the first apply there is nothing to run yet.
+   */
+  applyHealth(down: HealthOverlay): void {
+    this.desired.setHealth(down);
+    if (!this.loaded) return;
+    const errors = this.native.apply(this.desired.toNative(this.applied));
+    if (errors.length > 0) throw new EngineFailed(`the data plane refused health weights: ${errors.map((e) => e.message).join('; ')}`);
   }
 
   /** Brings the data plane back to `config` after a write failed to commit. */

@@ -39,6 +39,12 @@ export interface SessionPage {
   nextCursor?: string;
 }
 
+/**
+ * Real servers the health checker found down, by virtual service: the engine runs them at
+ * weight 0 (open sessions continue) without the stored configuration changing.
+ */
+export type HealthOverlay = ReadonlyMap<string, ReadonlySet<string>>;
+
 /** Raised by calls that need a running data plane when there is none. */
 export class EngineUnavailable extends Error {}
 
@@ -52,6 +58,8 @@ export interface Engine {
    * Throws (and keeps running what it ran before) if refused, which rolls the write back.
    */
   apply(commit: Commit, config: ConfigReader): void;
+  /** Replaces the health overlay and runs the applied configuration again with it. */
+  applyHealth(down: HealthOverlay): void;
   /** Runs `config` again after a write whose apply succeeded failed to commit. */
   restore(config: ConfigReader): void;
   /** The data plane's counters now, summed over workers; undefined without a data plane. */

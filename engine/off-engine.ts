@@ -12,6 +12,8 @@ export class OffEngine implements Engine {
 
   restore(): void {}
 
+  applyHealth(): void {}
+
   counters(): undefined {
     return undefined;
   }

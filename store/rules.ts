@@ -7,7 +7,8 @@
 // is still reachable, so those re-check all real servers.
 
 import { conflict, invalid } from './errors.js';
-import { contains, formatCidr, hasHostBits, networkOf, parseCidr, parseIPv4, type Prefix } from './ip.js';
+import { contains, formatCidr, hasHostBits, networkOf, parseCidr, parseIPv4 } from './ip.js';
+import { nicsReaching } from './reach.js';
 import type { ConfigReader, Change } from './store.js';
 
 interface NicSpec {
@@ -81,16 +82,10 @@ function refusedWhileUsed(what: string, name: string, users: [string, string[]][
 
 /** Everything the data plane can reach: connected networks, routes, and anything at all once a NIC has a gateway. */
 function reachability(config: ConfigReader): (address: string) => boolean {
-  const nics = config.all('nics').map((o) => o.spec as unknown as NicSpec);
+  const nics = config.all('nics').map((o) => ({ name: o.name, ...(o.spec as unknown as NicSpec) }));
   if (nics.some((n) => n.gateway)) return () => true;
-  const prefixes: Prefix[] = [
-    ...nics.flatMap((n) => n.networks.map(parseCidr)),
-    ...config.all('routes').map((o) => parseCidr((o.spec as unknown as RouteSpec).prefix)),
-  ];
-  return (address) => {
-    const value = parseIPv4(address);
-    return prefixes.some((p) => contains(p, value));
-  };
+  const reaching = nicsReaching(nics, config.all('routes').map((o) => o.spec as unknown as RouteSpec));
+  return (address) => reaching(address).length > 0;
 }
 
 function allRealServersReachable(config: ConfigReader, field: string): void {

@@ -1,0 +1,39 @@
+// Which NICs reach an address, ranked the way the data plane picks its next hop
+// (native/dataplane/snapshot.cc build_routes): longest prefix first, and at equal length
+// connected networks, then configured routes, then gateways, then configuration order.
+
+import { contains, parseCidr, parseIPv4, type Prefix } from './ip.js';
+
+export interface ReachNic {
+  name: string;
+  networks: string[];
+  gateway?: string;
+}
+
+export interface ReachRoute {
+  prefix: string;
+  nic: string;
+}
+
+interface Candidate {
+  nic: string;
+  prefix: Prefix;
+  preference: number;
+}
+
+/** Returns, for an address, every NIC that reaches it, the data plane's egress first. */
+export function nicsReaching(nics: ReachNic[], routes: ReachRoute[]): (address: string) => string[] {
+  const candidates: Candidate[] = [
+    ...nics.flatMap((n) => n.networks.map((text) => ({ nic: n.name, prefix: parseCidr(text), preference: 0 }))),
+    ...routes.map((r) => ({ nic: r.nic, prefix: parseCidr(r.prefix), preference: 1 })),
+    ...nics.filter((n) => n.gateway).map((n) => ({ nic: n.name, prefix: { base: 0, length: 0 }, preference: 2 })),
+  ];
+  const ranked = candidates
+    .map((c, order) => ({ ...c, order }))
+    .sort((a, b) => b.prefix.length - a.prefix.length || a.preference - b.preference || a.order - b.order);
+  return (address) => {
+    const value = parseIPv4(address);
+    const names = ranked.filter((c) => contains(c.prefix, value)).map((c) => c.nic);
+    return [...new Set(names)];
+  };
+}
