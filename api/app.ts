@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../store/store.js';
 import type { Reconciler } from '../engine/reconciler.js';
+import type { HealthMonitor } from '../engine/health/monitor.js';
 import { registerAuth } from './auth.js';
 import { registerDocs } from './docs.js';
 import { registerHealth } from './health.js';
@@ -23,6 +24,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     reconciler: Reconciler;
+    /** The health checker, when one runs (not with --engine off). */
+    health: HealthMonitor | null;
     apiMetrics: ApiMetrics;
   }
 }
@@ -30,6 +33,7 @@ declare module 'fastify' {
 export interface AppOptions {
   store: Store;
   reconciler: Reconciler;
+  health?: HealthMonitor;
   /** Bearer token every non-public request must carry; none means open (loopback only by default). */
   token?: string;
   logger?: FastifyServerOptions['logger'];
@@ -61,6 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
   app.decorate('store', options.store);
   app.decorate('reconciler', options.reconciler);
+  app.decorate('health', options.health ?? null);
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as Record<string, unknown>, httpPart));
   registerBodyParsers(app);
   registerProblems(app);

@@ -86,9 +86,12 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     return object;
   }
 
-  /** What the engine reports of the object now (link state, counters). */
+  /** What the engine reports of the object now (link state, counters), and its health. */
   function live(object: StoredObject): Body {
-    return app.reconciler.engine.liveStatus(def.kind, object.scope, object.name);
+    return {
+      ...app.reconciler.engine.liveStatus(def.kind, object.scope, object.name),
+      ...app.health?.status(def.kind, object.scope, object.name),
+    };
   }
 
   /** Derived defaults, then the name (which may be derived from them). */

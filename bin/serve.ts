@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { Engine } from '../engine/engine.js';
 import { DpdkEngine } from '../engine/dpdk-engine.js';
+import { HealthMonitor } from '../engine/health/monitor.js';
 import { OffEngine } from '../engine/off-engine.js';
 import { Reconciler } from '../engine/reconciler.js';
 import { openDb } from '../store/db.js';
@@ -14,19 +15,24 @@ function createEngine(options: ServeOptions): Engine {
   return new DpdkEngine(options);
 }
 
-/** Opens the store, starts the engine on the stored configuration, then serves the API. */
+/** Opens the store, starts the engine on the stored configuration and the health checker, then serves the API. */
 export async function serve(options: ServeOptions): Promise<FastifyInstance> {
   const engine = createEngine(options);
   const store = new Store(openDb(options.db));
   const reconciler = new Reconciler(store, engine);
   reconciler.start();
+  // Probes leave through the data plane's exception interfaces: without one there is nothing to check.
+  const health = engine.mode === 'dpdk' ? new HealthMonitor(store, engine) : undefined;
   const app = await buildApp({
     store,
     reconciler,
+    ...(health ? { health } : {}),
     ...(options.token ? { token: options.token } : {}),
     logger: { level: options.logLevel, redact: ['req.headers.authorization'] },
   });
+  health?.start(app.log);
   app.addHook('onClose', async () => {
+    await health?.close();
     await engine.close();
     store.close();
   });

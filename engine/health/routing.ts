@@ -1,0 +1,107 @@
+// Policy routing that makes every probe leave through its own NIC's exception interface.
+// Probes bind their source to the NIC's probe address; for each NIC with an exception
+// interface, one rule sends traffic from that address to a table of its own whose routes
+// (the NIC's networks, its routes, its gateway) all point at that interface. Without it, two
+// NICs that both reach a server (two gateways, say) would send each other's probes out of the
+// same interface, and a cut line on one would go unnoticed.
+//
+// Done with `ip` from iproute2, the appliance's own namespace: a handful of commands when a
+// NIC comes or goes, not worth a netlink client. Commands run one at a time, in order.
+
+import { execFile } from 'node:child_process';
+
+export interface ProbePath {
+  nic: string;
+  /** The kernel side of the NIC (its net_tap interface). */
+  tap: string;
+  /** Probe address without prefix length. */
+  source: string;
+  networks: string[];
+  routes: { prefix: string; via: string }[];
+  gateway: string | undefined;
+}
+
+export type RunIp = (args: string[]) => Promise<void>;
+
+/** Tables used are `firstTable` upwards, one per NIC; the rules share one priority. */
+const firstTable = 4400;
+const rulePriority = '100';
+
+const runIp: RunIp = (args) =>
+  new Promise((resolve, reject) => {
+    execFile('ip', args, { timeout: 5000 }, (err, _stdout, stderr) => (err ? reject(new Error(`ip ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve()));
+  });
+
+function fingerprint(path: ProbePath): string {
+  return JSON.stringify(path);
+}
+
+interface Installed {
+  path: ProbePath;
+  table: number;
+}
+
+export class ProbeRouting {
+  private readonly installed = new Map<string, Installed>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly onError: (err: Error) => void,
+    private readonly ip: RunIp = runIp,
+  ) {}
+
+  /** Makes the installed rules those of `paths`; resolves once the commands have run. */
+  sync(paths: ProbePath[]): Promise<void> {
+    const wanted = new Map(paths.map((p) => [p.nic, p]));
+    for (const [nic, installed] of this.installed) {
+      const next = wanted.get(nic);
+      if (next && fingerprint(next) === fingerprint(installed.path)) wanted.delete(nic);
+      else this.uninstall(nic, installed);
+    }
+    for (const path of wanted.values()) this.install(path);
+    return this.queue;
+  }
+
+  close(): Promise<void> {
+    for (const [nic, installed] of this.installed) this.uninstall(nic, installed);
+    return this.queue;
+  }
+
+  private freeTable(): number {
+    const used = new Set([...this.installed.values()].map((i) => i.table));
+    let table = firstTable;
+    while (used.has(table)) table++;
+    return table;
+  }
+
+  private install(path: ProbePath): void {
+    const table = this.freeTable();
+    this.installed.set(path.nic, { path, table });
+    const t = String(table);
+    this.run(async () => {
+      await this.clear(path.source, t);
+      for (const network of path.networks) await this.ip(['route', 'replace', network, 'dev', path.tap, 'src', path.source, 'table', t]);
+      for (const route of path.routes) await this.ip(['route', 'replace', route.prefix, 'via', route.via, 'dev', path.tap, 'onlink', 'table', t]);
+      if (path.gateway) await this.ip(['route', 'replace', 'default', 'via', path.gateway, 'dev', path.tap, 'onlink', 'table', t]);
+      await this.ip(['rule', 'add', 'pref', rulePriority, 'from', path.source, 'lookup', t]);
+    });
+  }
+
+  private uninstall(nic: string, installed: Installed): void {
+    this.installed.delete(nic);
+    this.run(() => this.clear(installed.path.source, String(installed.table)));
+  }
+
+  /** Removes the rule and table of a source, including what a killed run left behind. */
+  private async clear(source: string, table: string): Promise<void> {
+    await this.ip(['route', 'flush', 'table', table]).catch(() => undefined);
+    for (;;) {
+      const removed = await this.ip(['rule', 'del', 'pref', rulePriority, 'from', source]).then(() => true, () => false);
+      if (!removed) return;
+    }
+  }
+
+  private run(step: () => Promise<void>): void {
+    this.queue = this.queue.then(step).catch((err: Error) => this.onError(err));
+  }
+}

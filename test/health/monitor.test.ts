@@ -1,0 +1,180 @@
+// The health checker wired to a store and an API, probing real HTTP servers on loopback
+// addresses. The engine is a stand-in that records the health overlay and reports NIC links,
+// so this runs without root or a data plane (the namespace test covers those).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app.js';
+import type { Engine, HealthOverlay, SessionPage } from '../../engine/engine.js';
+import { HealthMonitor } from '../../engine/health/monitor.js';
+import type { NativeNicStatus, NativeStatus } from '../../engine/native.js';
+import { Reconciler } from '../../engine/reconciler.js';
+import { openDb } from '../../store/db.js';
+import { Store } from '../../store/store.js';
+import { waitFor } from '../e2e/netns.js';
+
+/** An engine that records the health overlay and reports the NIC links a test sets. */
+class RecordingEngine implements Engine {
+  readonly mode = 'off' as const;
+  overlay: HealthOverlay = new Map();
+  readonly links = new Map<string, boolean>();
+
+  apply(): void {}
+  restore(): void {}
+  applyHealth(down: HealthOverlay): void {
+    this.overlay = down;
+  }
+  counters(): NativeStatus {
+    const nic = (name: string, linkUp: boolean): NativeNicStatus => ({
+      name,
+      port: 0,
+      tap: '',
+      linkUp,
+      speedMbps: 0,
+      counters: { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, toKernel: 0, fromKernel: 0, arpIn: 0, arpOut: 0, icmpEcho: 0, drops: {} },
+      device: { rxPackets: 0, txPackets: 0, rxMissed: 0, rxErrors: 0, txErrors: 0 },
+    });
+    const nics = [...this.links].map(([name, up]) => nic(name, up));
+    return { generation: 0, sessionsLive: 0, sessionsExpired: 0, sessionsReset: 0, nics, services: [], workers: [] };
+  }
+  liveStatus(): Record<string, unknown> {
+    return {};
+  }
+  sessions(): SessionPage {
+    return { items: [] };
+  }
+  flushSessions(): void {}
+  async close(): Promise<void> {}
+}
+
+function httpServer(address: string, name: string): Promise<Server> {
+  const server = createServer((_req, res) => res.end(`${name}\n`));
+  return new Promise((resolve) => server.listen(0, address, () => resolve(server)));
+}
+
+const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+describe('health monitor over the API, on loopback', () => {
+  let app: FastifyInstance;
+  let store: Store;
+  let monitor: HealthMonitor;
+  const engine = new RecordingEngine();
+  const servers: Record<string, Server> = {};
+  const ports: Record<string, number> = {};
+  const addresses = { rs1: '127.0.1.11', rs2: '127.0.1.12', rs3: '127.0.2.13' };
+
+  const json = async (method: string, url: string, body?: unknown) => {
+    const r = await app.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body as object }) });
+    assert.ok(r.statusCode < 300, `${method} ${url} → ${r.statusCode} ${r.body}`);
+    return r.body ? r.json() : undefined;
+  };
+  const health = async (vs: string, rs: string) => (await json('GET', `/api/v1/virtual-services/${vs}/real-servers/${rs}`)).status.health;
+  const waitState = (vs: string, rs: string, nic: string, state: string) =>
+    waitFor(`${vs}/${rs} ${state} through ${nic}`, async () => (await health(vs, rs))?.[nic]?.state === state, 100, 50);
+
+  before(async () => {
+    for (const [name, address] of Object.entries(addresses)) {
+      servers[name] = await httpServer(address, name);
+      ports[name] = portOf(servers[name]);
+    }
+    store = new Store(openDb(':memory:'));
+    const reconciler = new Reconciler(store, engine);
+    reconciler.start();
+    monitor = new HealthMonitor(store, engine, { runIp: async () => {} });
+    app = await buildApp({ store, reconciler, health: monitor });
+    monitor.start(app.log);
+    engine.links.set('a', true).set('b', true);
+    await json('PUT', '/api/v1/nics/a', { device: 'net_af_packet0,iface=a0', networks: ['127.0.1.0/24'], probeAddress: '127.0.1.2/24' });
+    await json('PUT', '/api/v1/nics/b', { device: 'net_af_packet1,iface=b0', networks: ['127.0.2.0/24'], probeAddress: '127.0.2.2/24' });
+    await json('PUT', '/api/v1/local-address-pools/lips', { nic: 'a', addresses: ['127.0.1.100'] });
+    await json('PUT', '/api/v1/health-checks/web', { type: 'http', intervalMs: 100, timeoutMs: 100, rise: 2, fall: 2, http: { path: '/', expectBody: 'rs' } });
+    for (const [vs, vip] of [['web', '10.0.0.1'], ['other', '10.0.0.2']])
+      await json('PUT', `/api/v1/virtual-services/${vs}`, { address: vip, port: 80, protocol: 'tcp', nic: 'a', localAddressPool: 'lips', healthCheck: 'web' });
+    for (const rs of ['rs1', 'rs2'] as const)
+      await json('PUT', `/api/v1/virtual-services/web/real-servers/${rs}`, { address: addresses[rs], port: ports[rs] });
+    await json('PUT', '/api/v1/virtual-services/other/real-servers/rs3', { address: addresses.rs3, port: ports.rs3 });
+  });
+
+  after(async () => {
+    await app.close();
+    await monitor.close();
+    store.close();
+    for (const s of Object.values(servers)) s.close();
+  });
+
+  test('servers come up through the NIC that reaches them; the service is healthy', async () => {
+    await waitState('web', 'rs1', 'a', 'up');
+    await waitState('web', 'rs2', 'a', 'up');
+    const h = await health('web', 'rs1');
+    assert.deepEqual(Object.keys(h), ['a']);
+    assert.equal(h.a.egress, true);
+    assert.equal(h.a.lastResult, 'success');
+    assert.equal(h.a.transitions, 1);
+    const vs = await json('GET', '/api/v1/virtual-services/web');
+    assert.deepEqual(vs.status.health, { state: 'healthy', up: 2, down: 0, unknown: 0, failingNics: [] });
+    assert.equal(engine.overlay.size, 0);
+  });
+
+  test('a stopped server goes down after fall probes and the engine runs it at weight 0', async () => {
+    servers.rs1.close();
+    servers.rs1.closeAllConnections();
+    await waitState('web', 'rs1', 'a', 'down');
+    const h = await health('web', 'rs1');
+    assert.match(h.a.lastError, /ECONNREFUSED/);
+    await waitFor('the overlay', async () => engine.overlay.get('web')?.has('rs1'));
+    assert.equal(engine.overlay.get('web')?.has('rs2'), false);
+    const vs = await json('GET', '/api/v1/virtual-services/web');
+    assert.equal(vs.status.health.state, 'degraded');
+    assert.equal(vs.status.health.down, 1);
+    assert.deepEqual(vs.status.health.failingNics, []);
+    // The stored weight is untouched: health is status.
+    assert.equal((await json('GET', '/api/v1/virtual-services/web/real-servers/rs1')).weight, 1);
+  });
+
+  test('back again, it comes up after rise probes and its weight returns', async () => {
+    servers.rs1 = createServer((_req, res) => res.end('rs1\n')).listen(ports.rs1, addresses.rs1);
+    await waitState('web', 'rs1', 'a', 'up');
+    await waitFor('the overlay to clear', async () => engine.overlay.size === 0);
+    assert.equal((await health('web', 'rs1')).a.transitions, 3);
+  });
+
+  test('a NIC whose link goes down fails the services behind it only', async () => {
+    engine.links.set('b', false);
+    await waitState('other', 'rs3', 'b', 'down');
+    assert.match((await health('other', 'rs3')).b.lastError, /link of NIC b is down/);
+    const other = await json('GET', '/api/v1/virtual-services/other');
+    assert.equal(other.status.health.state, 'degraded');
+    assert.deepEqual(other.status.health.failingNics, ['b']);
+    const web = await json('GET', '/api/v1/virtual-services/web');
+    assert.equal(web.status.health.state, 'healthy');
+    assert.equal((await health('web', 'rs2')).a.state, 'up');
+    engine.links.set('b', true);
+    await waitState('other', 'rs3', 'b', 'up');
+  });
+
+  test('metrics count probes, durations, changes and show each state', async () => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(text, /^l4lb_health_probes_total\{type="http",result="success"\} [1-9]\d*/m);
+    assert.match(text, /^l4lb_health_probes_total\{type="http",result="failure"\} [1-9]\d*/m);
+    assert.match(text, /^l4lb_health_probe_duration_seconds_count\{type="http"\} [1-9]\d*/m);
+    assert.match(text, /^l4lb_health_state_changes_total\{service="web",real_server="rs1",nic="a",to="down"\} 1$/m);
+    assert.match(text, /^l4lb_health_state\{service="web",real_server="rs2",nic="a",state="up"\} 1$/m);
+    assert.match(text, /^l4lb_health_state\{service="web",real_server="rs2",nic="a",state="down"\} 0$/m);
+  });
+
+  test('removing the health check from a service stops its checks at once', async () => {
+    servers.rs2.close();
+    servers.rs2.closeAllConnections();
+    await waitState('web', 'rs2', 'a', 'down');
+    await waitFor('the overlay', async () => engine.overlay.get('web')?.has('rs2'));
+    await json('PATCH', '/api/v1/virtual-services/web', { healthCheck: null });
+    await waitFor('the overlay to clear', async () => !engine.overlay.get('web'), 20, 10);
+    assert.equal(await health('web', 'rs2'), undefined);
+    assert.equal((await json('GET', '/api/v1/virtual-services/web')).status.health, undefined);
+    await json('PATCH', '/api/v1/virtual-services/web', { healthCheck: 'web' });
+    await waitFor('a new check', async () => (await health('web', 'rs2'))?.a !== undefined, 20, 10);
+    assert.equal((await health('web', 'rs2')).a.state, 'unknown');
+  });
+});
