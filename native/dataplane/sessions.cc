@@ -18,6 +18,7 @@
 #include "sessions.h"
 
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 #include <rte_random.h>
 
 #include <cstring>
@@ -133,13 +134,40 @@ uint32_t SessionTable::capacity() const { return impl_->capacity; }
 uint32_t SessionTable::size() const { return impl_->size; }
 
 // THE hot-path lookup. Cost: two crc32 instructions, then one index cache line (a 64-byte line
-// holds 8 slots; a run crosses into a second line rarely), and one Session line only on a
-// hash match, i.e. for the key itself. A hit costs two cache misses when cold, a miss one.
+// holds 8 slots; a run crosses into a second line rarely), and the Session's lines only on a
+// hash match, i.e. for the key itself. A hit costs two cache misses when cold, a miss one;
+// the burst path (sessions.h) prefetches both, so they overlap across a burst.
 uint32_t SessionTable::find(const FlowKey& key, Direction* direction) const {
-  const uint32_t entry = impl_->lookup(key, impl_->hash(key));
+  return find(key, impl_->hash(key), direction);
+}
+
+uint32_t SessionTable::find(const FlowKey& key, uint32_t hash, Direction* direction) const {
+  const uint32_t entry = impl_->lookup(key, hash);
   if (entry == kEmpty) return kNoSession;
   if (direction) *direction = static_cast<Direction>(entry & 1);
   return entry >> 1;
+}
+
+uint32_t SessionTable::hash(const FlowKey& key) const { return impl_->hash(key); }
+
+// Cost: one prefetch instruction; the load it starts is what find() would wait for first.
+void SessionTable::prefetch_index(uint32_t hash) const { rte_prefetch0(&impl_->index[hash & impl_->mask]); }
+
+// Cost: the index line (cached if prefetch_index() came early enough) and two prefetches. The
+// first slot whose stored hash matches is nearly always the key's own; a Session (96 bytes)
+// always spans two lines, so both are fetched.
+void SessionTable::prefetch_session(uint32_t hash) const {
+  const Impl& t = *impl_;
+  for (uint32_t pos = hash & t.mask;; pos = (pos + 1) & t.mask) {
+    const Slot slot = t.index[pos];
+    if (slot.entry == kEmpty) return;
+    if (slot.hash == hash) {
+      const auto* first = reinterpret_cast<const char*>(&t.sessions[slot.entry >> 1]);
+      rte_prefetch0(first);
+      rte_prefetch0(first + sizeof(Session) - 1);
+      return;
+    }
+  }
 }
 
 // Cost: two lookups (both keys must be new), two probes for empty slots, one wheel link.

@@ -251,3 +251,28 @@ TEST(flow_local_ports_exhausted_is_counted) {
   release(out);
   CHECK_EQ(lab.drops(Drop::no_local_port), uint64_t(1));
 }
+
+// One burst holding a flow's SYN and its next segment, and another flow's SYN: the lookups of
+// a burst are all made in order, so the second segment finds the session the SYN opened.
+TEST(flow_burst_finds_a_session_opened_earlier_in_it) {
+  Lab lab;
+  lab.seed_neighbours();
+  client_port().inject(packets::tcp(from_client(41000), kSyn, 1000, 0));
+  client_port().inject(packets::tcp(from_client(41000), kAck | kPsh, 1001, 5001, 10));
+  client_port().inject(packets::tcp(from_client(41001), kSyn, 7000, 0));
+  lab.poll();
+  std::vector<rte_mbuf*> frames = server_port().sent();
+  CHECK_EQ(frames.size(), size_t(3));
+  if (frames.size() == 3) {
+    const Seen first = packets::see(frames[0]), second = packets::see(frames[1]), third = packets::see(frames[2]);
+    CHECK_EQ(first.flags, kSyn);
+    CHECK_EQ(second.seq, 1001u);
+    CHECK_EQ(second.source_port, first.source_port);
+    CHECK_EQ(second.destination, first.destination);
+    CHECK_EQ(third.seq, 7000u);
+    CHECK(third.source_port != first.source_port);
+  }
+  release(frames);
+  CHECK_EQ(lab.worker().sessions->size(), 2u);
+  CHECK_EQ(lab.drops(Drop::no_service), uint64_t(0));
+}
