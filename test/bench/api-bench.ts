@@ -4,7 +4,10 @@
 // same run on the same server, is GET /healthz: the cost of HTTP and Fastify alone, so the
 // ratio shows what validation, the store (fsync'd SQLite) and the engine add per write.
 //
-// Usage: npm run bench:api [-- --sizes 1000,10000]
+// With `--engine dpdk` (root) every write is also applied to a running data plane on net_null
+// ports, as in production; the default `off` measures the API and store alone.
+//
+// Usage: npm run bench:api [-- --sizes 1000,10000] [--engine off|dpdk]
 
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +16,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../api/app.js';
+import { DpdkEngine } from '../../engine/dpdk-engine.js';
+import type { Engine } from '../../engine/engine.js';
 import { OffEngine } from '../../engine/off-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
@@ -63,18 +68,28 @@ function address(i: number): string {
   return `10.${2 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 }
 
-async function runSize(size: number): Promise<Result[]> {
+function createEngine(mode: string): Engine {
+  if (mode === 'off') return new OffEngine();
+  if (mode === 'dpdk') return new DpdkEngine({ workers: 1, idle: 'adaptive', sessionsPerWorker: 65536 });
+  throw new Error(`--engine ${mode}: expected off or dpdk`);
+}
+
+async function runSize(size: number, mode: string): Promise<Result[]> {
   const dir = mkdtempSync(join(tmpdir(), 'l4lb-bench-'));
   const store = new Store(openDb(join(dir, 'bench.db')));
-  const reconciler = new Reconciler(store, new OffEngine());
+  const engine = createEngine(mode);
+  const reconciler = new Reconciler(store, engine);
   reconciler.start();
   const app = await buildApp({ store, reconciler });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   try {
     // Real servers get addresses in 10.2.0.0/16 and 10.3.0.0/16, reached by the server NIC.
-    const wide = { ...serverNic, networks: ['10.0.2.0/24', '10.2.0.0/15'] };
-    for (const [path, body] of [['/api/v1/nics', clientNic], ['/api/v1/nics', wide], ['/api/v1/local-address-pools', pool], ['/api/v1/virtual-services', { ...service, healthCheck: undefined }]] as const) {
+    // With the data plane, the NICs are net_null ports (no veths needed, no exception path).
+    const dpdk = mode === 'dpdk';
+    const client = dpdk ? { name: 'client', device: 'net_null0', networks: clientNic.networks } : clientNic;
+    const wide = { ...(dpdk ? { name: 'server', device: 'net_null1' } : serverNic), networks: ['10.0.2.0/24', '10.2.0.0/15'] };
+    for (const [path, body] of [['/api/v1/nics', client], ['/api/v1/nics', wide], ['/api/v1/local-address-pools', pool], ['/api/v1/virtual-services', { ...service, healthCheck: undefined }]] as const) {
       const status = await send(port, 'POST', path, body);
       if (status !== 201) throw new Error(`setup ${path}: ${status}`);
     }
@@ -89,18 +104,20 @@ async function runSize(size: number): Promise<Result[]> {
     return [baseline, create, update];
   } finally {
     await app.close();
+    await engine.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, engine: { type: 'string', default: 'off' } } });
   const sizes = values.sizes!.split(',').map(Number);
+  console.log(`engine: ${values.engine}`);
   console.log('| operation | requests | requests/s | p50 ms | p99 ms | time per request vs baseline |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const size of sizes) {
-    const [baseline, ...writes] = await runSize(size);
+    const [baseline, ...writes] = await runSize(size, values.engine!);
     for (const r of [baseline, ...writes]) {
       const ratio = (baseline.perSecond / r.perSecond).toFixed(1);
       console.log(`| ${r.name} | ${r.count} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio}× |`);
