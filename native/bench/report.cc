@@ -71,8 +71,12 @@ void print_report(const RunInfo& run, const std::vector<WorkerResult>& results) 
                 r.raw.per_second(run.tsc_hz) / 1e6, r.raw.cycles_per_item(), r.ratio(run.tsc_hz));
     std::printf("  new sessions            %.2f M/s  %.0f cycles/session\n", r.new_sessions.per_second(run.tsc_hz) / 1e6,
                 r.new_sessions.cycles_per_item());
-    std::printf("  empty poll              %.0f cycles per poll_once() that receives nothing\n",
+    std::printf("  empty poll              %.0f cycles per poll_once() that receives nothing (median)\n",
                 r.empty_polls.cycles_per_item());
+    if (run.miss_cost.dependent > 0)
+      std::printf("  in cache misses         a forwarded packet costs %.1f dependent random loads, a new session %.1f\n",
+                  r.established.cycles_per_item() / run.miss_cost.dependent,
+                  r.new_sessions.cycles_per_item() / run.miss_cost.dependent);
     std::printf("  memory                  %.0f bytes/session (session %.0f + index %.1f + local ports %.1f + "
                 "worker tables %.1f)\n",
                 mem.total(), mem.session, mem.index, mem.opened, mem.worker);
@@ -114,6 +118,9 @@ void write_json(const std::string& path, const RunInfo& run, const std::vector<W
     print_measured(out, "new_sessions", r.new_sessions, run.tsc_hz);
     std::fprintf(out, ",\n     ");
     print_measured(out, "empty_polls", r.empty_polls, run.tsc_hz);
+    const double miss = run.miss_cost.dependent > 0 ? run.miss_cost.dependent : 1;
+    std::fprintf(out, ",\n     \"in_dependent_misses\": {\"per_packet\": %.2f, \"per_new_session\": %.2f}",
+                 r.established.cycles_per_item() / miss, r.new_sessions.cycles_per_item() / miss);
     std::fprintf(out, ",\n     \"bytes_per_session\": {\"total\": %.1f, \"session\": %.1f, \"index\": %.1f, "
                       "\"local_ports\": %.1f, \"worker_tables\": %.1f},\n",
                  r.memory.total(), r.memory.session, r.memory.index, r.memory.opened, r.memory.worker);
