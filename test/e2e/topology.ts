@@ -7,6 +7,11 @@
 //   lb1 c0 ───────── lb1c ─┤            ├─ lb1s ─── lb1 s0
 //   lb2 c0 ───────── lb2c ─┘            └─ lb2s ─── lb2 s0
 //
+// With `secondServerNetwork`, lb1 gets a third veth, s1, on a bridge of its own with one more
+// real server (rs3) on another network: a second server-side path whose line a test can cut.
+//
+//   lb1 s1 ───────── lb1s1 ─ brs2 (sw) ─ rs3 ─── rs3 eth0
+//
 // Namespace names are `l4e-<pid>-<hex>-<role>`: unique per run, and a run that was killed leaves
 // namespaces whose PID is dead, which the next build deletes before it starts.
 //
@@ -19,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { ethtoolOff, ip, netnsAdd, netnsDelete, netnsList, nft, nsRun, nsSpawn, sh, sysctl, type RunOptions, type RunResult } from './netns.js';
 
-export type Role = 'client' | 'lb1' | 'lb2' | 'rs1' | 'rs2' | 'sw';
+export type Role = 'client' | 'lb1' | 'lb2' | 'rs1' | 'rs2' | 'rs3' | 'sw';
 export type LbRole = 'lb1' | 'lb2';
 export type RsRole = 'rs1' | 'rs2';
 const roles: readonly Role[] = ['sw', 'client', 'lb1', 'lb2', 'rs1', 'rs2'];
@@ -39,6 +44,23 @@ export const plan = {
   } as Record<LbRole, { client: string; server: string }>,
 } as const;
 
+/** lb1's optional second server-side path (TopologyOptions.secondServerNetwork). */
+export const secondServerSide = {
+  /** lb1's interface, the bridge in sw, and the sw end of lb1's veth (set it down to cut the line). */
+  lbInterface: 's1',
+  bridge: 'brs2',
+  switchPort: 'lb1s1',
+  network: '10.0.3.0/24',
+  realServer: '10.0.3.13',
+  probeAddress: '10.0.3.2/24',
+  localAddress: '10.0.3.100',
+} as const;
+
+export interface TopologyOptions {
+  /** Adds lb1's veth s1 on bridge brs2 and real server rs3 (10.0.3.13) behind it. */
+  secondServerNetwork?: boolean;
+}
+
 /** Interface names inside each LB namespace, for DPDK `net_af_packetN,iface=<name>` vdevs. */
 export const lbInterfaces = { client: 'c0', server: 's0' } as const;
 /** The single interface of client and real-server namespaces. */
@@ -49,7 +71,7 @@ export const bridges = { client: 'brc', server: 'brs' } as const;
 export interface Topology {
   /** `l4e-<pid>-<hex>`, the prefix of every namespace of this run. */
   readonly prefix: string;
-  /** The namespace name of each role. */
+  /** The namespace name of each role (rs3 only with `secondServerNetwork`). */
   readonly ns: Readonly<Record<Role, string>>;
   /** `net_af_packet` vdev strings for an LB: `net_af_packet<index>,iface=<if>`. */
   vdev(side: 'client' | 'server', index: number): string;
@@ -122,19 +144,20 @@ async function link(nsA: string, ifA: string, nsB: string, ifB: string): Promise
 }
 
 /** Makes an LB namespace deaf: it sees frames on its veths (af_packet) but its kernel never replies. */
-async function deafLb(ns: string): Promise<void> {
+async function deafLb(ns: string, interfaces: readonly string[]): Promise<void> {
   await sysctl(ns, 'net.ipv4.ip_forward', 0);
-  const chains = Object.values(lbInterfaces)
+  const chains = interfaces
     .map((ifc) => `  chain ingress_${ifc} {\n    type filter hook ingress device "${ifc}" priority 0; policy drop;\n  }`)
     .join('\n');
   await nft(ns, `table netdev l4lb_e2e {\n${chains}\n}\n`);
 }
 
 /** Builds the whole topology. On any failure it deletes what it made and rethrows. */
-export async function buildTopology(): Promise<Topology> {
+export async function buildTopology(options: TopologyOptions = {}): Promise<Topology> {
   await sweepLeftovers();
   const prefix = `l4e-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const ns = Object.fromEntries(roles.map((r) => [r, `${prefix}-${r}`])) as Record<Role, string>;
+  const built: readonly Role[] = options.secondServerNetwork ? [...roles, 'rs3'] : roles;
+  const ns = Object.fromEntries(built.map((r) => [r, `${prefix}-${r}`])) as Record<Role, string>;
 
   const topo: Topology = {
     prefix,
@@ -148,19 +171,20 @@ export async function buildTopology(): Promise<Topology> {
     },
     destroy: async () => {
       const errors: unknown[] = [];
-      for (const r of roles) await netnsDelete(ns[r]).catch((err) => errors.push(err));
+      for (const r of built) await netnsDelete(ns[r]).catch((err) => errors.push(err));
       if (errors.length) throw new AggregateError(errors, `teardown of ${prefix} failed`);
     },
   };
 
   try {
-    for (const r of roles) {
+    for (const r of built) {
       await netnsAdd(ns[r]);
       await baseNamespace(ns[r]);
     }
 
-    // The switch: two plain bridges, no STP (ports forward at once), no addresses.
-    for (const br of Object.values(bridges)) {
+    // The switch: plain bridges, no STP (ports forward at once), no addresses.
+    const allBridges = [...Object.values(bridges), ...(options.secondServerNetwork ? [secondServerSide.bridge] : [])];
+    for (const br of allBridges) {
       await ip(['link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'], ns.sw);
       await ip(['link', 'set', br, 'up'], ns.sw);
     }
@@ -180,13 +204,23 @@ export async function buildTopology(): Promise<Topology> {
       await up(rs, hostInterface);
     }
 
+    if (options.secondServerNetwork) {
+      await port('rs3', secondServerSide.bridge, 'rs3', hostInterface);
+      await ip(['addr', 'add', `${secondServerSide.realServer}/24`, 'dev', hostInterface], ns.rs3);
+      await up('rs3', hostInterface);
+    }
+
     for (const lb of ['lb1', 'lb2'] as const) {
+      const interfaces: string[] = [lbInterfaces.client, lbInterfaces.server];
       // The drop chains attach to existing devices, and must be in place before the link is up.
       await port(`${lb}c`, bridges.client, lb, lbInterfaces.client);
       await port(`${lb}s`, bridges.server, lb, lbInterfaces.server);
-      await deafLb(ns[lb]);
-      await up(lb, lbInterfaces.client);
-      await up(lb, lbInterfaces.server);
+      if (lb === 'lb1' && options.secondServerNetwork) {
+        await port(secondServerSide.switchPort, secondServerSide.bridge, lb, secondServerSide.lbInterface);
+        interfaces.push(secondServerSide.lbInterface);
+      }
+      await deafLb(ns[lb], interfaces);
+      for (const ifc of interfaces) await up(lb, ifc);
     }
     return topo;
   } catch (err) {
