@@ -33,7 +33,7 @@ void unshift_outbound(rte_tcp_hdr* tcp, const HeaderPlace& p) {
       rte_be32_t value;
       std::memcpy(&value, header + edge, 4);
       value = rte_cpu_to_be_32(client_seq(rte_be_to_cpu_32(value), p));
-      patch_checksummed(header, edge, &value, 4, &tcp->cksum);
+      tcp->cksum = patch_checksummed(header, edge, &value, 4, tcp->cksum);
     }
   });
 }

@@ -39,15 +39,15 @@ bool for_each_tcp_option(const uint8_t* header, uint16_t header_length, Fn&& vis
 }
 
 // Overwrites `n` bytes at `offset` of a checksummed area that starts at `base` (offset 0 is
-// the first byte of a checksum word) and updates `*check` from the change of the 16-bit words
-// touched. Cost: two sums over n + 2 bytes at most.
-inline void patch_checksummed(uint8_t* base, uint32_t offset, const void* bytes, uint32_t n, rte_be16_t* check) {
+// the first byte of a checksum word); returns the checksum `check` updated from the change of
+// the 16-bit words touched. Cost: two sums over n + 2 bytes at most.
+inline uint16_t patch_checksummed(uint8_t* base, uint32_t offset, const void* bytes, uint32_t n, uint16_t check) {
   uint32_t start = offset & ~1u, end = (offset + n + 1) & ~1u;
   uint16_t before = rte_raw_cksum(base + start, end - start);
   std::memcpy(base + offset, bytes, n);
   ChecksumDelta delta;
   delta.replace16(before, rte_raw_cksum(base + start, end - start));
-  *check = update_checksum(*check, delta);
+  return update_checksum(check, delta);
 }
 
 }  // namespace l4lb

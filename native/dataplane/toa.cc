@@ -87,7 +87,7 @@ bool lower_mss(rte_tcp_hdr* tcp, uint16_t by) {
   uint16_t mss = rte_be_to_cpu_16(value);
   if (mss <= by) return false;
   rte_be16_t lowered = rte_cpu_to_be_16(uint16_t(mss - by));
-  patch_checksummed(header, uint32_t(at), &lowered, 2, &tcp->cksum);
+  tcp->cksum = patch_checksummed(header, uint32_t(at), &lowered, 2, tcp->cksum);
   return true;
 }
 
