@@ -154,8 +154,10 @@ uint32_t SessionTable::hash(const FlowKey& key) const { return impl_->hash(key);
 void SessionTable::prefetch_index(uint32_t hash) const { rte_prefetch0(&impl_->index[hash & impl_->mask]); }
 
 // Cost: the index line (cached if prefetch_index() came early enough) and two prefetches. The
-// first slot whose stored hash matches is nearly always the key's own; a Session (96 bytes)
-// always spans two lines, so both are fetched.
+// first slot whose stored hash matches is nearly always the key's own. A Session (96 bytes)
+// spans two lines of the 64-byte aligned array; its first and last bytes name both.
+static_assert(sizeof(Session) % 32 == 0 && sizeof(Session) <= 128,
+              "prefetch_session() fetches a Session's first and last line only");
 void SessionTable::prefetch_session(uint32_t hash) const {
   const Impl& t = *impl_;
   for (uint32_t pos = hash & t.mask;; pos = (pos + 1) & t.mask) {
