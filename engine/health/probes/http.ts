@@ -46,7 +46,8 @@ export function probeHttp(endpoint: ProbeEndpoint, http: HttpExpectation, finish
     const verdict = judge(response, complete || response.length >= maxResponseBytes, http);
     if (!verdict) return;
     finish(verdict.error);
-    socket.destroy();
+    // A reset, not an orderly close: no TIME_WAIT left on the probe address (see tcp.ts).
+    socket.resetAndDestroy();
   };
   socket.setEncoding('latin1');
   socket.once('connect', () => socket.write(request(endpoint, http)));
