@@ -22,13 +22,15 @@ enum class Drop : uint8_t {
   tx_full,          // the port did not take the packet
   fragment,         // IPv4 fragments are not reassembled
   ttl,              // TTL expired
+  client_address,   // a UDP datagram that cannot take its PROXY header within the MTU
   count_
 };
 
 inline const char* drop_reason_name(Drop d) {
   static const char* names[] = {"malformed", "not_ipv4",  "no_service",      "no_backend",
                                 "table_full", "no_local_port", "no_route", "neighbour_queue",
-                                "redirect_full", "tx_full",  "fragment",        "ttl"};
+                                "redirect_full", "tx_full",  "fragment",        "ttl",
+                                "client_address"};
   return names[static_cast<int>(d)];
 }
 
@@ -50,6 +52,12 @@ struct BackendCounters {
   uint32_t inactive = 0;  // other live TCP sessions
 };
 
+// Client address passing (client_address.h): options and headers put in, and the segments
+// that could not take them (no room in the TCP header, the MTU or the buffer, or no buffer).
+struct ClientAddressCounters {
+  uint64_t toa_added = 0, toa_failed = 0, proxy_headers = 0, proxy_own_segments = 0, proxy_failed = 0;
+};
+
 struct WorkerCounters {
   PortCounters ports[kMaxPorts];
   ServiceCounters services[kMaxServices];
@@ -57,6 +65,7 @@ struct WorkerCounters {
   uint64_t redirected_out = 0, redirected_in = 0;
   uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
   uint64_t loops = 0, busy_loops = 0, cycles_busy = 0;
+  ClientAddressCounters client_address;
 };
 
 }  // namespace l4lb

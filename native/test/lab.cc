@@ -116,6 +116,7 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
   v.port = server;
   v.mac = kServerSideMac;
   v.owned = {kLip};
+  v.mtu = s.server_mtu;
 
   snap->pools.resize(1);
   Pool& pool = snap->pools[0];
@@ -141,6 +142,7 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
     svc.pool = &pool;
     svc.scheduler_kind = SchedulerKind::rr;
     svc.enabled = s.service_enabled;
+    svc.client_address = s.client_address[i];
     svc.backends = {backend(2 * i, kRs1, s, 0), backend(2 * i + 1, kRs2, s, 1)};
     svc.scheduler = Scheduler::build(svc.scheduler_kind, svc.backends);
     snap->by_vip[service_key(svc.address, svc.port, uint8_t(svc.protocol))] = &svc;

@@ -53,6 +53,8 @@ struct Settings {
   bool service_enabled = true;
   std::vector<uint32_t> ended;       // ended_backends
   uint16_t port_min = 1024, port_max = 65535;
+  l4lb::ClientAddress client_address[2] = {};   // TCP, UDP service
+  uint16_t server_mtu = 1500;                    // of the server-side port
 };
 std::unique_ptr<l4lb::Snapshot> snapshot(const Settings& settings = {});
 
