@@ -81,8 +81,9 @@ export class HealthMonitor {
   status(kind: string, scope: string, name: string): Record<string, unknown> {
     const healthOf = (t: HealthTarget) => this.checker.health(t.id);
     if (kind === 'real-servers') {
-      const targets = this.byServer.get(key(scope, name));
-      return targets ? { health: serverHealth(targets, healthOf) } : {};
+      // Checked but reached by no NIC with a probe address: an empty map says so.
+      if (!this.byService.has(scope)) return {};
+      return { health: serverHealth(this.byServer.get(key(scope, name)) ?? [], healthOf) };
     }
     if (kind === 'virtual-services') {
       const servers = this.byService.get(name);
