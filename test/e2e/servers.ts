@@ -3,7 +3,8 @@
 // the child's PID is the server's) and stopped by that PID only.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync, ftruncateSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsRun, nsSpawn, stopChild, waitFor } from './netns.js';
@@ -25,7 +26,15 @@ export interface NginxOptions {
   port?: number;
   /** Size in bytes of `GET /big` (sparse file of zeros); default 1 MiB. */
   bigBytes?: number;
-  /** Also listen here with `proxy_protocol`, answering `/` with `$proxy_protocol_addr`. */
+  /** Fill `/big` with random bytes instead, so a byte lost, added or moved changes its checksum. */
+  bigRandom?: boolean;
+  /**
+   * Also listen here with `proxy_protocol`, answering `/` with `$proxy_protocol_addr:$proxy_protocol_port`.
+   * There `$remote_addr:$remote_port` (`GET /ip`) is the client the header names, `GET /big` is
+   * served too, `PUT /upload/<file>` stores the body as `<dir>/upload/<file>`, and every request
+   * is logged to `<dir>/proxied.log` as `<proxy addr>:<port> <remote addr>:<port> <connection>
+   * <request on it> "<request line>"`.
+   */
   proxyProtocolPort?: number;
 }
 
@@ -60,8 +69,11 @@ export async function startNginx(ns: string, address: string, options: NginxOpti
   const dir = mkdtempSync(join(tmpdir(), `l4e-nginx-${options.name}-`));
   const big = join(dir, 'big');
   const fd = openSync(big, 'w');
-  ftruncateSync(fd, options.bigBytes ?? 1 << 20);
+  const bigBytes = options.bigBytes ?? 1 << 20;
+  if (options.bigRandom) for (let done = 0; done < bigBytes; done += 1 << 20) writeSync(fd, randomBytes(Math.min(1 << 20, bigBytes - done)));
+  else ftruncateSync(fd, bigBytes);
   closeSync(fd);
+  mkdirSync(join(dir, 'upload'));
   const pp = options.proxyProtocolPort;
   const conf = `# written by test/e2e/servers.ts for one run
 daemon off;
@@ -80,6 +92,7 @@ http {
   scgi_temp_path ${dir}/scgi;
   default_type text/plain;
   keepalive_timeout 65;
+  log_format proxied '$proxy_protocol_addr:$proxy_protocol_port $remote_addr:$remote_port $connection $connection_requests "$request"';
   server {
     listen ${address}:${port};
     location = / { return 200 "${options.name}\\n"; }
@@ -90,7 +103,14 @@ http {
       ? `
   server {
     listen ${address}:${pp} proxy_protocol;
+    set_real_ip_from 0.0.0.0/0;
+    real_ip_header proxy_protocol;
+    access_log ${dir}/proxied.log proxied;
+    client_max_body_size 64m;
     location = / { return 200 "$proxy_protocol_addr:$proxy_protocol_port\\n"; }
+    location = /ip { return 200 "$remote_addr:$remote_port\\n"; }
+    location = /big { alias ${big}; }
+    location /upload/ { root ${dir}; dav_methods PUT; create_full_put_path on; }
   }`
       : ''
   }
