@@ -11,13 +11,6 @@ using packets::Seen;
 
 namespace {
 
-std::vector<Seen> all_frames(RingPort& port, uint16_t queue = 0) {
-  std::vector<rte_mbuf*> frames = port.sent(queue);
-  std::vector<Seen> seen;
-  for (rte_mbuf* m : frames) seen.push_back(packets::see(m));
-  release(frames);
-  return seen;
-}
 
 constexpr uint8_t kUnreachable = 3, kFragmentationNeeded = 4, kPortUnreachable = 3;
 
@@ -27,7 +20,7 @@ TEST(icmp_echo_to_a_vip_is_answered) {
   Lab lab;
   client_port().inject(packets::icmp_echo(from_client(0), 7, 1));
   lab.poll();
-  std::vector<Seen> out = all_frames(client_port());
+  std::vector<Seen> out = sent_frames(client_port());
   CHECK_EQ(out.size(), size_t(1));
   if (out.empty()) return;
   CHECK_EQ(out[0].icmp_type, RTE_IP_ICMP_ECHO_REPLY);
@@ -43,7 +36,7 @@ TEST(icmp_echo_to_a_vip_is_answered) {
   elsewhere.destination = packets::ip(10, 0, 0, 99);
   client_port().inject(packets::icmp_echo(elsewhere, 7, 2));
   lab.poll();
-  CHECK(all_frames(client_port()).empty());
+  CHECK(sent_frames(client_port()).empty());
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
 }
 
@@ -60,7 +53,7 @@ TEST(icmp_error_from_the_server_side_reaches_the_client) {
   server_port().inject(packets::icmp_error(router, kUnreachable, kFragmentationNeeded, sent[0]));
   release(sent);
   lab.poll();
-  std::vector<Seen> out = all_frames(client_port());
+  std::vector<Seen> out = sent_frames(client_port());
   CHECK_EQ(out.size(), size_t(1));
   if (out.empty()) return;
   const Seen& e = out[0];
@@ -81,7 +74,7 @@ TEST(icmp_error_from_the_client_side_reaches_the_server) {
   lab.seed_neighbours();
   client_port().inject(packets::udp(from_client(5000, kUdpPort)));
   lab.poll();
-  std::vector<Seen> request = all_frames(server_port());
+  std::vector<Seen> request = sent_frames(server_port());
   CHECK_EQ(request.size(), size_t(1));
   if (request.empty()) return;
   server_port().inject(packets::udp(from_server(kRs1, request[0].source_port), 12));
@@ -94,7 +87,7 @@ TEST(icmp_error_from_the_client_side_reaches_the_server) {
   client_port().inject(packets::icmp_error(client, kUnreachable, kPortUnreachable, response[0]));
   release(response);
   lab.poll();
-  std::vector<Seen> out = all_frames(server_port());
+  std::vector<Seen> out = sent_frames(server_port());
   CHECK_EQ(out.size(), size_t(1));
   if (out.empty()) return;
   const Seen& e = out[0];
@@ -117,6 +110,6 @@ TEST(icmp_error_about_no_session_is_dropped) {
   server_port().inject(packets::icmp_error(router, kUnreachable, kPortUnreachable, stray));
   rte_pktmbuf_free(stray);
   lab.poll();
-  CHECK(all_frames(client_port()).empty());
+  CHECK(sent_frames(client_port()).empty());
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
 }

@@ -14,13 +14,6 @@ using packets::Seen;
 
 namespace {
 
-std::vector<Seen> all_frames(RingPort& port, uint16_t queue = 0) {
-  std::vector<rte_mbuf*> frames = port.sent(queue);
-  std::vector<Seen> seen;
-  for (rte_mbuf* m : frames) seen.push_back(packets::see(m));
-  release(frames);
-  return seen;
-}
 
 bool reachable(Worker& w, Ipv4 address, const MacAddress& mac) {
   Neighbour* n = w.neighbours->find(address);
@@ -33,7 +26,7 @@ TEST(l2_arp_request_for_a_vip_is_answered) {
   Lab lab;
   client_port().inject(packets::arp(RTE_ARP_OP_REQUEST, kClientMac, kClient, {}, kVip, true));
   lab.poll();
-  std::vector<Seen> out = all_frames(client_port());
+  std::vector<Seen> out = sent_frames(client_port());
   CHECK_EQ(out.size(), size_t(1));
   if (out.empty()) return;
   CHECK_EQ(out[0].ether_type, RTE_ETHER_TYPE_ARP);
@@ -50,8 +43,8 @@ TEST(l2_arp_request_for_an_unknown_address_is_ignored) {
   Lab lab;
   client_port().inject(packets::arp(RTE_ARP_OP_REQUEST, kClientMac, kClient, {}, packets::ip(10, 0, 0, 77), true));
   lab.poll();
-  CHECK(all_frames(client_port()).empty());
-  CHECK(all_frames(tap_port()).empty());
+  CHECK(sent_frames(client_port()).empty());
+  CHECK(sent_frames(tap_port()).empty());
   CHECK(lab.worker().neighbours->find(kClient) == nullptr);
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
 }
@@ -61,7 +54,7 @@ TEST(l2_unresolved_next_hop_queues_asks_and_flushes) {
   Worker& w = lab.worker();
   client_port().inject(packets::tcp(from_client(46000), kSyn, 1, 0));
   lab.poll();
-  std::vector<Seen> asked = all_frames(server_port());
+  std::vector<Seen> asked = sent_frames(server_port());
   CHECK_EQ(asked.size(), size_t(1));
   if (asked.size() != 1) return;
   CHECK_EQ(asked[0].arp_op, RTE_ARP_OP_REQUEST);
@@ -73,12 +66,12 @@ TEST(l2_unresolved_next_hop_queues_asks_and_flushes) {
   lab.advance(10);
   client_port().inject(packets::tcp(from_client(46000), kSyn, 1, 0));
   lab.poll();
-  CHECK(all_frames(server_port()).empty());
+  CHECK(sent_frames(server_port()).empty());
 
   // The answer sends both, to the learnt MAC.
   server_port().inject(packets::arp(RTE_ARP_OP_REPLY, kRs1Mac, kRs1, kServerSideMac, kLip, false));
   lab.poll();
-  std::vector<Seen> sent = all_frames(server_port());
+  std::vector<Seen> sent = sent_frames(server_port());
   CHECK_EQ(sent.size(), size_t(2));
   for (const Seen& s : sent) {
     CHECK_EQ(s.destination, kRs1);
@@ -90,12 +83,12 @@ TEST(l2_unresolved_next_hop_queues_asks_and_flushes) {
   if (sent.empty()) return;
   server_port().inject(packets::tcp(from_server(kRs1, sent[0].source_port), kSyn | kAck, 9, 2));
   lab.poll();
-  std::vector<Seen> asked_client = all_frames(client_port());
+  std::vector<Seen> asked_client = sent_frames(client_port());
   CHECK_EQ(asked_client.size(), size_t(1));
   if (!asked_client.empty()) CHECK_EQ(asked_client[0].arp_sender, kVip);
   lab.advance(150);
   lab.poll();
-  CHECK_EQ(all_frames(client_port()).size(), size_t(1));   // asked again
+  CHECK_EQ(sent_frames(client_port()).size(), size_t(1));   // asked again
   lab.advance(3000);
   lab.poll();
   client_port().clear();
@@ -124,7 +117,7 @@ TEST(l2_probe_address_traffic_goes_to_the_kernel_and_back) {
   client_port().inject(packets::tcp(to_probe, kSyn, 1, 0));
   client_port().inject(packets::arp(RTE_ARP_OP_REQUEST, kClientMac, kClient, {}, kProbe, true));
   lab.poll();
-  std::vector<Seen> to_kernel = all_frames(tap_port());
+  std::vector<Seen> to_kernel = sent_frames(tap_port());
   CHECK_EQ(to_kernel.size(), size_t(2));
   CHECK_EQ(w.counters->ports[client_port().port].to_kernel, uint64_t(2));
   CHECK(w.neighbours->find(kClient) == nullptr);   // the kernel answers its own ARP
@@ -133,7 +126,7 @@ TEST(l2_probe_address_traffic_goes_to_the_kernel_and_back) {
   packets::Ends from_kernel{kClientSideMac, kClientMac, kProbe, kClient, 22, 50000};
   tap_port().inject(packets::tcp(from_kernel, kSyn | kAck, 1, 2));
   lab.poll();
-  std::vector<Seen> out = all_frames(client_port());
+  std::vector<Seen> out = sent_frames(client_port());
   CHECK_EQ(out.size(), size_t(1));
   if (!out.empty()) CHECK_EQ(out[0].source, kProbe);
   CHECK_EQ(w.counters->ports[client_port().port].from_kernel, uint64_t(1));
@@ -147,14 +140,14 @@ TEST(l2_learnt_arp_reaches_every_worker) {
   CHECK(lab.worker(1).neighbours->find(kRs2) == nullptr);
   lab.poll(1);
   CHECK(reachable(lab.worker(1), kRs2, kRs2Mac));
-  CHECK(all_frames(server_port(), 1).empty());   // a copy is learnt from, never answered
+  CHECK(sent_frames(server_port(), 1).empty());   // a copy is learnt from, never answered
 }
 
 TEST(l2_announce_sends_gratuitous_arp_for_every_owned_address) {
   Lab lab;
   lab.worker().announce = true;
   lab.poll();
-  std::vector<Seen> client_side = all_frames(client_port()), server_side = all_frames(server_port());
+  std::vector<Seen> client_side = sent_frames(client_port()), server_side = sent_frames(server_port());
   CHECK_EQ(client_side.size(), size_t(1));
   CHECK_EQ(server_side.size(), size_t(1));
   if (client_side.size() == 1) {
@@ -179,7 +172,7 @@ TEST(l2_foreign_frames_are_dropped) {
   client_port().inject(vlan);
   client_port().inject(packets::tcp(elsewhere, kSyn, 1, 0));
   lab.poll();
-  CHECK(all_frames(server_port()).empty());
+  CHECK(sent_frames(server_port()).empty());
   CHECK_EQ(lab.drops(Drop::not_ipv4), uint64_t(2));
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
 }

@@ -88,6 +88,14 @@ void release(std::vector<rte_mbuf*>& frames) {
   frames.clear();
 }
 
+std::vector<packets::Seen> sent_frames(RingPort& port, uint16_t queue) {
+  std::vector<rte_mbuf*> frames = port.sent(queue);
+  std::vector<packets::Seen> seen;
+  for (rte_mbuf* m : frames) seen.push_back(packets::see(m));
+  release(frames);
+  return seen;
+}
+
 RingPort& client_port() {
   static RingPort p = make_port("lab_client");
   return p;

@@ -39,6 +39,8 @@ struct RingPort {
   void clear();
 };
 void release(std::vector<rte_mbuf*>& frames);
+// What a port sent on `queue`, decoded; the frames themselves are freed.
+std::vector<packets::Seen> sent_frames(RingPort& port, uint16_t queue = 0);
 
 // The three ports, made once per process (ethdev ports are a scarce, global resource).
 RingPort& client_port();

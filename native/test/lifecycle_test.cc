@@ -12,19 +12,11 @@ using packets::Seen;
 
 namespace {
 
-std::vector<Seen> all_frames(RingPort& port, uint16_t queue = 0) {
-  std::vector<rte_mbuf*> frames = port.sent(queue);
-  std::vector<Seen> seen;
-  for (rte_mbuf* m : frames) seen.push_back(packets::see(m));
-  release(frames);
-  return seen;
-}
-
 // Opens and establishes a TCP flow; returns the local port. Client ISN 1000, server ISN 5000.
 uint16_t establish(Lab& lab, uint16_t cport, uint16_t worker = 0) {
   client_port().inject(packets::tcp(from_client(cport), kSyn, 1000, 0), worker);
   lab.poll(worker);
-  std::vector<Seen> syn = all_frames(server_port(), worker);
+  std::vector<Seen> syn = sent_frames(server_port(), worker);
   CHECK_EQ(syn.size(), size_t(1));
   if (syn.empty()) return 0;
   server_port().inject(packets::tcp(from_server(syn[0].destination, syn[0].source_port), kSyn | kAck, 5000, 1001),
@@ -51,7 +43,7 @@ TEST(lifecycle_weight_zero_drains) {
 
   client_port().inject(packets::tcp(from_client(50000), kAck, 1011, 5001, 20));
   lab.poll();
-  std::vector<Seen> old_flow = all_frames(server_port());
+  std::vector<Seen> old_flow = sent_frames(server_port());
   CHECK_EQ(old_flow.size(), size_t(1));
   if (!old_flow.empty()) {
     CHECK_EQ(old_flow[0].destination, kRs1);
@@ -59,7 +51,7 @@ TEST(lifecycle_weight_zero_drains) {
   }
   for (uint16_t i = 1; i <= 2; ++i) client_port().inject(packets::tcp(from_client(uint16_t(50000 + i)), kSyn, 1, 0));
   lab.poll();
-  std::vector<Seen> new_flows = all_frames(server_port());
+  std::vector<Seen> new_flows = sent_frames(server_port());
   CHECK_EQ(new_flows.size(), size_t(2));
   for (const Seen& s : new_flows) CHECK_EQ(s.destination, kRs2);
 }
@@ -77,7 +69,7 @@ TEST(lifecycle_disabled_backend_resets_both_ends) {
   disabled.ended = {0};
   lab.publish(snapshot(disabled));
 
-  std::vector<Seen> to_client = all_frames(client_port()), to_server = all_frames(server_port());
+  std::vector<Seen> to_client = sent_frames(client_port()), to_server = sent_frames(server_port());
   CHECK_EQ(to_client.size(), size_t(1));
   CHECK_EQ(to_server.size(), size_t(1));
   if (to_client.size() == 1) {
@@ -111,7 +103,7 @@ TEST(lifecycle_disabled_backend_resets_both_ends) {
   // The client's next segment finds no session and is refused.
   client_port().inject(packets::tcp(from_client(51000), kAck, 1011, 5001, 5));
   lab.poll();
-  CHECK(all_frames(server_port()).empty());
+  CHECK(sent_frames(server_port()).empty());
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
 }
 
@@ -130,7 +122,7 @@ TEST(lifecycle_removed_service_ends_its_sessions) {
   next->backend_by_id[2] = next->backend_by_id[3] = nullptr;
   lab.publish(std::move(next));
   CHECK_EQ(lab.worker().sessions->size(), 0u);
-  CHECK(all_frames(client_port()).empty());   // no RST for UDP
+  CHECK(sent_frames(client_port()).empty());   // no RST for UDP
 }
 
 TEST(lifecycle_list_and_flush_requests) {
@@ -182,8 +174,8 @@ TEST(lifecycle_list_and_flush_requests) {
   CHECK(w.request.load() == nullptr);
   CHECK_EQ(flush.matched, size_t(2));
   CHECK_EQ(w.sessions->size(), 1u);
-  CHECK_EQ(all_frames(client_port()).size(), size_t(2));   // one RST per flushed TCP session
-  CHECK_EQ(all_frames(server_port()).size(), size_t(2));
+  CHECK_EQ(sent_frames(client_port()).size(), size_t(2));   // one RST per flushed TCP session
+  CHECK_EQ(sent_frames(server_port()).size(), size_t(2));
 }
 
 TEST(lifecycle_flows_are_passed_to_their_owner) {
@@ -199,7 +191,7 @@ TEST(lifecycle_flows_are_passed_to_their_owner) {
   lab.poll(1);
   CHECK_EQ(lab.worker(1).counters->redirected_in, uint64_t(1));
   CHECK_EQ(lab.worker(1).sessions->size(), 1u);
-  std::vector<Seen> syn = all_frames(server_port(), 1);   // worker 1 sends on its own queue
+  std::vector<Seen> syn = sent_frames(server_port(), 1);   // worker 1 sends on its own queue
   CHECK_EQ(syn.size(), size_t(1));
   if (syn.empty()) return;
   CHECK_EQ(owner_of_local_port(syn[0].source_port, 2), uint16_t(1));
@@ -208,9 +200,9 @@ TEST(lifecycle_flows_are_passed_to_their_owner) {
   server_port().inject(packets::tcp(from_server(kRs1, syn[0].source_port), kSyn | kAck, 5000, 1001), 0);
   lab.poll(0);
   lab.poll(1);
-  std::vector<Seen> synack = all_frames(client_port(), 1);
+  std::vector<Seen> synack = sent_frames(client_port(), 1);
   CHECK_EQ(synack.size(), size_t(1));
   if (!synack.empty()) CHECK_EQ(synack[0].destination_port, cport);
   CHECK_EQ(lab.worker(0).counters->redirected_out, uint64_t(2));
-  CHECK(all_frames(client_port(), 0).empty());
+  CHECK(sent_frames(client_port(), 0).empty());
 }
