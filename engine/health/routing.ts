@@ -55,10 +55,11 @@ export class ProbeRouting {
     const wanted = new Map(paths.map((p) => [p.nic, p]));
     for (const [nic, installed] of this.installed) {
       const next = wanted.get(nic);
-      if (next && fingerprint(next) === fingerprint(installed.path)) wanted.delete(nic);
-      else this.uninstall(nic, installed);
+      if (!next) this.uninstall(nic, installed);
+      else if (fingerprint(next) !== fingerprint(installed.path)) this.install(next, installed);
+      wanted.delete(nic);
     }
-    for (const path of wanted.values()) this.install(path);
+    for (const path of wanted.values()) this.install(path, undefined);
     return this.queue;
   }
 
@@ -74,27 +75,37 @@ export class ProbeRouting {
     return table;
   }
 
-  private install(path: ProbePath): void {
+  /**
+   * A changed NIC gets a new table and rule before the previous ones go, so its probes never
+   * fall through to the main table (and out of another NIC's tap) in between.
+   */
+  private install(path: ProbePath, previous: Installed | undefined): void {
     const table = this.freeTable();
     this.installed.set(path.nic, { path, table });
     const t = String(table);
     this.run(async () => {
-      await this.clear(path.source, t);
+      await this.ip(['route', 'flush', 'table', t]).catch(() => undefined);
+      if (!previous) await this.removeRulesFrom(path.source);
       for (const network of path.networks) await this.ip(['route', 'replace', network, 'dev', path.tap, 'src', path.source, 'table', t]);
       for (const route of path.routes) await this.ip(['route', 'replace', route.prefix, 'via', route.via, 'dev', path.tap, 'onlink', 'table', t]);
       if (path.gateway) await this.ip(['route', 'replace', 'default', 'via', path.gateway, 'dev', path.tap, 'onlink', 'table', t]);
       await this.ip(['rule', 'add', 'pref', rulePriority, 'from', path.source, 'lookup', t]);
+      if (previous) await this.remove(previous);
     });
   }
 
   private uninstall(nic: string, installed: Installed): void {
     this.installed.delete(nic);
-    this.run(() => this.clear(installed.path.source, String(installed.table)));
+    this.run(() => this.remove(installed));
   }
 
-  /** Removes the rule and table of a source, including what a killed run left behind. */
-  private async clear(source: string, table: string): Promise<void> {
-    await this.ip(['route', 'flush', 'table', table]).catch(() => undefined);
+  private async remove({ path, table }: Installed): Promise<void> {
+    await this.ip(['rule', 'del', 'pref', rulePriority, 'from', path.source, 'lookup', String(table)]).catch(() => undefined);
+    await this.ip(['route', 'flush', 'table', String(table)]).catch(() => undefined);
+  }
+
+  /** Rules a killed run left for this address, before the first of this run is added. */
+  private async removeRulesFrom(source: string): Promise<void> {
     for (;;) {
       const removed = await this.ip(['rule', 'del', 'pref', rulePriority, 'from', source]).then(() => true, () => false);
       if (!removed) return;

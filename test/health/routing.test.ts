@@ -52,10 +52,25 @@ test('an unchanged NIC runs nothing; a second NIC gets the next table; a gone on
   assert.ok(commands.includes('rule add pref 100 from 10.0.3.2 lookup 4401'), commands.join('\n'));
   commands.length = 0;
   await routing.sync([other]);
-  assert.deepEqual(commands, ['route flush table 4400', 'rule del pref 100 from 10.0.2.2']);
+  assert.deepEqual(commands, ['rule del pref 100 from 10.0.2.2 lookup 4400', 'route flush table 4400']);
   commands.length = 0;
   await routing.close();
-  assert.deepEqual(commands, ['route flush table 4401', 'rule del pref 100 from 10.0.3.2']);
+  assert.deepEqual(commands, ['rule del pref 100 from 10.0.3.2 lookup 4401', 'route flush table 4401']);
+});
+
+test('a changed NIC gets its new table and rule before the old ones go', async () => {
+  const { routing, commands } = recorder();
+  await routing.sync([server]);
+  commands.length = 0;
+  await routing.sync([{ ...server, gateway: undefined }]);
+  assert.deepEqual(commands, [
+    'route flush table 4401',
+    'route replace 10.0.2.0/24 dev l4t1-0 src 10.0.2.2 table 4401',
+    'route replace 10.8.0.0/16 via 10.0.2.1 dev l4t1-0 onlink table 4401',
+    'rule add pref 100 from 10.0.2.2 lookup 4401',
+    'rule del pref 100 from 10.0.2.2 lookup 4400',
+    'route flush table 4400',
+  ]);
 });
 
 test('a failing command is reported and later steps still run', async () => {
