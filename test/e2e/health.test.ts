@@ -138,6 +138,30 @@ describe('health checks through each NIC (DPDK engine)', { skip }, () => {
     await lb.ok('DELETE', '/api/v1/virtual-services/pp');
   });
 
+  test('a server reached through two NICs is probed through both, each on its own line; only its egress NIC sets its weight', async () => {
+    // A gateway on server2 makes it reach rs1 too (behind the connected server NIC in rank).
+    await lb.ok('PATCH', '/api/v1/nics/server2', { gateway: '10.0.3.1' });
+    try {
+      await waitFor('rs1 probed through server2', async () => (await healthOf('web')).rs1?.server2 !== undefined, 50, 100);
+      const health = await healthOf('web');
+      assert.equal(health.rs1.server.egress, true);
+      assert.equal(health.rs1.server2.egress, false);
+      // server2's probes leave by its own tap towards its gateway, not by the server NIC's.
+      const tap = (await lb.ok('GET', '/api/v1/nics/server2')).status.exceptionInterface;
+      const routeGet = ['route', 'get', rs.rs1, 'from', secondServerSide.probeAddress.split('/')[0]!];
+      await waitFor(`a route to rs1 from server2's probe address via its tap ${tap}`, async () =>
+        new RegExp(`via 10\\.0\\.3\\.1 dev ${tap} `).test((await topo.run('lb1', 'ip', routeGet)).stdout));
+      // Nothing answers at that gateway: rs1 is down through server2, yet keeps its traffic.
+      await waitState('web', 'rs1', 'server2', 'down');
+      assert.equal((await healthOf('web')).rs1.server.state, 'up');
+      assert.equal((await lb.ok('GET', '/api/v1/virtual-services/web')).status.health.state, 'healthy');
+      assert.deepEqual([...new Set(await answers(4))].sort(), ['rs1', 'rs2']);
+    } finally {
+      await lb.ok('PATCH', '/api/v1/nics/server2', { gateway: null });
+    }
+    await waitFor('server2 probes of rs1 to stop', async () => (await healthOf('web')).rs1?.server2 === undefined, 50, 100);
+  });
+
   test('a cut line on the second server NIC fails only the service behind it', async () => {
     await lb.ok('PUT', '/api/v1/virtual-services/side', {
       address: plan.vips[1], port: 7, protocol: 'tcp', nic: 'client', localAddressPool: 'lips2', scheduler: 'rr', healthCheck: 'tcp',
