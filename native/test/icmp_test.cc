@@ -11,7 +11,6 @@ using packets::Seen;
 
 namespace {
 
-
 constexpr uint8_t kUnreachable = 3, kFragmentationNeeded = 4, kPortUnreachable = 3;
 
 }  // namespace

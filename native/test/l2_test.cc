@@ -14,7 +14,6 @@ using packets::Seen;
 
 namespace {
 
-
 bool reachable(Worker& w, Ipv4 address, const MacAddress& mac) {
   Neighbour* n = w.neighbours->find(address);
   return n && n->state == Neighbour::State::reachable && packets::same_mac(n->mac, mac);
