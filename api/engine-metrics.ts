@@ -77,6 +77,16 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
   gauge('l4lb_sessions', 'Live sessions in the data plane, by worker.', ['worker'], (s) => s.workers.map((w) => [{ worker: String(w.id) }, w.sessions]));
   counter('l4lb_sessions_expired_total', 'Sessions ended by their idle timeout.', [], (s) => [[{}, s.sessionsExpired]]);
   counter('l4lb_sessions_reset_total', 'Sessions ended with a RST because their real server was removed or disabled, or by a flush.', [], (s) => [[{}, s.sessionsReset]]);
+  counter('l4lb_client_address_total', 'Client addresses passed to real servers: TOA options and PROXY headers added (in the first payload segment, or in a segment of their own), and segments or datagrams that could not take them.', ['method', 'result'], ({ clientAddress: c }): Sample[] =>
+    c
+      ? [
+          [{ method: 'toa', result: 'added' }, c.toaAdded],
+          [{ method: 'toa', result: 'failed' }, c.toaFailed],
+          [{ method: 'proxy_protocol', result: 'added' }, c.proxyHeaders],
+          [{ method: 'proxy_protocol', result: 'own_segment' }, c.proxyOwnSegments],
+          [{ method: 'proxy_protocol', result: 'failed' }, c.proxyFailed],
+        ]
+      : []);
   counter('l4lb_worker_redirected_packets_total', 'Frames a worker passed to (out) or took from (in) another worker that owns their session.', ['worker', 'direction'], (s) =>
     s.workers.flatMap((w) => directions(w.redirectedIn, w.redirectedOut, { worker: String(w.id) })));
   counter('l4lb_worker_polls_total', 'Worker loop iterations: all, and busy ones (that handled at least one frame).', ['worker', 'kind'], (s) =>

@@ -85,6 +85,8 @@ export interface NativeStatus {
   sessionsLive: number;
   sessionsExpired: number;
   sessionsReset: number;
+  /** TOA options and PROXY headers added (a header in a segment of its own counted apart), and failures. Always set by the addon. */
+  clientAddress?: { toaAdded: number; toaFailed: number; proxyHeaders: number; proxyOwnSegments: number; proxyFailed: number };
   nics: NativeNicStatus[];
   services: (Traffic & {
     name: string;

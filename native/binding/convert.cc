@@ -232,7 +232,14 @@ Napi::Object status_to_js(Napi::Env env, const EngineStatus& s) {
                                                {"sessionsLive", &EngineStatus::sessions_live},
                                                {"sessionsExpired", &EngineStatus::sessions_expired},
                                                {"sessionsReset", &EngineStatus::sessions_reset}};
+  static const Field<ClientAddressCounters> client_address[] = {
+      {"toaAdded", &ClientAddressCounters::toa_added},
+      {"toaFailed", &ClientAddressCounters::toa_failed},
+      {"proxyHeaders", &ClientAddressCounters::proxy_headers},
+      {"proxyOwnSegments", &ClientAddressCounters::proxy_own_segments},
+      {"proxyFailed", &ClientAddressCounters::proxy_failed}};
   Napi::Object o = fields_to_js(env, s, fields);
+  o.Set("clientAddress", fields_to_js(env, s.client_address, client_address));
   o.Set("nics", array_of(env, s.nics, [&](const NicStatus& n) { return nic_to_js(env, n); }));
   o.Set("services", array_of(env, s.services, [&](const ServiceStatus& v) { return service_to_js(env, v); }));
   o.Set("workers", array_of(env, s.workers, [&](const WorkerStatus& w) { return worker_to_js(env, w); }));

@@ -62,6 +62,7 @@ struct EngineStatus {
   std::vector<ServiceStatus> services;
   std::vector<WorkerStatus> workers;
   uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
+  ClientAddressCounters client_address;   // summed over workers
 };
 
 struct SessionRecord : SessionInfo {

@@ -77,6 +77,12 @@ EngineStatus Dataplane::status() {
     status.sessions_live += c.sessions_live;
     status.sessions_expired += c.sessions_expired;
     status.sessions_reset += c.sessions_reset;
+    ClientAddressCounters& a = status.client_address;
+    a.toa_added += c.client_address.toa_added;
+    a.toa_failed += c.client_address.toa_failed;
+    a.proxy_headers += c.client_address.proxy_headers;
+    a.proxy_own_segments += c.client_address.proxy_own_segments;
+    a.proxy_failed += c.client_address.proxy_failed;
   }
   return status;
 }
