@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.js';
+import { createAjv } from '../../api/openapi.js';
 import type { Engine, HealthOverlay, SessionPage } from '../../engine/engine.js';
 import { HealthMonitor } from '../../engine/health/monitor.js';
 import type { NativeNicStatus, NativeStatus } from '../../engine/native.js';
@@ -152,6 +153,16 @@ describe('health monitor over the API, on loopback', () => {
     assert.equal((await health('web', 'rs2')).a.state, 'up');
     engine.links.set('b', true);
     await waitState('other', 'rs3', 'b', 'up');
+  });
+
+  test('health in status matches openapi.yaml', async () => {
+    const ajv = createAjv({ useDefaults: false, coerceTypes: false });
+    for (const [schema, url] of [['RealServer', '/api/v1/virtual-services/web/real-servers/rs1'], ['VirtualService', '/api/v1/virtual-services/other']]) {
+      const body = await json('GET', url);
+      assert.ok(body.status.health, url);
+      const validate = ajv.getSchema(schema)!;
+      assert.ok(validate(body), `${url}: ${ajv.errorsText(validate.errors)}`);
+    }
   });
 
   test('metrics count probes, durations, changes and show each state', async () => {
