@@ -9,7 +9,8 @@ import { HealthChecker, type CheckerObserver } from './checker.js';
 import { createProbe } from './probe.js';
 import { UdpProber } from './probes/udp.js';
 import { ProbeRouting, type ProbePath, type RunIp } from './routing.js';
-import { Scheduler, systemClock, type Clock } from './scheduler.js';
+import { Scheduler, systemClock } from './scheduler.js';
+import type { NativeNicStatus } from '../native.js';
 import type { ProbeOutcome, Transition } from './state.js';
 import { serverHealth, serviceHealth, effectiveState } from './status.js';
 import { healthTargets, type HealthTarget } from './targets.js';
@@ -21,7 +22,6 @@ export interface HealthLog {
 }
 
 export interface HealthMonitorOptions {
-  clock?: Clock;
   /** Runs `ip` for policy routing; tests without privileges pass a no-op. */
   runIp?: RunIp;
 }
@@ -33,6 +33,9 @@ interface NicSpec {
 }
 
 const silent: HealthLog = { info() {}, warn() {}, error() {} };
+
+/** Links and taps are read from the engine's status, which sums every counter: not per probe. */
+const linkCacheMs = 500;
 
 function key(service: string, server: string): string {
   return `${service}\u0000${server}`;
@@ -51,6 +54,7 @@ export class HealthMonitor {
   private syncQueued = false;
   private overlayQueued = false;
   private closed = false;
+  private links: { at: number; nics: NativeNicStatus[] } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -58,7 +62,7 @@ export class HealthMonitor {
     options: HealthMonitorOptions = {},
   ) {
     const probe = createProbe(this.udp, (nic) => this.nicLink(nic)?.linkUp === false);
-    this.checker = new HealthChecker(probe, new Scheduler(options.clock ?? systemClock), {
+    this.checker = new HealthChecker(probe, new Scheduler(systemClock), {
       probed: (target, outcome, ms) => this.probed(target, outcome, ms),
       changed: (target, transition) => this.changed(target, transition),
     });
@@ -134,16 +138,24 @@ export class HealthMonitor {
     this.queueOverlay();
   }
 
-  private nicLink(nic: string) {
-    return this.engine.counters()?.nics.find((n) => n.name === nic);
+  private nicStatus(fresh = false): NativeNicStatus[] {
+    const now = performance.now();
+    if (fresh || !this.links || now - this.links.at > linkCacheMs) this.links = { at: now, nics: this.engine.counters()?.nics ?? [] };
+    return this.links.nics;
   }
 
+  private nicLink(nic: string): NativeNicStatus | undefined {
+    return this.nicStatus().find((n) => n.name === nic);
+  }
+
+  /** Right after a write: a NIC just added has its tap now. */
   private probePaths(): ProbePath[] {
     const routes = this.store.all('routes').map((o) => o.spec as { prefix: string; via: string; nic: string });
+    const taps = new Map(this.nicStatus(true).map((n) => [n.name, n.tap]));
     const paths: ProbePath[] = [];
     for (const nic of this.store.all('nics')) {
       const spec = nic.spec as unknown as NicSpec;
-      const tap = this.nicLink(nic.name)?.tap;
+      const tap = taps.get(nic.name);
       if (!spec.probeAddress || !tap) continue;
       paths.push({
         nic: nic.name,
@@ -206,7 +218,7 @@ export class HealthMonitor {
       probed.set(target.nic, (probed.get(target.nic) ?? true) && health.state === 'down');
     }
     const failing = new Set([...probed].filter(([, allDown]) => allDown).map(([nic]) => nic));
-    for (const nic of this.engine.counters()?.nics ?? []) if (!nic.linkUp) failing.add(nic.name);
+    for (const nic of this.nicStatus()) if (!nic.linkUp) failing.add(nic.name);
     return failing;
   }
 }
