@@ -88,6 +88,7 @@ void send_buffered(Worker& w, uint16_t port) {
   Worker::TxBuffer& buffer = w.tx[port];
   uint16_t count = buffer.count;
   buffer.count = 0;
+  w.tx_pending &= ~(uint64_t(1) << port);
   uint64_t bytes = 0;   // counted before: the driver may free what it sent at once
   for (uint16_t i = 0; i < count; ++i) bytes += rte_pktmbuf_pkt_len(buffer.frames[i]);
   uint16_t sent = rte_eth_tx_burst(port, w.id, buffer.frames, count);
@@ -136,17 +137,20 @@ void Worker::send_ip(rte_mbuf* m, const Egress& egress) {
   }
 }
 
-// Cost: two stores; a full buffer is sent at once.
+// Cost: three stores; a full buffer is sent at once.
 void Worker::send_raw(rte_mbuf* m, uint16_t port) {
   if (port >= kMaxPorts) return drop(m, m->port, Drop::no_route);
   TxBuffer& buffer = tx[port];
   buffer.frames[buffer.count++] = m;
+  tx_pending |= uint64_t(1) << port;
   if (buffer.count == kBurst) send_buffered(*this, port);
 }
 
+// Cost: one test of tx_pending when nothing is buffered (every idle poll), else one burst per
+// port with frames. Only ports of the current snapshot ever have a bit set, since every poll
+// ends here and a new snapshot is taken at the start of the next.
 void Worker::flush_tx() {
-  for (uint16_t port = 0; port < kMaxPorts; ++port)
-    if (tx[port].count) send_buffered(*this, port);
+  for (uint64_t ports = tx_pending; ports; ports &= ports - 1) send_buffered(*this, uint16_t(__builtin_ctzll(ports)));
 }
 
 // Not on the packet fast path (ARP is rare), but no allocation either except the copies for

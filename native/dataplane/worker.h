@@ -101,6 +101,8 @@ struct Worker {
     rte_mbuf* frames[kBurst];
   };
   TxBuffer tx[kMaxPorts];
+  uint64_t tx_pending = 0;   // bit p set: tx[p] holds frames, so flush_tx() looks at no other buffer
+  static_assert(kMaxPorts <= 64, "tx_pending has a bit per port");
   uint64_t next_expiry_ms = 0, next_neighbour_ms = 0;   // timers, in now_ms
   uint32_t idle_polls = 0, sleep_us = 0;                // adaptive back-off state
 

@@ -19,6 +19,15 @@ bool reachable(Worker& w, Ipv4 address, const MacAddress& mac) {
   return n && n->state == Neighbour::State::reachable && packets::same_mac(n->mac, mac);
 }
 
+// The next configuration, in which the server-side NIC is gone.
+std::unique_ptr<Snapshot> without_server_port() {
+  Settings next;
+  next.generation = 2;
+  std::unique_ptr<Snapshot> s = snapshot(next);
+  s->ports[server_port().port] = PortInfo{};
+  return s;
+}
+
 }  // namespace
 
 TEST(l2_arp_request_for_a_vip_is_answered) {
@@ -174,4 +183,34 @@ TEST(l2_foreign_frames_are_dropped) {
   CHECK(sent_frames(server_port()).empty());
   CHECK_EQ(lab.drops(Drop::not_ipv4), uint64_t(2));
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
+}
+
+// A buffer that fills up is sent at once and forgets its pending bit, so a later flush never
+// touches that port again (it may be closed once a snapshot without it has been taken).
+TEST(l2_full_transmit_buffer_leaves_no_pending_flush) {
+  Lab lab;
+  lab.seed_neighbours();
+  Worker& w = lab.worker();
+  for (uint16_t i = 0; i < Worker::kBurst; ++i) client_port().inject(packets::tcp(from_client(uint16_t(49000 + i)), kSyn, 1, 0));
+  lab.poll();
+  CHECK_EQ(sent_frames(server_port()).size(), size_t(Worker::kBurst));
+  CHECK_EQ(w.tx_pending, uint64_t(0));
+
+  lab.publish(without_server_port());
+  client_port().inject(packets::tcp(from_client(49000), kAck, 2, 1));
+  lab.poll();
+  CHECK(sent_frames(server_port()).empty());
+  CHECK_EQ(lab.drops(Drop::no_route), uint64_t(1));
+  CHECK_EQ(w.tx_pending, uint64_t(0));
+}
+
+TEST(l2_flush_sends_only_what_was_buffered) {
+  Lab lab;
+  Worker& w = lab.worker();
+  w.send_raw(packets::tcp(from_client(49100), kSyn, 1, 0), server_port().port);
+  CHECK_EQ(w.tx_pending, uint64_t(1) << server_port().port);
+  w.flush_tx();
+  CHECK_EQ(sent_frames(server_port()).size(), size_t(1));
+  CHECK(sent_frames(client_port()).empty());
+  CHECK_EQ(w.tx_pending, uint64_t(0));
 }
