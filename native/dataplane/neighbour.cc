@@ -14,6 +14,7 @@ Neighbour* Neighbours::find(Ipv4 address) {
 }
 
 Neighbour* Neighbours::find_or_add(Ipv4 address, uint64_t now_ms) {
+  changed();   // the caller may rewrite what it gets: no resolved hop may outlive that
   if (Neighbour* n = find(address)) return n;
   Neighbour* victim = nullptr;
   for (uint32_t i = 0, h = home(address); i < kProbe; ++i) {

@@ -13,6 +13,13 @@
 // hash. Lookups look at all kProbe slots (a freed slot does not end the search), so freeing
 // needs no tombstones. When the window is full, the least recently confirmed reachable entry
 // gives way.
+//
+// Resolved hops: send_ip's small cache in front of the table, (next hop, port) → the finished
+// Ethernet header, so a forwarded packet needs neither a probe of the table nor the snapshot's
+// port. An entry holds only while it is fresh (fresh_until_ms: stale neighbours take the
+// slow path, which re-asks) and while its generation is the table's. The generation moves on
+// any change that could make an entry wrong: find_or_add (its caller writes the entry),
+// remove, learning (l2.cc calls changed()) and a new snapshot (a port's MAC, a port gone).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +45,15 @@ struct Neighbour {
   rte_mbuf* queue[kQueueLength];
 };
 
+// 32 bytes, aligned: one line per lookup; the 16 of a worker are 8 lines every packet keeps warm.
+struct alignas(32) ResolvedHop {
+  Ipv4 next_hop = 0;
+  uint16_t port = kNoPort;
+  uint8_t ethernet[14] = {};     // destination MAC, source MAC, type: the header as sent
+  uint32_t generation = 0;       // the table's starts at 1: an unused entry never matches
+  uint64_t fresh_until_ms = 0;   // the neighbour's confirmation + kReachableMs
+};
+
 class Neighbours {
  public:
   static constexpr uint32_t kSlots = 2048;
@@ -52,12 +68,26 @@ class Neighbours {
   // window holds a pending entry.
   Neighbour* find_or_add(Ipv4 address, uint64_t now_ms);
   // Frees an entry; its queue must be empty.
-  void remove(Neighbour* n) { n->state = Neighbour::State::free; }
+  void remove(Neighbour* n) {
+    n->state = Neighbour::State::free;
+    changed();
+  }
   // For the timers: every slot in turn.
   Neighbour* slot(uint32_t i) { return &slots_[i]; }
 
+  static constexpr uint32_t kResolvedHops = 16;
+  // The one cache entry `next_hop` may occupy (its address and generation still to be checked).
+  ResolvedHop& resolved(Ipv4 next_hop) { return resolved_[(next_hop * 0x9e3779b1u) >> 28]; }  // 4 bits
+  uint32_t generation() const { return generation_; }
+  // Every resolved hop cached so far is void. Called on any change of an entry's state, MAC or
+  // confirmation, and when the worker takes a new snapshot.
+  void changed() { ++generation_; }
+
  private:
   static uint32_t home(Ipv4 address) { return (address * 0x9e3779b1u) >> 21; }  // 11 bits: kSlots
+  static_assert(kResolvedHops == 16, "resolved() takes 4 bits of the hash");
+  ResolvedHop resolved_[kResolvedHops];
+  uint32_t generation_ = 1;
   Neighbour slots_[kSlots];
 };
 

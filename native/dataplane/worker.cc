@@ -114,6 +114,7 @@ void pick_up_snapshot(Worker& w) {
   if (next == w.snapshot || !next) return;
   const Snapshot* previous = w.snapshot;
   w.snapshot = next;
+  w.neighbours->changed();   // resolved hops hold the old snapshot's port MACs
   on_snapshot(w, previous);
   w.seen_generation.store(next->generation, std::memory_order_release);
 }

@@ -214,3 +214,73 @@ TEST(l2_flush_sends_only_what_was_buffered) {
   CHECK(sent_frames(client_port()).empty());
   CHECK_EQ(w.tx_pending, uint64_t(0));
 }
+
+// send_ip's resolved hops (neighbour.h) must never outlive what they were made from.
+TEST(l2_neighbour_that_changes_mac_is_used_at_once) {
+  Lab lab;
+  lab.seed_neighbours();
+  client_port().inject(packets::tcp(from_client(49200), kSyn, 1, 0));
+  lab.poll();
+  std::vector<Seen> first = sent_frames(server_port());
+  CHECK_EQ(first.size(), size_t(1));
+  if (first.empty()) return;
+  // The real server's NIC was replaced; it announces its address (gratuitous ARP, not for us).
+  const MacAddress moved = packets::mac(0x31);
+  const Ipv4 server = first[0].destination;
+  server_port().inject(packets::arp(RTE_ARP_OP_REPLY, moved, server, {}, server, true));
+  lab.poll();
+  client_port().inject(packets::tcp(from_client(49200), kAck, 2, 1));
+  lab.poll();
+  std::vector<Seen> next = sent_frames(server_port());
+  CHECK_EQ(next.size(), size_t(1));
+  if (!next.empty()) CHECK(packets::same_mac(next[0].destination_mac, moved));
+}
+
+TEST(l2_new_snapshot_port_mac_is_used_at_once) {
+  Lab lab;
+  lab.seed_neighbours();
+  client_port().inject(packets::tcp(from_client(49300), kSyn, 1, 0));
+  lab.poll();
+  CHECK_EQ(sent_frames(server_port()).size(), size_t(1));
+  Settings settings;
+  settings.generation = 2;
+  std::unique_ptr<Snapshot> next = snapshot(settings);
+  const MacAddress renamed = packets::mac(0xb2);
+  next->ports[server_port().port].mac = renamed;
+  lab.publish(std::move(next));
+  client_port().inject(packets::tcp(from_client(49300), kAck, 2, 1));
+  lab.poll();
+  std::vector<Seen> out = sent_frames(server_port());
+  CHECK_EQ(out.size(), size_t(1));
+  if (!out.empty()) CHECK(packets::same_mac(out[0].source_mac, renamed));
+}
+
+// A stale neighbour is still used, and asked for again at most once per kRetryMs; the answer
+// makes it fresh. UDP, whose sessions outlive kReachableMs when refreshed.
+TEST(l2_stale_neighbour_is_used_and_asked_for_once_per_retry) {
+  Lab lab;
+  lab.seed_neighbours();
+  auto send = [&] {
+    client_port().inject(packets::udp(from_client(49400, kUdpPort)));
+    lab.poll();
+    size_t arp = 0, udp = 0;
+    for (const Seen& s : sent_frames(server_port())) ++(s.ether_type == RTE_ETHER_TYPE_ARP ? arp : udp);
+    CHECK_EQ(udp, size_t(1));
+    return arp;
+  };
+  CHECK_EQ(send(), size_t(0));
+  lab.advance(Neighbours::kReachableMs / 2);
+  CHECK_EQ(send(), size_t(0));                       // fresh: from the cache
+  lab.advance(Neighbours::kReachableMs / 2 + 1);
+  CHECK_EQ(send(), size_t(1));                       // stale: asked
+  lab.advance(Neighbours::kRetryMs / 2);
+  CHECK_EQ(send(), size_t(0));                       // asked already
+  lab.advance(Neighbours::kRetryMs / 2);
+  CHECK_EQ(send(), size_t(1));                       // asked again
+  lab.advance(1);
+  server_port().inject(packets::arp(RTE_ARP_OP_REPLY, kRs1Mac, kRs1, kServerSideMac, kLip, false));
+  server_port().inject(packets::arp(RTE_ARP_OP_REPLY, kRs2Mac, kRs2, kServerSideMac, kLip, false));
+  lab.poll();
+  lab.advance(Neighbours::kRetryMs);
+  CHECK_EQ(send(), size_t(0));                       // answered: fresh again
+}
