@@ -2,8 +2,7 @@
 // the native engine benchmark (its --json file), the API write benchmark and the health-check
 // benchmark (their printed tables). Each yields named figures; a failure is reported, not fatal.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectFile } from '../../../lib/project-files.js';
 import { sh } from '../../e2e/netns.js';
@@ -84,28 +83,24 @@ async function attempt(bench: string, command: string, run: () => Promise<Figure
   }
 }
 
-export async function runEngineBenches(quick: boolean): Promise<EngineBench[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'l4lb-bench-native-'));
-  const jsonFile = join(dir, 'native.json');
+/** Runs the three; native-bench's JSON is kept as `outDir`/native.json. */
+export async function runEngineBenches(quick: boolean, outDir: string): Promise<EngineBench[]> {
+  const jsonFile = join(outDir, 'native.json');
   const nativeArgs = `${quick ? '--quick ' : ''}--json ${jsonFile}`;
   const apiSizes = quick ? '1000' : '1000,10000';
   const health = quick ? ['--targets', '1000', '--seconds', '3'] : ['--targets', '2000', '--seconds', '5'];
-  try {
-    return [
-      await attempt('native engine (net_ring, 1 worker)', `make -C native bench ARGS="${nativeArgs}"`, async () => {
-        await sh('make', ['-C', projectFile('native'), 'bench', `ARGS=${nativeArgs}`], { timeoutMs: 600_000 });
-        return nativeFigures(JSON.parse(readFileSync(jsonFile, 'utf8')) as NativeJson);
-      }),
-      await attempt('API writes', `node dist/test/bench/api-bench.js --sizes ${apiSizes}`, async () => {
-        const { stdout } = await sh(process.execPath, [projectFile('dist/test/bench/api-bench.js'), '--sizes', apiSizes], { timeoutMs: 600_000 });
-        return apiFigures(stdout);
-      }),
-      await attempt('health checks', `node dist/test/bench/health-bench.js ${health.join(' ')}`, async () => {
-        const { stdout } = await sh(process.execPath, [projectFile('dist/test/bench/health-bench.js'), ...health], { timeoutMs: 300_000 });
-        return healthFigures(stdout);
-      }),
-    ];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return [
+    await attempt('native engine (net_ring, 1 worker)', `make -C native bench ARGS="${nativeArgs}"`, async () => {
+      await sh('make', ['-C', projectFile('native'), 'bench', `ARGS=${nativeArgs}`], { timeoutMs: 600_000 });
+      return nativeFigures(JSON.parse(readFileSync(jsonFile, 'utf8')) as NativeJson);
+    }),
+    await attempt('API writes', `node dist/test/bench/api-bench.js --sizes ${apiSizes}`, async () => {
+      const { stdout } = await sh(process.execPath, [projectFile('dist/test/bench/api-bench.js'), '--sizes', apiSizes], { timeoutMs: 600_000 });
+      return apiFigures(stdout);
+    }),
+    await attempt('health checks', `node dist/test/bench/health-bench.js ${health.join(' ')}`, async () => {
+      const { stdout } = await sh(process.execPath, [projectFile('dist/test/bench/health-bench.js'), ...health], { timeoutMs: 300_000 });
+      return healthFigures(stdout);
+    }),
+  ];
 }

@@ -8,10 +8,11 @@
 //   [--connections C] [--rate R] [--flows F] [--workers N] [--out FILE] [--no-engine-benches]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { requireRoot } from '../../e2e/netns.js';
 import { drawChart } from './chart.js';
+import { cpuBetween, readCpu } from './cpu.js';
 import { renderDocument, type RunRecord } from './document.js';
 import { runEngineBenches } from './engine-benches.js';
 import { buildLab } from './lab.js';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   });
   const skipRoot = requireRoot();
   if (skipRoot) throw new Error(skipRoot);
-  const repeats = bounded('--repeats', v.repeats, v.quick ? 1 : 3, 1, 9);
+  const repeats = bounded('--repeats', v.repeats, v.quick ? 2 : 3, 1, 9);
   const settings: WorkloadSettings = {
     seconds: bounded('--seconds', v.seconds, v.quick ? 5 : 10, 1, 60),
     connections: bounded('--connections', v.connections, 32, 1, 1000),
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
     skipped: [],
     failures: [],
     errors: [],
+    observations: [],
+    cpu: [],
     samples: [],
     summaries: [],
     engineBenches: [],
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
 
   if (!v['no-engine-benches']) {
     console.log('running the native, API and health benchmarks…');
-    record.engineBenches = await runEngineBenches(v.quick!);
+    record.engineBenches = await runEngineBenches(v.quick!, dirname(outFile));
   }
 
   console.log('building the lab…');
@@ -110,7 +113,10 @@ async function main(): Promise<void> {
         try {
           for (const workload of allWorkloads) {
             try {
-              for (const m of await workload.run(lab, running.address, settings)) {
+              const before = readCpu();
+              const measurements = await workload.run(lab, running.address, settings);
+              record.cpu.push({ system: system.name, workload: workload.name, repeat, ...cpuBetween(before, readCpu()) });
+              for (const m of measurements) {
                 record.samples.push({ system: system.name, metric: m.metric, repeat, value: m.value });
                 const e = record.errors.find((x) => x.system === system.name && x.metric === m.metric);
                 if (e) e.errors += m.errors;
@@ -122,6 +128,7 @@ async function main(): Promise<void> {
               console.log(`repeat ${repeat} ${system.name} ${workload.name} failed: ${(err as Error).message.split('\n')[0]}`);
             }
           }
+          if (running.observe) record.observations.push({ system: system.name, repeat, note: await running.observe() });
         } finally {
           await running.stop();
         }
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
   const measured = names.filter((n) => record.samples.some((s) => s.system === n));
   record.summaries = summarize(record.samples, measured, reference, ceiling);
   record.finishedAt = new Date().toISOString();
-  const png = join(dirname(outFile), 'bench.png');
+  const png = `${outFile.replace(/\.json$/, '')}.png`;
   try {
     await drawChart(record.summaries, measured, png, `l4lb and its peers, medians of ${repeats} repeat(s), ${record.machine.cores} vCPU`);
     record.chart = png;
