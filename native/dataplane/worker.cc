@@ -32,8 +32,10 @@ bool is_for_port(const rte_ether_hdr* eth, const PortInfo& port) {
 // Classifies one frame received on `in_port` (described by `port`, null when unknown; or passed
 // by another worker: from_wire false) and handles it, unless it is IPv4 for the data path: then
 // it returns true and the caller processes it with the rest of its burst. Cost: a few loads of
-// the Ethernet and IPv4 headers, already prefetched.
-bool is_data_path_ipv4(Worker& w, rte_mbuf* m, const PortInfo* port, uint16_t in_port, bool from_wire) {
+// the Ethernet and IPv4 headers, already prefetched. Always inlined: as a call, it cost ~20 of
+// its ~40 instructions per frame.
+__attribute__((always_inline)) inline bool is_data_path_ipv4(Worker& w, rte_mbuf* m, const PortInfo* port,
+                                                             uint16_t in_port, bool from_wire) {
   if (!port || rte_pktmbuf_data_len(m) < kEtherLength) {
     w.drop(m, in_port, Drop::malformed);
     return false;

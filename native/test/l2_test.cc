@@ -191,7 +191,8 @@ TEST(l2_full_transmit_buffer_leaves_no_pending_flush) {
   Lab lab;
   lab.seed_neighbours();
   Worker& w = lab.worker();
-  for (uint16_t i = 0; i < Worker::kBurst; ++i) client_port().inject(packets::tcp(from_client(uint16_t(49000 + i)), kSyn, 1, 0));
+  for (uint16_t i = 0; i < Worker::kBurst; ++i)
+    client_port().inject(packets::tcp(from_client(uint16_t(49000 + i)), kSyn, 1, 0));
   lab.poll();
   CHECK_EQ(sent_frames(server_port()).size(), size_t(Worker::kBurst));
   CHECK_EQ(w.tx_pending, uint64_t(0));
