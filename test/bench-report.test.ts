@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chartScript } from './bench/suite/chart.js';
+import { cpuBetween } from './bench/suite/cpu.js';
 import { apiFigures, healthFigures, nativeFigures } from './bench/suite/engine-benches.js';
 import { comparisonTable, formatNumber, markdownTable, median, quantile, ratio, standing, summarize, type Sample } from './bench/suite/report.js';
 import { parseWrk } from './bench/suite/workloads.js';
@@ -125,5 +126,14 @@ Transfer/sec:      1.02MB
     assert.match(script, /set multiplot layout 1,2/);
     assert.match(script, /\$cps << EOD\n"l4lb" 2000\n"nftables" 1500\n"direct" 4000\nEOD/);
     assert.match(script, /set output "\/tmp\/x.png"/);
+  });
+
+  test('CPU use in cores from two /proc/stat readings one second apart', () => {
+    // user nice system idle iowait irq softirq steal, in USER_HZ (100 per second per CPU)
+    const a = { fields: [1000, 0, 500, 9000, 10, 0, 100, 0], at: 0 };
+    const b = { fields: [1100, 0, 550, 9040, 10, 0, 110, 0], at: 1000 };
+    const use = cpuBetween(a, b);
+    assert.ok(Math.abs(use.busyCores - 1.6) < 1e-9);
+    assert.ok(Math.abs(use.softirqCores - 0.1) < 1e-9);
   });
 });

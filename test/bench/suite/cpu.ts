@@ -3,7 +3,7 @@
 // packets, for nftables, and where veth delivery lands for everyone). It counts every process
 // on the VM, the other engineers' builds included, so it is read beside the load average.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CpuTimes {
   /** Jiffies per state, summed over every CPU: user nice system idle iowait irq softirq steal. */
@@ -30,4 +30,33 @@ export function cpuBetween(a: CpuTimes, b: CpuTimes): CpuUse {
   const idle = (d[3] ?? 0) + (d[4] ?? 0);
   const total = d.reduce((x, y) => x + y, 0);
   return { busyCores: (total - idle) / jiffies, softirqCores: (d[6] ?? 0) / jiffies };
+}
+
+/** Per thread of a process: nanoseconds on a CPU and waiting runnable for one (schedstat). */
+export function threadTimes(pid: number): { at: number; threads: Map<string, { runNs: number; waitNs: number }> } {
+  const threads = new Map<string, { runNs: number; waitNs: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      threads.set(tid, { runNs: run ?? 0, waitNs: wait ?? 0 });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return { at: performance.now(), threads };
+}
+
+/**
+ * The thread that ran most between two readings (the polling worker, for l4lb): the share of the
+ * wall time it ran, and the share it was runnable but waiting, preempted by other work.
+ */
+export function busiestThread(a: ReturnType<typeof threadTimes>, b: ReturnType<typeof threadTimes>): { ran: number; waited: number } {
+  const wallNs = (b.at - a.at) * 1e6;
+  let best = { ran: 0, waited: 0 };
+  for (const [tid, t] of b.threads) {
+    const before = a.threads.get(tid) ?? { runNs: 0, waitNs: 0 };
+    const ran = (t.runNs - before.runNs) / wallNs;
+    if (ran > best.ran) best = { ran, waited: (t.waitNs - before.waitNs) / wallNs };
+  }
+  return best;
 }

@@ -15,10 +15,10 @@ import { drawChart } from './chart.js';
 import { cpuBetween, readCpu } from './cpu.js';
 import { renderDocument, type RunRecord } from './document.js';
 import { runEngineBenches } from './engine-benches.js';
-import { buildLab } from './lab.js';
+import { buildLab, type Lab } from './lab.js';
 import { describeMachine } from './machine.js';
 import { summarize } from './report.js';
-import { allSystems, SkipError, type Running } from './systems.js';
+import { allSystems, SkipError, type Running, type System } from './systems.js';
 import { allWorkloads, type WorkloadSettings } from './workloads.js';
 
 const reference = 'l4lb';
@@ -29,6 +29,46 @@ function bounded(flag: string, text: string | undefined, fallback: number, min: 
   const n = text === undefined ? fallback : Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} ${text}: expected an integer from ${min} to ${max}`);
   return n;
+}
+
+/** One round of one system: start it, run every workload, note what it counted, stop it. */
+async function measureSystem(record: RunRecord, lab: Lab, system: System, repeat: number): Promise<void> {
+  let running: Running;
+  try {
+    running = await system.start(lab);
+  } catch (err) {
+    if (err instanceof SkipError) {
+      record.skipped.push({ system: system.name, reason: err.message });
+      console.log(`skip ${system.name}: ${err.message}`);
+    } else {
+      record.failures.push({ system: system.name, repeat, step: 'start', error: (err as Error).message });
+      console.log(`${system.name} did not start: ${(err as Error).message}`);
+    }
+    return;
+  }
+  if (!record.systems.some((x) => x.name === system.name)) record.systems.push({ name: system.name, settings: running.settings });
+  try {
+    for (const workload of allWorkloads) {
+      try {
+        const before = readCpu();
+        const measurements = await workload.run(lab, running.address, record.settings);
+        record.cpu.push({ system: system.name, workload: workload.name, repeat, ...cpuBetween(before, readCpu()) });
+        for (const m of measurements) {
+          record.samples.push({ system: system.name, metric: m.metric, repeat, value: m.value });
+          const e = record.errors.find((x) => x.system === system.name && x.metric === m.metric);
+          if (e) e.errors += m.errors;
+          else record.errors.push({ system: system.name, metric: m.metric, errors: m.errors });
+          console.log(`repeat ${repeat} ${system.name.padEnd(14)} ${m.metric.padEnd(10)} ${m.value.toFixed(2)}${m.errors ? ` (${m.errors} failed)` : ''}`);
+        }
+      } catch (err) {
+        record.failures.push({ system: system.name, repeat, step: workload.name, error: (err as Error).message });
+        console.log(`repeat ${repeat} ${system.name} ${workload.name} failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    if (running.observe) record.observations.push({ system: system.name, repeat, note: await running.observe() });
+  } finally {
+    await running.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -58,7 +98,11 @@ async function main(): Promise<void> {
   const workers = bounded('--workers', v.workers, 1, 1, 8);
   const names = v.systems!.split(',').map((s) => s.trim());
   const known = allSystems(workers);
-  const systems = names.map((n) => known.find((s) => s.name === n) ?? (() => { throw new Error(`--systems: unknown ${n} (known: ${known.map((s) => s.name).join(', ')})`); })());
+  const systems = names.map((n) => {
+    const system = known.find((s) => s.name === n);
+    if (!system) throw new Error(`--systems: unknown ${n} (known: ${known.map((s) => s.name).join(', ')})`);
+    return system;
+  });
   const outFile = resolve(v.out!);
   mkdirSync(dirname(outFile), { recursive: true });
 
@@ -96,42 +140,7 @@ async function main(): Promise<void> {
     for (let repeat = 1; repeat <= repeats; repeat++) {
       for (const system of systems) {
         if (record.skipped.some((k) => k.system === system.name)) continue;
-        let running: Running;
-        try {
-          running = await system.start(lab);
-        } catch (err) {
-          if (err instanceof SkipError) {
-            record.skipped.push({ system: system.name, reason: err.message });
-            console.log(`skip ${system.name}: ${err.message}`);
-          } else {
-            record.failures.push({ system: system.name, repeat, step: 'start', error: (err as Error).message });
-            console.log(`${system.name} did not start: ${(err as Error).message}`);
-          }
-          continue;
-        }
-        if (!record.systems.some((x) => x.name === system.name)) record.systems.push({ name: system.name, settings: running.settings });
-        try {
-          for (const workload of allWorkloads) {
-            try {
-              const before = readCpu();
-              const measurements = await workload.run(lab, running.address, settings);
-              record.cpu.push({ system: system.name, workload: workload.name, repeat, ...cpuBetween(before, readCpu()) });
-              for (const m of measurements) {
-                record.samples.push({ system: system.name, metric: m.metric, repeat, value: m.value });
-                const e = record.errors.find((x) => x.system === system.name && x.metric === m.metric);
-                if (e) e.errors += m.errors;
-                else record.errors.push({ system: system.name, metric: m.metric, errors: m.errors });
-                console.log(`repeat ${repeat} ${system.name.padEnd(14)} ${m.metric.padEnd(10)} ${m.value.toFixed(2)}${m.errors ? ` (${m.errors} failed)` : ''}`);
-              }
-            } catch (err) {
-              record.failures.push({ system: system.name, repeat, step: workload.name, error: (err as Error).message });
-              console.log(`repeat ${repeat} ${system.name} ${workload.name} failed: ${(err as Error).message.split('\n')[0]}`);
-            }
-          }
-          if (running.observe) record.observations.push({ system: system.name, repeat, note: await running.observe() });
-        } finally {
-          await running.stop();
-        }
+        await measureSystem(record, lab, system, repeat);
       }
     }
   } finally {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { addService, configureNetwork, startAppliance, type ServicePlan } from '../../e2e/appliance.js';
 import { ip, nft, nsRun, nsSpawn, sh, stopChild, sysctl, tryRun, waitFor } from '../../e2e/netns.js';
 import { lbInterfaces, plan } from '../../e2e/topology.js';
+import { busiestThread, threadTimes } from './cpu.js';
 import { clientServerSideAddress, httpPort, iperfPort, type Lab } from './lab.js';
 
 export interface Running {
@@ -79,6 +80,7 @@ export function l4lb(name: string, o: L4lbOptions): System {
         probe: plan.probeAddresses.lb1,
         vdev: (side) => `${driver}${side === 'client' ? 0 : 1},iface=${lbInterfaces[side]}`,
       };
+      let schedBefore: ReturnType<typeof threadTimes> | undefined;
       const appliance = await startAppliance(lab.topo.ns.lb1, ['--idle', o.idle, '--workers', String(o.workers), '--sessions', '262144']);
       try {
         try {
@@ -91,6 +93,7 @@ export function l4lb(name: string, o: L4lbOptions): System {
         await addService(appliance, sp, 'web', httpPort, 'tcp', 'rr', servers);
         await addService(appliance, sp, 'iperf', iperfPort, 'tcp', 'sh', servers);
         await waitForwarding(lab, lbVip!, name);
+        schedBefore = threadTimes(appliance.child.pid!);
       } catch (err) {
         const log = appliance.log();
         await appliance.stop('SIGKILL');
@@ -107,6 +110,10 @@ export function l4lb(name: string, o: L4lbOptions): System {
             const counts = { ...status.counters?.drops, rxMissed: status.deviceCounters?.rxMissed, txErrors: status.deviceCounters?.txErrors };
             const nonzero = Object.entries(counts).filter(([, n]) => typeof n === 'number' && n > 0);
             parts.push(`${nic} NIC ${status.counters?.rxPackets ?? 0} frames in, drops ${nonzero.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+          }
+          if (schedBefore) {
+            const worker = busiestThread(schedBefore, threadTimes(appliance.child.pid!));
+            parts.push(`busiest thread (the worker) on a CPU ${(worker.ran * 100).toFixed(0)} % of the round, runnable but waiting for one ${(worker.waited * 100).toFixed(0)} %`);
           }
           return parts.join('; ');
         },
