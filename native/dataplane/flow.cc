@@ -12,6 +12,7 @@
 // that worker, and open a session for a new flow towards a VIP (TCP: SYN without ACK only).
 #include "flow.h"
 
+#include "client_address.h"
 #include "nat.h"
 
 namespace l4lb {
@@ -70,6 +71,7 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
   s.server_next_hop = backend.egress.next_hop;
   s.state = f.protocol == IPPROTO_TCP ? TcpState::none : TcpState::udp;
   s.worker = w.id;
+  s.flags |= client_address_flags(service.client_address, key.protocol);
   s.timeout_s = state_timeout_s(s.state, service.timeouts);
   s.expires_ms = w.now_ms + uint64_t(s.timeout_s) * 1000;
   uint32_t index = w.sessions->insert(s);
@@ -92,7 +94,7 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
 
 // Translates one packet of a session and sends it on. Cost: a state-table lookup, a timer
 // re-arm, the translation and send_ip.
-void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Direction direction) {
+void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction direction) {
   Session& s = w.sessions->at(index);
   const Service* service = w.snapshot->service_by_id[s.service_id];
   const Timeouts& timeouts = service ? service->timeouts : kDefaultTimeouts;
@@ -109,6 +111,7 @@ void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Directi
   BackendCounters& bc = w.counters->backends[s.backend_id];
   if (direction == Direction::inbound) {
     translate(f, s.outbound.destination, s.outbound.destination_port, s.outbound.source, s.outbound.source_port);
+    if (!client_address_inbound(w, m, f, s)) return;
     ++sc.packets_in;
     sc.bytes_in += bytes;
     ++bc.packets_in;
@@ -116,6 +119,7 @@ void forward(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint32_t index, Directi
     w.send_ip(m, Egress{s.server_port_id, s.server_next_hop});
   } else {
     translate(f, s.inbound.destination, s.inbound.destination_port, s.inbound.source, s.inbound.source_port);
+    client_address_outbound(f, s);
     ++sc.packets_out;
     sc.bytes_out += bytes;
     ++bc.packets_out;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "client_address.h"
 #include "flow.h"
 #include "nat.h"
 
@@ -105,6 +106,18 @@ bool translate_error(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_por
   message.add(ports_change);
   ChecksumDelta l4 = addresses;
   l4.add(ports_change);
+  if (protocol == IPPROTO_TCP && direction == Direction::outbound && quoted_l4_length >= 8) {
+    // The quote of a segment sent to the server, in the server's sequence space (a PROXY
+    // header shifted it): the client checks the quoted seq against what it has sent.
+    rte_be32_t seq;
+    std::memcpy(&seq, quoted_l4 + 4, 4);
+    rte_be32_t client_side = rte_cpu_to_be_32(client_side_seq(s, rte_be_to_cpu_32(seq)));
+    ChecksumDelta seq_change;
+    seq_change.replace32(seq, client_side);
+    std::memcpy(quoted_l4 + 4, &client_side, 4);
+    message.add(seq_change);
+    l4.add(seq_change);
+  }
   if (protocol == IPPROTO_TCP && quoted_l4_length >= offsetof(rte_tcp_hdr, cksum) + 2) {
     auto* tcp = reinterpret_cast<rte_tcp_hdr*>(quoted_l4);
     old_check = tcp->cksum;

@@ -1,6 +1,7 @@
 // TCP resets for sessions the load balancer ends itself (real server disabled or removed,
 // service removed, sessions flushed): each end gets a RST that looks like it came from the
 // other, with the sequence number that end expects next, so it is accepted at once.
+#include "client_address.h"
 #include "flow.h"
 
 namespace l4lb {
@@ -50,7 +51,7 @@ void send_resets(Worker& w, const Session& s) {
              s.server_next_seq, s.client_next_seq, Egress{s.client_port_id, s.client_next_hop});
   // To the server, from LIP:lport, in the client's sequence space as the server sees it.
   send_reset(w, s.outbound.destination, s.outbound.destination_port, s.outbound.source, s.outbound.source_port,
-             s.client_next_seq + uint32_t(s.seq_delta), s.server_next_seq,
+             server_side_seq(s, s.client_next_seq), s.server_next_seq,
              Egress{s.server_port_id, s.server_next_hop});
 }
 

@@ -52,7 +52,7 @@ struct Session {
   uint16_t server_port_id = 0;  // DPDK port towards the real server
   Ipv4 client_next_hop = 0, server_next_hop = 0;
   TcpState state = TcpState::none;
-  uint8_t flags = 0;            // kSessionSynced, client-address-sent bits (PROXY/TOA, later issues)
+  uint8_t flags = 0;            // bit 0 for session sync; client address mode and progress (client_address.h)
   uint16_t worker = 0;
   int32_t seq_delta = 0;        // added to inbound seq, subtracted from outbound ack (PROXY header)
   uint32_t client_next_seq = 0; // TCP: seq after the client's last segment, as received (RST to either side)
@@ -61,6 +61,7 @@ struct Session {
   uint64_t expires_ms = 0;      // absolute, in the worker's clock
   uint32_t wheel_next = kNoSession, wheel_prev = kNoSession;  // timer wheel links
   uint32_t wheel_slot = 0;
+  uint32_t client_first_seq = 0;  // PROXY: the client's ISN + 1, where the header goes (client_address.h)
 };
 
 class SessionTable {
