@@ -106,8 +106,8 @@ Transfer/sec:      1.02MB
   test('the other benchmarks\' output becomes figures', () => {
     const api = apiFigures('| operation | requests | requests/s | p50 ms | p99 ms | x |\n| --- |\n| GET /healthz (baseline) | 1000 | 5123 | 0.15 | 0.40 | 1.0× |\n');
     assert.deepEqual(api, [
-      { name: 'GET /healthz (baseline): throughput', value: 5123, unit: 'req/s' },
-      { name: 'GET /healthz (baseline): p99', value: 0.4, unit: 'ms' },
+      { name: 'GET /healthz (baseline), 1000 requests: throughput', value: 5123, unit: 'req/s' },
+      { name: 'GET /healthz (baseline), 1000 requests: p99', value: 0.4, unit: 'ms' },
     ]);
     const health = healthFigures('checker: tcp                 1000 probes/s    3.1 % of a core    3.10 % of a core per 1000 probes/s\n');
     assert.deepEqual(health, [{ name: 'checker: tcp: CPU per 1000 probes/s (at 1000/s)', value: 3.1, unit: '% of a core' }]);

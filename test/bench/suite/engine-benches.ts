@@ -58,8 +58,10 @@ export function apiFigures(output: string): Figure[] {
   for (const line of output.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
     if (cells.length < 7 || !/^\d+$/.test(cells[2]!)) continue;
-    figures.push({ name: `${cells[1]}: throughput`, value: Number(cells[3]), unit: 'req/s' });
-    figures.push({ name: `${cells[1]}: p99`, value: Number(cells[5]), unit: 'ms' });
+    // The baseline row repeats per size: the request count tells them apart.
+    const name = `${cells[1]}, ${cells[2]} requests`;
+    figures.push({ name: `${name}: throughput`, value: Number(cells[3]), unit: 'req/s' });
+    figures.push({ name: `${name}: p99`, value: Number(cells[5]), unit: 'ms' });
   }
   if (figures.length === 0) throw new Error(`api bench printed no table:\n${output}`);
   return figures;

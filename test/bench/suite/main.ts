@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true });
 
   const record: RunRecord = {
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     startedAt: new Date().toISOString(),
     finishedAt: '',
     repeats,
