@@ -12,7 +12,7 @@ export interface Machine {
   versions: Record<string, string>;
   /** 1, 5 and 15 minute load averages when the run started. */
   loadAverage: number[];
-  /** The busiest processes when the run started (`ps` %CPU, command). */
+  /** The busiest other processes when the run started (%CPU over one second, command). */
   busiest: string[];
 }
 
@@ -24,7 +24,15 @@ async function version(cmd: string, args: string[]): Promise<string> {
 }
 
 export async function describeMachine(): Promise<Machine> {
-  const ps = await tryRun('ps', ['-eo', 'pcpu=,comm=', '--sort=-pcpu']);
+  // top's second frame is the CPU use over the last second (ps would give lifetime averages).
+  const top = await tryRun('top', ['-b', '-n', '2', '-d', '1', '-w', '200', '-o', '%CPU']);
+  const lastFrame = top.stdout.split(/^\s*PID\s+USER.*$/m).pop() ?? '';
+  const busiest = lastFrame
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 12 && Number(f[0]) !== process.pid && Number(f[8]) > 0)
+    .slice(0, 5)
+    .map((f) => `${f[8]} ${f.slice(11).join(' ')}`);
   return {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -40,7 +48,7 @@ export async function describeMachine(): Promise<Machine> {
       nginx: await version('nginx', ['-v']),
     },
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-    busiest: ps.stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 5),
+    busiest,
   };
 }
 
@@ -48,6 +56,6 @@ export function machineLines(m: Machine): string[] {
   return [
     `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; kernel ${m.kernel}`,
     `- versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`,
-    `- load average at start: ${m.loadAverage.join(', ')}; busiest processes: ${m.busiest.join('; ')}`,
+    `- load average at start: ${m.loadAverage.join(', ')}; busiest other processes (% CPU): ${m.busiest.join('; ') || 'none'}`,
   ];
 }
