@@ -5,7 +5,8 @@
 // Each worker runs on its own lcore with its own queue pair and flows, all at once (they share
 // caches and memory bandwidth as in production), in phases separated by barriers:
 // new sessions → handshakes → established forwarding → the raw rx→tx loop. phases.h says what
-// is measured; report.h what is printed.
+// is measured; report.h what is printed. Then, on the main lcore alone, what client address
+// passing adds per session and per packet (client_address_costs.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -25,6 +26,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "client_address_costs.h"
 #include "memory_probe.h"
 #include "network.h"
 #include "phases.h"
@@ -40,6 +42,7 @@ constexpr unsigned kMinFreeHugepages = 64;     // below this, run without hugepa
 constexpr double kSecondsPerPhase = 120;       // bound on every phase, however large N
 constexpr double kBarrierSeconds = 600;
 constexpr unsigned kEmptyPolls = 10000;
+constexpr unsigned kClientAddressRepeats = 100000;   // per step of client address passing
 
 struct Options {
   uint32_t sessions = 1000000;
@@ -227,6 +230,7 @@ int bench_main(const Options& options) {
     results.push_back(lane.result);
   }
   print_report(info, results);
+  print_client_address(measure_client_address(pool, kClientAddressRepeats), info.tsc_hz);
   if (!options.json.empty()) write_json(options.json, info, results);
   return options.check && !targets_met(info, results) ? 2 : 0;
 }
