@@ -2,6 +2,7 @@
 // was using the machine (load average and the busiest processes), since the VM is shared.
 
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { projectFile } from '../../../lib/project-files.js';
 import { tryRun } from '../../e2e/netns.js';
 
 export interface Machine {
@@ -39,6 +40,8 @@ export async function describeMachine(): Promise<Machine> {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: release(),
     versions: {
+      // The tree the run built (others commit while it runs: "-dirty" says it had local edits).
+      l4lb: await version('git', ['-C', projectFile(), 'describe', '--always', '--dirty']),
       node: process.version,
       dpdk: await version('pkg-config', ['--modversion', 'libdpdk']),
       wrk: await version('wrk', ['-v']),
