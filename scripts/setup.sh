@@ -11,17 +11,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential python3 pkg-config libdpdk-dev
   iproute2 iputils-ping nftables ethtool procps tcpdump curl nginx-light)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/apt-install.sh
+install_missing setup "${packages[@]}"
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo none)
 if [ "$node_major" != 20 ]; then

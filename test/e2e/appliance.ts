@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectFile } from '../../lib/project-files.js';
 import { nsSpawn, stopChild, waitFor } from './netns.js';
+import { plan, type LbRole, type Topology } from './topology.js';
 
 export interface ApiResponse {
   status: number;
@@ -115,6 +116,17 @@ export interface ServicePlan {
   localAddress: string;
   probe: { client: string; server: string };
   vdev: (side: 'client' | 'server') => string;
+}
+
+/** The addressing of `lb`'s appliance: the `index`-th VIP and local address of the plan. */
+export function servicePlan(topo: Topology, lb: LbRole, index: number): ServicePlan {
+  return {
+    lb,
+    vip: plan.vips[index]!,
+    localAddress: plan.localAddresses[index]!,
+    probe: plan.probeAddresses[lb],
+    vdev: (side) => topo.vdev(side, side === 'client' ? 0 : 1),
+  };
 }
 
 /** The two NICs and the local address pool every forwarding test starts from. */

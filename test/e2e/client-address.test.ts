@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configureNetwork, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
+import { configureNetwork, servicePlan, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
 import { requireRoot, stopChild, tryRun, waitFor } from './netns.js';
 import { startEcho, startNginx, type Server } from './servers.js';
 import { buildTopology, plan, type RsRole, type Topology } from './topology.js';
@@ -199,13 +199,7 @@ describe('client address passing (TOA, PROXY protocol) through the DPDK engine',
     started.stdout!.on('data', (d: Buffer) => (ready += d.toString()));
     await waitFor('the sink server in rs1', async () => ready.includes('ready'));
     lb = await startAppliance(topo.ns.lb1, ['--workers', '1']);
-    const lbPlan: ServicePlan = {
-      lb: 'lb1',
-      vip,
-      localAddress: plan.localAddresses[0],
-      probe: plan.probeAddresses.lb1,
-      vdev: (side) => topo.vdev(side, side === 'client' ? 0 : 1),
-    };
+    const lbPlan: ServicePlan = { ...servicePlan(topo, 'lb1', 0), vip };
     await configureNetwork(lb, lbPlan);
     await addService(lb, 'pp1', 8081, 'tcp', 'proxy-protocol-v1', ['rs1', 'rs2'], proxyPort);
     await addService(lb, 'pp2', 8082, 'tcp', 'proxy-protocol-v2', ['rs1', 'rs2'], proxyPort);

@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addService, configureNetwork, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
+import { addService, configureNetwork, servicePlan, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
 import { curl, openConnection } from './clients.js';
 import { requireRoot } from './netns.js';
 import { echoRequest, startEcho, startNginx, type Server } from './servers.js';
@@ -27,13 +27,7 @@ describe('forwarding through the DPDK engine (one worker)', { skip }, () => {
       servers.push(await startEcho(topo.ns[name], 'tcp', rs[name], 7, `${name} `));
     }
     lb = await startAppliance(topo.ns.lb1, ['--workers', '1']);
-    lbPlan = {
-      lb: 'lb1',
-      vip: plan.vips[0],
-      localAddress: plan.localAddresses[0],
-      probe: plan.probeAddresses.lb1,
-      vdev: (side) => topo.vdev(side, side === 'client' ? 0 : 1),
-    };
+    lbPlan = servicePlan(topo, 'lb1', 0);
     await configureNetwork(lb, lbPlan);
     await addService(lb, lbPlan, 'web', 80, 'tcp', 'rr', { rs1: { address: rs.rs1 }, rs2: { address: rs.rs2 } });
   });

@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addService, configureNetwork, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
+import { addService, configureNetwork, servicePlan, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
 import { curl } from './clients.js';
 import { ip, requireRoot, waitFor } from './netns.js';
 import { echoRequest, startEcho, startNginx, type Server } from './servers.js';
@@ -42,13 +42,7 @@ describe('health checks through each NIC (DPDK engine)', { skip }, () => {
     }
     servers.rs3 = await startEcho(topo.ns.rs3, 'tcp', secondServerSide.realServer, 7, 'rs3 ');
     lb = await startAppliance(topo.ns.lb1, ['--workers', '1']);
-    lbPlan = {
-      lb: 'lb1',
-      vip: plan.vips[0],
-      localAddress: plan.localAddresses[0],
-      probe: plan.probeAddresses.lb1,
-      vdev: (side) => topo.vdev(side, side === 'client' ? 0 : 1),
-    };
+    lbPlan = servicePlan(topo, 'lb1', 0);
     await configureNetwork(lb, lbPlan);
     await lb.ok('PUT', '/api/v1/nics/server2', {
       device: `net_af_packet2,iface=${secondServerSide.lbInterface}`,

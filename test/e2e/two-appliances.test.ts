@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addService, configureNetwork, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
+import { addService, configureNetwork, servicePlan, startAppliance, type Appliance } from './appliance.js';
 import { curl } from './clients.js';
 import { requireRoot } from './netns.js';
 import { startNginx, type Server } from './servers.js';
@@ -27,13 +27,7 @@ describe('two appliances side by side, one with two workers', { skip }, () => {
     for (const [lb, i, workers] of roles) {
       const a = await startAppliance(topo.ns[lb], ['--workers', workers]);
       lbs[lb] = a;
-      const p: ServicePlan = {
-        lb,
-        vip: plan.vips[i]!,
-        localAddress: plan.localAddresses[i]!,
-        probe: plan.probeAddresses[lb],
-        vdev: (side) => topo.vdev(side, side === 'client' ? 0 : 1),
-      };
+      const p = servicePlan(topo, lb, i);
       await configureNetwork(a, p);
       await addService(a, p, 'web', 80, 'tcp', 'rr', { rs1: { address: plan.realServers.rs1 }, rs2: { address: plan.realServers.rs2 } });
     }
