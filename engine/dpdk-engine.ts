@@ -2,11 +2,34 @@ import { ConfigError } from '../store/errors.js';
 import type { KindName } from '../store/kinds.js';
 import { formatIPv4, parseIPv4 } from '../store/ip.js';
 import type { Change, Commit, ConfigReader } from '../store/store.js';
-import { DesiredConfig } from './desired-config.js';
+import { DesiredConfig, type Undo } from './desired-config.js';
 import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
 import { loadNative, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
 
 const statusTtlMs = 100;
+
+type ServiceStatus = NativeStatus['services'][number];
+
+/** One read of the data plane's status, indexed by name: a list renders thousands of objects. */
+interface CachedStatus {
+  at: number;
+  status: NativeStatus;
+  nics: Map<string, NativeStatus['nics'][number]>;
+  services: Map<string, ServiceStatus>;
+  servers: Map<string, ServiceStatus['realServers'][number]>;
+}
+
+function indexStatus(at: number, status: NativeStatus): CachedStatus {
+  const servers = new Map<string, ServiceStatus['realServers'][number]>();
+  for (const service of status.services) for (const r of service.realServers) servers.set(`${service.name}/${r.name}`, r);
+  return {
+    at,
+    status,
+    nics: new Map(status.nics.map((n) => [n.name, n])),
+    services: new Map(status.services.map((s) => [s.name, s])),
+    servers,
+  };
+}
 
 export interface DpdkEngineOptions {
   workers: number;
@@ -17,17 +40,6 @@ export interface DpdkEngineOptions {
 // Engine changes that need the data plane: everything else (health checks, sync settings)
 // reaches it through other parts.
 const forwardingKinds = new Set(['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers']);
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(String(offset)).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
-  const offset = Number(Buffer.from(cursor, 'base64url').toString());
-  if (!Number.isInteger(offset) || offset < 0) throw new ConfigError('invalid', 'cursor is not one this API issued');
-  return offset;
-}
 
 function toSession(s: NativeSession): Session {
   return {
@@ -55,7 +67,7 @@ export class DpdkEngine implements Engine {
   private readonly desired = new DesiredConfig();
   private loaded = false;
   private applied = 0;
-  private cached: { at: number; status: NativeStatus } | undefined;
+  private cached: CachedStatus | undefined;
 
   constructor(options: DpdkEngineOptions) {
     const { Engine } = loadNative();
@@ -64,7 +76,7 @@ export class DpdkEngine implements Engine {
 
   apply(commit: Commit, config: ConfigReader): void {
     const first = !this.loaded;
-    let undo = new Map() as ReturnType<DesiredConfig['update']>;
+    let undo: Undo = new Map();
     if (first) {
       this.desired.load(config);
       this.loaded = true;
@@ -111,9 +123,13 @@ export class DpdkEngine implements Engine {
 
   /** The data plane's counters, read at most every `statusTtlMs` (a list renders many objects). */
   status(): NativeStatus {
+    return this.cachedStatus().status;
+  }
+
+  private cachedStatus(): CachedStatus {
     const now = performance.now();
-    if (!this.cached || now - this.cached.at > statusTtlMs) this.cached = { at: now, status: this.native.status() };
-    return this.cached.status;
+    if (!this.cached || now - this.cached.at > statusTtlMs) this.cached = indexStatus(now, this.native.status());
+    return this.cached;
   }
 
   counters(): NativeStatus {
@@ -121,9 +137,9 @@ export class DpdkEngine implements Engine {
   }
 
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown> {
-    const status = this.status();
+    const status = this.cachedStatus();
     if (kind === 'nics') {
-      const nic = status.nics.find((n) => n.name === name);
+      const nic = status.nics.get(name);
       if (!nic) return { link: 'absent' };
       return {
         link: nic.linkUp ? 'up' : 'down',
@@ -135,11 +151,11 @@ export class DpdkEngine implements Engine {
       };
     }
     if (kind === 'virtual-services') {
-      const { realServers, name: _, ...traffic } = status.services.find((s) => s.name === name) ?? { realServers: [] };
+      const { realServers, name: _, ...traffic } = status.services.get(name) ?? { realServers: [] };
       return { traffic, realServers: realServers.length };
     }
     if (kind === 'real-servers') {
-      const server = status.services.find((s) => s.name === scope)?.realServers.find((r) => r.name === name);
+      const server = status.servers.get(`${scope}/${name}`);
       if (!server) return {};
       const { name: _, activeSessions, inactiveSessions, ...traffic } = server;
       return { activeSessions, inactiveSessions, traffic };
@@ -148,7 +164,7 @@ export class DpdkEngine implements Engine {
   }
 
   sessions(query: SessionQuery): SessionPage {
-    const skip = decodeCursor(query.cursor);
+    const { skip } = query;
     const page = this.native.sessions(
       {
         ...(query.virtualService ? { service: query.virtualService } : {}),
@@ -160,7 +176,7 @@ export class DpdkEngine implements Engine {
       query.limit,
     );
     const next = skip + page.items.length;
-    return { items: page.items.map(toSession), ...(next < page.total ? { nextCursor: encodeCursor(next) } : {}) };
+    return { items: page.items.map(toSession), ...(next < page.total ? { nextSkip: next } : {}) };
   }
 
   flushSessions(virtualService?: string): void {

@@ -30,13 +30,15 @@ export interface SessionQuery {
   realServer?: string;
   clientAddress?: string;
   protocol?: 'tcp' | 'udp';
-  cursor?: string;
+  /** Matches to pass over (the API's cursor carries it). */
+  skip: number;
   limit: number;
 }
 
 export interface SessionPage {
   items: Session[];
-  nextCursor?: string;
+  /** Where the next page starts, when there is one. */
+  nextSkip?: number;
 }
 
 /**

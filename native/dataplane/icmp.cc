@@ -16,17 +16,22 @@ namespace {
 
 constexpr uint8_t kEchoTtl = 64;
 
+// Stores `value` in the header byte `field`, which lies in the 16-bit word at `word`, and
+// records the word's change in `delta` for an incremental checksum update.
+void store_byte(ChecksumDelta& delta, const void* word, uint8_t& field, uint8_t value) {
+  uint16_t before, after;
+  std::memcpy(&before, word, 2);
+  field = value;
+  std::memcpy(&after, word, 2);
+  delta.replace16(before, after);
+}
+
 // Turns an echo request into its reply in place: type, addresses swapped, fresh TTL; both
 // checksums updated from the change. Cost: a dozen stores; no pass over the payload.
 void answer_echo(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_port) {
   rte_icmp_hdr* icmp = f.icmp();
   ChecksumDelta message;
-  uint16_t type_code;
-  std::memcpy(&type_code, &icmp->icmp_type, 2);
-  icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-  uint16_t new_type_code;
-  std::memcpy(&new_type_code, &icmp->icmp_type, 2);
-  message.replace16(type_code, new_type_code);
+  store_byte(message, &icmp->icmp_type, icmp->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
   icmp->icmp_cksum = update_checksum(icmp->icmp_cksum, message);
 
   rte_ipv4_hdr* ip = f.ip;
@@ -34,12 +39,7 @@ void answer_echo(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_port) {
   ip->src_addr = ip->dst_addr;
   ip->dst_addr = source;
   ChecksumDelta header;
-  uint16_t ttl_protocol;
-  std::memcpy(&ttl_protocol, &ip->time_to_live, 2);
-  ip->time_to_live = kEchoTtl;
-  uint16_t new_ttl_protocol;
-  std::memcpy(&new_ttl_protocol, &ip->time_to_live, 2);
-  header.replace16(ttl_protocol, new_ttl_protocol);
+  store_byte(header, &ip->time_to_live, ip->time_to_live, kEchoTtl);
   ip->hdr_checksum = update_checksum(ip->hdr_checksum, header);
 
   auto* eth = header_at<rte_ether_hdr>(m, 0);   // back where it came from, no ARP needed

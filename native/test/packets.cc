@@ -18,13 +18,6 @@ namespace {
 
 constexpr uint32_t kEth = sizeof(rte_ether_hdr);
 
-rte_mbuf* frame(uint32_t length) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool());
-  if (!m || !rte_pktmbuf_append(m, length)) throw std::runtime_error("test pool exhausted");
-  std::memset(rte_pktmbuf_mtod(m, void*), 0, length);
-  return m;
-}
-
 void ethernet(rte_mbuf* m, const MacAddress& source, const MacAddress& destination, uint16_t type) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   std::memcpy(&eth->src_addr, source.bytes, 6);
@@ -32,19 +25,6 @@ void ethernet(rte_mbuf* m, const MacAddress& source, const MacAddress& destinati
   eth->ether_type = rte_cpu_to_be_16(type);
 }
 
-rte_ipv4_hdr* ipv4(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_length) {
-  ethernet(m, e.source_mac, e.destination_mac, RTE_ETHER_TYPE_IPV4);
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kEth);
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->total_length = rte_cpu_to_be_16(sizeof(rte_ipv4_hdr) + l4_length);
-  ip->packet_id = rte_cpu_to_be_16(0x1234);
-  ip->time_to_live = e.ttl;
-  ip->next_proto_id = protocol;
-  ip->src_addr = rte_cpu_to_be_32(e.source);
-  ip->dst_addr = rte_cpu_to_be_32(e.destination);
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  return ip;
-}
 
 bool icmp_sum_ok(const void* message, uint32_t length) { return rte_raw_cksum(message, length) == 0xffff; }
 
@@ -65,6 +45,29 @@ bool l4_sum_ok(const rte_ipv4_hdr* ip, const uint8_t* l4, uint16_t length) {
 }
 
 }  // namespace
+
+rte_mbuf* frame(uint32_t length, uint16_t headroom) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool());
+  if (!m) throw std::runtime_error("test pool exhausted");
+  m->data_off = headroom;
+  if (!rte_pktmbuf_append(m, length)) throw std::runtime_error("frame too long");
+  std::memset(rte_pktmbuf_mtod(m, void*), 0, length);
+  return m;
+}
+
+rte_ipv4_hdr* ipv4(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_length) {
+  ethernet(m, e.source_mac, e.destination_mac, RTE_ETHER_TYPE_IPV4);
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kEth);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->total_length = rte_cpu_to_be_16(sizeof(rte_ipv4_hdr) + l4_length);
+  ip->packet_id = rte_cpu_to_be_16(0x1234);
+  ip->time_to_live = e.ttl;
+  ip->next_proto_id = protocol;
+  ip->src_addr = rte_cpu_to_be_32(e.source);
+  ip->dst_addr = rte_cpu_to_be_32(e.destination);
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  return ip;
+}
 
 MacAddress mac(uint8_t last) { return MacAddress{{0x02, 0, 0, 0, 0, last}}; }
 

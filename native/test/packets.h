@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "snapshot.h"
@@ -27,6 +28,12 @@ struct Ends {
   uint16_t source_port = 0, destination_port = 0;
   uint8_t ttl = 64;
 };
+
+// A zeroed frame of `length` bytes starting `headroom` bytes into its buffer.
+rte_mbuf* frame(uint32_t length, uint16_t headroom = RTE_PKTMBUF_HEADROOM);
+// Fills in the Ethernet and IPv4 headers (no options, checksum computed) of a frame whose
+// layer-4 part is `l4_length` bytes; returns the IPv4 header.
+rte_ipv4_hdr* ipv4(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_length);
 
 rte_mbuf* tcp(const Ends& e, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t payload = 0);
 rte_mbuf* udp(const Ends& e, uint16_t payload = 8, bool checksum = true);

@@ -12,31 +12,6 @@ namespace {
 
 constexpr uint32_t kEth = sizeof(rte_ether_hdr);
 
-rte_mbuf* frame(uint32_t length, uint16_t headroom) {
-  rte_mbuf* m = rte_pktmbuf_alloc(packets::pool());
-  if (!m) throw std::runtime_error("test pool exhausted");
-  m->data_off = headroom;
-  if (!rte_pktmbuf_append(m, length)) throw std::runtime_error("frame too long");
-  std::memset(rte_pktmbuf_mtod(m, void*), 0, length);
-  return m;
-}
-
-rte_ipv4_hdr* ipv4(rte_mbuf* m, const packets::Ends& e, uint8_t protocol, uint16_t l4_length) {
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  std::memcpy(&eth->src_addr, e.source_mac.bytes, 6);
-  std::memcpy(&eth->dst_addr, e.destination_mac.bytes, 6);
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->total_length = rte_cpu_to_be_16(uint16_t(sizeof(rte_ipv4_hdr) + l4_length));
-  ip->time_to_live = e.ttl;
-  ip->next_proto_id = protocol;
-  ip->src_addr = rte_cpu_to_be_32(e.source);
-  ip->dst_addr = rte_cpu_to_be_32(e.destination);
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  return ip;
-}
-
 void put32(Bytes& b, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) b.push_back(uint8_t(v >> shift));
 }
@@ -49,8 +24,8 @@ rte_mbuf* tcp(const packets::Ends& e, uint8_t flags, uint32_t seq, uint32_t ack,
   if (option_length > 40) throw std::runtime_error("too many options");
   uint16_t header = uint16_t(sizeof(rte_tcp_hdr) + option_length);
   uint16_t l4 = uint16_t(header + payload.size());
-  rte_mbuf* m = frame(kEth + sizeof(rte_ipv4_hdr) + l4, headroom);
-  rte_ipv4_hdr* ip = ipv4(m, e, IPPROTO_TCP, l4);
+  rte_mbuf* m = packets::frame(kEth + sizeof(rte_ipv4_hdr) + l4, headroom);
+  rte_ipv4_hdr* ip = packets::ipv4(m, e, IPPROTO_TCP, l4);
   auto* t = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
   t->src_port = rte_cpu_to_be_16(e.source_port);
   t->dst_port = rte_cpu_to_be_16(e.destination_port);
@@ -68,8 +43,8 @@ rte_mbuf* tcp(const packets::Ends& e, uint8_t flags, uint32_t seq, uint32_t ack,
 
 rte_mbuf* udp(const packets::Ends& e, const std::string& payload) {
   uint16_t l4 = uint16_t(sizeof(rte_udp_hdr) + payload.size());
-  rte_mbuf* m = frame(kEth + sizeof(rte_ipv4_hdr) + l4, RTE_PKTMBUF_HEADROOM);
-  rte_ipv4_hdr* ip = ipv4(m, e, IPPROTO_UDP, l4);
+  rte_mbuf* m = packets::frame(kEth + sizeof(rte_ipv4_hdr) + l4, RTE_PKTMBUF_HEADROOM);
+  rte_ipv4_hdr* ip = packets::ipv4(m, e, IPPROTO_UDP, l4);
   auto* u = reinterpret_cast<rte_udp_hdr*>(ip + 1);
   u->src_port = rte_cpu_to_be_16(e.source_port);
   u->dst_port = rte_cpu_to_be_16(e.destination_port);

@@ -28,6 +28,7 @@ describe('sessions', () => {
       assertProblem(await t.request('GET', '/api/v1/sessions?protocol=icmp'), 400, '/query/protocol');
       assertProblem(await t.request('GET', '/api/v1/sessions?clientAddress=1.2.3'), 400, '/query/clientAddress');
       assertProblem(await t.request('GET', '/api/v1/sessions?limit=0'), 400, '/query/limit');
+      assertProblem(await t.request('GET', '/api/v1/sessions?cursor=bm90LWEtbnVtYmVy'), 400, '/query/cursor');
     } finally {
       await t.close();
     }

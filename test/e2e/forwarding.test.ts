@@ -106,6 +106,13 @@ describe('forwarding through the DPDK engine (one worker)', { skip }, () => {
       assert.equal(await conn.send('still'), `${server} still`);
       const sessions = await lb.ok('GET', '/api/v1/sessions?virtualService=echo');
       assert.ok(sessions.items.some((s: any) => s.realServerName === server && s.state === 'established'), JSON.stringify(sessions));
+      // Five sessions at least (the open one, four closing): pages of two follow each other.
+      const page1 = await lb.ok('GET', '/api/v1/sessions?virtualService=echo&limit=2');
+      assert.equal(page1.items.length, 2);
+      const page2 = await lb.ok('GET', `/api/v1/sessions?virtualService=echo&limit=2&cursor=${page1.nextCursor}`);
+      assert.equal(page2.items.length, 2);
+      const ports = (page: any) => page.items.map((s: any) => s.local.port);
+      assert.ok(ports(page2).every((p: number) => !ports(page1).includes(p)), JSON.stringify({ page1, page2 }));
     } finally {
       await conn.close();
     }
