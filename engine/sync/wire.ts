@@ -1,0 +1,113 @@
+// The batch header of docs/sync.md (32 bytes, network byte order) in front of the data
+// plane's 64-byte records, and the two FNV-1a hashes peers compare: a node's number and the
+// portability fingerprint.
+
+import { syncRecordSize } from '../native.js';
+
+export const batchHeaderSize = 32;
+export const batchMagic = 0x4c345359; // 'L4SY'
+export const formatVersion = 1;
+/** Header flag bit 0: the batch is part of a snapshot (records carry sequence 0). */
+export const snapshotFlag = 0x01;
+/** The record count is a 16-bit field. */
+export const maxBatchRecords = 0xffff;
+
+export interface BatchHeader {
+  snapshot: boolean;
+  count: number;
+  origin: number;
+  workers: number;
+  fingerprint: number;
+  firstSequence: number;
+  /** Unix milliseconds. */
+  sentAt: number;
+}
+
+export type DecodedBatch = { ok: true; header: BatchHeader; records: Buffer } | { ok: false; reason: string };
+
+/** One batch: the header for `records` (a whole number of wire records) followed by them. */
+export function encodeBatch(header: Omit<BatchHeader, 'count'>, records: Buffer): Buffer {
+  const count = records.length / syncRecordSize;
+  if (!Number.isInteger(count) || count > maxBatchRecords) throw new RangeError(`a batch holds 0..${maxBatchRecords} whole records, not ${records.length} bytes`);
+  const batch = Buffer.allocUnsafe(batchHeaderSize + records.length);
+  batch.writeUInt32BE(batchMagic, 0);
+  batch.writeUInt8(formatVersion, 4);
+  batch.writeUInt8(header.snapshot ? snapshotFlag : 0, 5);
+  batch.writeUInt16BE(count, 6);
+  batch.writeUInt32BE(header.origin >>> 0, 8);
+  batch.writeUInt16BE(header.workers, 12);
+  batch.writeUInt16BE(syncRecordSize, 14);
+  batch.writeUInt32BE(header.fingerprint >>> 0, 16);
+  batch.writeUInt32BE(header.firstSequence >>> 0, 20);
+  batch.writeBigUInt64BE(BigInt(header.sentAt), 24);
+  records.copy(batch, batchHeaderSize);
+  return batch;
+}
+
+/** Reads a batch; anything not exactly as docs/sync.md describes is refused with the reason. */
+export function decodeBatch(batch: Buffer): DecodedBatch {
+  if (batch.length < batchHeaderSize) return { ok: false, reason: `${batch.length} bytes is shorter than the ${batchHeaderSize}-byte header` };
+  const magic = batch.readUInt32BE(0);
+  if (magic !== batchMagic) return { ok: false, reason: `bad magic 0x${magic.toString(16).padStart(8, '0')}` };
+  const version = batch.readUInt8(4);
+  if (version !== formatVersion) return { ok: false, reason: `format version ${version}, this node reads ${formatVersion}` };
+  const recordSize = batch.readUInt16BE(14);
+  if (recordSize !== syncRecordSize) return { ok: false, reason: `record size ${recordSize}, this node reads ${syncRecordSize}` };
+  const count = batch.readUInt16BE(6);
+  const expected = batchHeaderSize + count * syncRecordSize;
+  if (batch.length !== expected) return { ok: false, reason: `${batch.length} bytes for ${count} records, expected ${expected}` };
+  return {
+    ok: true,
+    header: {
+      snapshot: (batch.readUInt8(5) & snapshotFlag) !== 0,
+      count,
+      origin: batch.readUInt32BE(8),
+      workers: batch.readUInt16BE(12),
+      fingerprint: batch.readUInt32BE(16),
+      firstSequence: batch.readUInt32BE(20),
+      sentAt: Number(batch.readBigUInt64BE(24)),
+    },
+    records: batch.subarray(batchHeaderSize),
+  };
+}
+
+const fnvOffset = 0x811c9dc5;
+const fnvPrime = 0x01000193;
+
+/** FNV-1a, 32 bits. */
+export function fnv1a32(bytes: Uint8Array): number {
+  let hash = fnvOffset;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, fnvPrime);
+  return hash >>> 0;
+}
+
+/** The node id as records and batch headers carry it: FNV-1a 32 of its UTF-8 bytes. */
+export function nodeNumber(nodeId: string): number {
+  return fnv1a32(Buffer.from(nodeId, 'utf8'));
+}
+
+export interface PortablePool {
+  addresses: number[];
+  portMin: number;
+  portMax: number;
+}
+
+/**
+ * What makes a session's local address and port mean the same on two nodes, hashed. The
+ * input bytes are: the worker count as a big-endian u16, then one 8-byte entry per local
+ * address of every pool — address (u32 BE), first port (u16 BE), last port (u16 BE) — sorted
+ * by address, then first port, then last port. Pool names and the order of pools and of
+ * addresses within a pool do not count; which addresses exist with which ports does.
+ */
+export function portabilityFingerprint(workers: number, pools: PortablePool[]): number {
+  const entries = pools.flatMap((p) => p.addresses.map((address) => [address >>> 0, p.portMin, p.portMax] as const));
+  entries.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  const bytes = Buffer.alloc(2 + entries.length * 8);
+  bytes.writeUInt16BE(workers, 0);
+  entries.forEach(([address, min, max], i) => {
+    bytes.writeUInt32BE(address, 2 + i * 8);
+    bytes.writeUInt16BE(min, 6 + i * 8);
+    bytes.writeUInt16BE(max, 8 + i * 8);
+  });
+  return fnv1a32(bytes);
+}
