@@ -2,6 +2,7 @@
 // arguments (convert.cc), turns C++ exceptions into JavaScript errors, and makes sure the
 // workers stop when Node exits: both an environment cleanup hook and atexit(), because
 // process.exit() skips the former.
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -35,7 +36,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
                        {InstanceMethod("check", &Engine::Check), InstanceMethod("apply", &Engine::Apply),
                         InstanceMethod("status", &Engine::Status), InstanceMethod("sessions", &Engine::Sessions),
                         InstanceMethod("flushSessions", &Engine::FlushSessions),
-                        InstanceMethod("announce", &Engine::Announce), InstanceMethod("close", &Engine::Close)});
+                        InstanceMethod("announce", &Engine::Announce), InstanceMethod("drainSync", &Engine::DrainSync),
+                        InstanceMethod("ingestSync", &Engine::IngestSync),
+                        InstanceMethod("snapshotSync", &Engine::SnapshotSync), InstanceMethod("close", &Engine::Close)});
   }
 
   explicit Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
@@ -117,6 +120,46 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Announce(const Napi::CallbackInfo& info) {
     dataplane(info.Env()).announce();
     return info.Env().Undefined();
+  }
+
+  // drainSync(maxRecords, node, firstSequence) → Buffer of wire records, or null
+  Napi::Value DrainSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<uint8_t> records;
+    dataplane(env).drain_sync(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
+                              info[2].As<Napi::Number>().Uint32Value(), records);
+    if (records.empty()) return env.Null();
+    return Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size());
+  }
+
+  // ingestSync(records, ageMs) → { queued, refused }
+  Napi::Value IngestSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsBuffer()) throw Napi::TypeError::New(env, "records must be a Buffer");
+    auto records = info[0].As<Napi::Buffer<uint8_t>>();
+    double age = std::max(0.0, info[1].As<Napi::Number>().DoubleValue());
+    SyncIngestResult r = dataplane(env).ingest_sync(records.Data(), records.Length(), uint64_t(age));
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("queued", double(r.queued));
+    result.Set("refused", double(r.refused));
+    return result;
+  }
+
+  // snapshotSync(cursor, limit, node) → { records, next } (next null at the end)
+  Napi::Value SnapshotSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<uint8_t> records;
+    try {
+      uint64_t next = dataplane(env).snapshot_sync(uint64_t(info[0].As<Napi::Number>().DoubleValue()),
+                                                   info[1].As<Napi::Number>().Uint32Value(),
+                                                   info[2].As<Napi::Number>().Uint32Value(), records);
+      Napi::Object result = Napi::Object::New(env);
+      result.Set("records", Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size()));
+      result.Set("next", next == Dataplane::kSnapshotDone ? env.Null() : Napi::Number::New(env, double(next)));
+      return result;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

@@ -103,6 +103,10 @@ Config config_from_js(const Napi::Object& js) {
                       uint16_t(u32(o, "portMax"))};
   });
   c.services = list<ServiceConfig>(js, "services", [](Napi::Value v) { return service(v.As<Napi::Object>()); });
+  if (js.Get("sync").IsObject()) {
+    Napi::Object sync = js.Get("sync").As<Napi::Object>();
+    c.sync = SyncSettings{flag(sync, "enabled"), flag(sync, "backup")};
+  }
   return c;
 }
 
@@ -177,10 +181,6 @@ Napi::Object device_counters(Napi::Env env, const NicStatus& n) {
   return fields_to_js(env, n, fields);
 }
 
-}  // namespace
-
-namespace {
-
 template <class T, class F>
 Napi::Array array_of(Napi::Env env, const std::vector<T>& items, F&& convert) {
   Napi::Array array = Napi::Array::New(env, items.size());
@@ -225,6 +225,21 @@ Napi::Object worker_to_js(Napi::Env env, const WorkerStatus& w) {
   return worker;
 }
 
+Napi::Object sync_to_js(Napi::Env env, const SyncCounters& c) {
+  static const Field<SyncCounters> fields[] = {{"eventsQueued", &SyncCounters::events_queued},
+                                               {"ringOverflows", &SyncCounters::ring_overflows},
+                                               {"installed", &SyncCounters::installed},
+                                               {"updated", &SyncCounters::updated},
+                                               {"closed", &SyncCounters::closed}};
+  Napi::Object o = fields_to_js(env, c, fields);
+  o.Set("peerSessions", double(c.peer_sessions));
+  Napi::Object dropped = Napi::Object::New(env);
+  for (int i = 0; i < static_cast<int>(SyncDrop::count_); ++i)
+    dropped.Set(sync_drop_name(static_cast<SyncDrop>(i)), double(c.dropped[i]));
+  o.Set("dropped", dropped);
+  return o;
+}
+
 }  // namespace
 
 Napi::Object status_to_js(Napi::Env env, const EngineStatus& s) {
@@ -240,6 +255,7 @@ Napi::Object status_to_js(Napi::Env env, const EngineStatus& s) {
       {"proxyFailed", &ClientAddressCounters::proxy_failed}};
   Napi::Object o = fields_to_js(env, s, fields);
   o.Set("clientAddress", fields_to_js(env, s.client_address, client_address));
+  o.Set("sync", sync_to_js(env, s.sync));
   o.Set("nics", array_of(env, s.nics, [&](const NicStatus& n) { return nic_to_js(env, n); }));
   o.Set("services", array_of(env, s.services, [&](const ServiceStatus& v) { return service_to_js(env, v); }));
   o.Set("workers", array_of(env, s.workers, [&](const WorkerStatus& w) { return worker_to_js(env, w); }));

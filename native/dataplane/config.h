@@ -82,8 +82,17 @@ struct ServiceConfig {
   std::vector<RealServerConfig> real_servers;
 };
 
+// Session sync (docs/sync.md): whether workers write events for sessions of services with
+// `sync` on, and whether this node is a backup (holds peer sessions, forwards nothing, answers
+// no ARP for VIPs and local addresses). A backup writes no events.
+struct SyncSettings {
+  bool enabled = false;
+  bool backup = false;
+};
+
 struct Config {
   uint64_t generation = 0;
+  SyncSettings sync;
   std::vector<NicConfig> nics;
   std::vector<RouteConfig> routes;
   std::vector<PoolConfig> pools;

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "snapshot.h"
+#include "sync_record.h"
 
 namespace l4lb {
 
@@ -23,6 +24,7 @@ enum class Drop : uint8_t {
   fragment,         // IPv4 fragments are not reassembled
   ttl,              // TTL expired
   client_address,   // a UDP datagram that cannot take its PROXY header within the MTU
+  backup,           // this node is a sync backup: it forwards nothing
   count_
 };
 
@@ -30,7 +32,7 @@ inline const char* drop_reason_name(Drop d) {
   static const char* names[] = {"malformed", "not_ipv4",  "no_service",      "no_backend",
                                 "table_full", "no_local_port", "no_route", "neighbour_queue",
                                 "redirect_full", "tx_full",  "fragment",        "ttl",
-                                "client_address"};
+                                "client_address", "backup"};
   return names[static_cast<int>(d)];
 }
 
@@ -58,6 +60,13 @@ struct ClientAddressCounters {
   uint64_t toa_added = 0, toa_failed = 0, proxy_headers = 0, proxy_own_segments = 0, proxy_failed = 0;
 };
 
+// Session sync on one worker (sync_events.h). peer_sessions goes down as well as up.
+struct SyncCounters {
+  uint64_t events_queued = 0, ring_overflows = 0, installed = 0, updated = 0, closed = 0;
+  int64_t peer_sessions = 0;   // installed from a peer and not yet touched by a packet here
+  uint64_t dropped[static_cast<int>(SyncDrop::count_)] = {};
+};
+
 struct WorkerCounters {
   PortCounters ports[kMaxPorts];
   ServiceCounters services[kMaxServices];
@@ -66,6 +75,7 @@ struct WorkerCounters {
   uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
   uint64_t loops = 0, busy_loops = 0, cycles_busy = 0;
   ClientAddressCounters client_address;
+  SyncCounters sync;
 };
 
 }  // namespace l4lb

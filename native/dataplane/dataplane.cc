@@ -20,6 +20,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "ports.h"
 #include "sessions.h"
@@ -30,6 +31,15 @@ namespace l4lb {
 namespace {
 
 constexpr unsigned kInboxSize = 4096;
+constexpr unsigned kSyncRingSize = 1 << 15;   // events; 2 MB a ring: ~60 ms of 500k events/s
+
+// A ring of pointers (esize 0) or of esize-byte elements; throws when it cannot be made.
+rte_ring* make_ring(const std::string& name, unsigned count, unsigned esize, int socket, unsigned flags) {
+  rte_ring* ring = esize ? rte_ring_create_elem(name.c_str(), esize, count, socket, flags)
+                         : rte_ring_create(name.c_str(), count, socket, flags);
+  if (!ring) throw std::runtime_error("cannot create ring " + name + ": " + rte_strerror(rte_errno));
+  return ring;
+}
 constexpr auto kWorkerWait = std::chrono::seconds(2);
 
 int run_worker(void* arg) {
@@ -69,8 +79,13 @@ void Dataplane::Impl::start_workers(const std::vector<unsigned>& lcores) {
     w->tsc_hz = rte_get_tsc_hz();
     w->published = &published;
     std::string ring = "l4lb_in_" + options.instance + "_" + std::to_string(i);
-    w->inbox = rte_ring_create(ring.c_str(), kInboxSize, rte_lcore_to_socket_id(w->lcore), RING_F_SC_DEQ);
-    if (!w->inbox) throw std::runtime_error("cannot create ring " + ring + ": " + rte_strerror(rte_errno));
+    int socket = rte_lcore_to_socket_id(w->lcore);
+    w->inbox = make_ring(ring, kInboxSize, 0, socket, RING_F_SC_DEQ);
+    // Sync rings: one producer (the worker, or the control thread) and one consumer each.
+    w->sync_out = make_ring("l4so_" + options.instance + "_" + std::to_string(i), kSyncRingSize, sizeof(SyncEvent),
+                           socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    w->sync_in = make_ring("l4si_" + options.instance + "_" + std::to_string(i), kSyncRingSize, sizeof(SyncEvent),
+                          socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
     w->all = &worker_list;
     w->sessions = make_session_table(options.sessions_per_worker);
     w->local_ports = make_local_ports(i, options.workers);
@@ -90,6 +105,8 @@ void Dataplane::Impl::stop_workers() {
     rte_mbuf* m;
     while (w->inbox && rte_ring_dequeue(w->inbox, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
     rte_ring_free(w->inbox);
+    rte_ring_free(w->sync_out);
+    rte_ring_free(w->sync_in);
   }
   workers.clear();
   worker_list.clear();
@@ -118,17 +135,28 @@ void Dataplane::Impl::publish(std::unique_ptr<Snapshot> next) {
   current = std::move(next);
 }
 
+namespace {
+
+void wait_until_served(const WorkerRequest& request, size_t worker, std::chrono::steady_clock::time_point deadline) {
+  while (!request.done.load(std::memory_order_acquire)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("worker " + std::to_string(worker) + " did not answer");
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+}  // namespace
+
 // Posts one request per worker and waits for all of them to be served.
 void Dataplane::Impl::run_on_workers(WorkerRequest* requests) {
   for (size_t i = 0; i < workers.size(); ++i) workers[i]->request.store(&requests[i], std::memory_order_release);
   auto deadline = std::chrono::steady_clock::now() + kWorkerWait;
-  for (size_t i = 0; i < workers.size(); ++i) {
-    while (!requests[i].done.load(std::memory_order_acquire)) {
-      if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error("worker " + std::to_string(i) + " did not answer");
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-    }
-  }
+  for (size_t i = 0; i < workers.size(); ++i) wait_until_served(requests[i], i, deadline);
+}
+
+void Dataplane::Impl::run_on_worker(size_t index, WorkerRequest& request) {
+  workers[index]->request.store(&request, std::memory_order_release);
+  wait_until_served(request, index, std::chrono::steady_clock::now() + kWorkerWait);
 }
 
 Dataplane::Dataplane(const EngineOptions& options) : impl_(std::make_unique<Impl>()) {

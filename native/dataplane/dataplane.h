@@ -56,6 +56,11 @@ struct WorkerStatus {
   uint64_t sessions = 0, redirected_out = 0, redirected_in = 0, loops = 0, busy_loops = 0;
 };
 
+// Peer records handed to workers, and those refused before (also counted in status()).
+struct SyncIngestResult {
+  size_t queued = 0, refused = 0;
+};
+
 struct EngineStatus {
   uint64_t generation = 0;
   std::vector<NicStatus> nics;
@@ -63,6 +68,7 @@ struct EngineStatus {
   std::vector<WorkerStatus> workers;
   uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
   ClientAddressCounters client_address;   // summed over workers
+  SyncCounters sync;                       // summed over workers, with the control thread's refusals
 };
 
 struct SessionRecord : SessionInfo {
@@ -91,6 +97,18 @@ class Dataplane {
   std::vector<SessionRecord> sessions(const SessionFilter& filter, size_t skip, size_t limit, size_t* total);
   size_t flush_sessions(const std::string& service);   // "" = all
   void announce();                                      // gratuitous ARP for every owned address
+
+  // Session sync (docs/sync.md), from the one control thread.
+  // Appends up to `max` queued events to `out` as wire records stamped with `node` and the
+  // sequence numbers first_sequence, first_sequence + 1, …; returns how many.
+  size_t drain_sync(size_t max, uint32_t node, uint32_t first_sequence, std::vector<uint8_t>& out);
+  // Checks peer wire records (`size` a multiple of the record size) and queues each to the
+  // worker that owns its flow here, its remaining time shortened by `age_ms`.
+  SyncIngestResult ingest_sync(const uint8_t* records, size_t size, uint64_t age_ms);
+  // Appends refresh records (sequence 0) of the sessions of services that sync, from `cursor`
+  // on (0 to start), at most `limit`; returns where to continue, kSnapshotDone after the last.
+  uint64_t snapshot_sync(uint64_t cursor, uint32_t limit, uint32_t node, std::vector<uint8_t>& out);
+  static constexpr uint64_t kSnapshotDone = ~uint64_t(0);
 
   uint32_t service_id(const std::string& name) const;   // kAnyId when unknown
   uint32_t backend_id(const std::string& service, const std::string& server) const;

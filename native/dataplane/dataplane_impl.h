@@ -32,6 +32,7 @@ struct Dataplane::Impl {
   unsigned taps_created = 0;
   IdMap service_ids{kMaxServices};
   IdMap backend_ids{kMaxBackends};
+  uint64_t sync_refused[static_cast<int>(SyncDrop::count_)] = {};   // by ingest_sync, before any worker
 
   void start_workers(const std::vector<unsigned>& lcores);
   void stop_workers();
@@ -39,6 +40,7 @@ struct Dataplane::Impl {
   Nic open_nic(const NicConfig& config);
   void publish(std::unique_ptr<Snapshot> next);
   void run_on_workers(WorkerRequest* requests);
+  void run_on_worker(size_t index, WorkerRequest& request);
 };
 
 

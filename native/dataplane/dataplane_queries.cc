@@ -23,6 +23,8 @@ void add(PortCounters& sum, const PortCounters& c) { add_words(sum, c); }
 
 void add(ServiceCounters& sum, const ServiceCounters& c) { add_words(sum, c); }
 
+void add(SyncCounters& sum, const SyncCounters& c) { add_words(sum, c); }
+
 void add(BackendCounters& sum, const BackendCounters& c) {
   sum.new_sessions += c.new_sessions;
   sum.packets_in += c.packets_in;
@@ -83,7 +85,9 @@ EngineStatus Dataplane::status() {
     a.proxy_headers += c.client_address.proxy_headers;
     a.proxy_own_segments += c.client_address.proxy_own_segments;
     a.proxy_failed += c.client_address.proxy_failed;
+    add(status.sync, c.sync);
   }
+  for (int i = 0; i < static_cast<int>(SyncDrop::count_); ++i) status.sync.dropped[i] += d.sync_refused[i];
   return status;
 }
 

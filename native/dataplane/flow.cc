@@ -14,6 +14,7 @@
 
 #include "client_address.h"
 #include "nat.h"
+#include "sync_events.h"
 
 namespace l4lb {
 
@@ -70,7 +71,6 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
   s.server_port_id = backend.egress.port;
   s.server_next_hop = backend.egress.next_hop;
   s.state = f.protocol == IPPROTO_TCP ? TcpState::none : TcpState::udp;
-  s.worker = w.id;
   s.flags |= client_address_flags(service.client_address, key.protocol);
   s.timeout_s = state_timeout_s(s.state, service.timeouts);
   s.expires_ms = w.now_ms + uint64_t(s.timeout_s) * 1000;
@@ -92,12 +92,16 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
   return index;
 }
 
-// Translates one packet of a session and sends it on. Cost: a state-table lookup, a timer
-// re-arm, the translation and send_ip.
-void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction direction) {
+// Translates one packet of a session (`opened` by it, or not) and sends it on. Cost: a
+// state-table lookup, a timer re-arm, the translation and send_ip; with sync, two compares
+// unless an event is due (sync_events.h).
+void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction direction, bool opened) {
   Session& s = w.sessions->at(index);
   const Service* service = w.snapshot->service_by_id[s.service_id];
   const Timeouts& timeouts = service ? service->timeouts : kDefaultTimeouts;
+  TcpState state_before = s.state;
+  uint8_t flags_before = s.flags;
+  if (s.flags & kSessionFromPeer) adopt_peer_session(w, s);
   if (f.protocol == IPPROTO_TCP) {
     const rte_tcp_hdr* tcp = f.tcp();
     set_state(w, s, next_tcp_state(s.state, direction, tcp->tcp_flags));
@@ -126,6 +130,8 @@ void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction dir
     bc.bytes_out += bytes;
     w.send_ip(m, Egress{s.client_port_id, s.client_next_hop});
   }
+  // After the client-address hooks, which fix the sequence shift and mark the header sent.
+  if (w.snapshot->sync_events && service && service->sync) sync_after_packet(w, s, state_before, flags_before, opened);
 }
 
 }  // namespace
@@ -165,7 +171,8 @@ struct Pending {
 void process_flow(Worker& w, Pending& p, uint16_t in_port) {
   Direction direction = Direction::inbound;
   uint32_t index = w.sessions->find(p.key, p.hash, &direction);
-  if (index == kNoSession) {
+  bool opened = index == kNoSession;
+  if (opened) {
     const FlowKey& key = p.key;
     const Service* service = w.snapshot->find_service(key.destination, key.destination_port, key.protocol);
     uint16_t owner;
@@ -177,7 +184,7 @@ void process_flow(Worker& w, Pending& p, uint16_t in_port) {
     index = open_session(w, p.m, p.f, key, *service, in_port);
     if (index == kNoSession) return;
   }
-  forward(w, p.m, p.f, index, direction);
+  forward(w, p.m, p.f, index, direction, opened);
 }
 
 }  // namespace

@@ -214,6 +214,7 @@ void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
     return;
   }
   if (!for_us || op != RTE_ARP_OP_REQUEST) return drop(m, in_port, Drop::no_service);
+  if (snapshot->backup) return drop(m, in_port, Drop::backup);   // the active node answers
   rte_ether_addr asker = arp->arp_data.arp_sha;
   rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - (kEtherLength + sizeof(rte_arp_hdr)));
   fill_arp(m, *port, RTE_ARP_OP_REPLY, target, asker, sender);
@@ -222,7 +223,7 @@ void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
 }
 
 void Worker::send_gratuitous_arp() {
-  if (!snapshot) return;
+  if (!snapshot || snapshot->backup) return;
   for (const PortInfo& port : snapshot->ports)
     if (port.port != kNoPort)
       for (Ipv4 address : port.owned) send_arp_request(*this, port, address, address);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "flow.h"
+#include "sync_events.h"
 
 namespace l4lb {
 
@@ -37,6 +38,18 @@ SessionInfo describe(const Worker& w, const Session& s) {
   return info;
 }
 
+// A piece of a full sync snapshot: refresh events for the sessions of services that sync, from
+// request.slot on, at most request.limit of them and kSnapshotSlots slots (bounds the pause).
+void snapshot_sessions(Worker& w, WorkerRequest& request) {
+  constexpr uint32_t kSnapshotSlots = 1 << 16;
+  request.slot = w.sessions->visit_from(request.slot, kSnapshotSlots, [&](uint32_t i) {
+    const Session& s = w.sessions->at(i);
+    const Service* service = w.snapshot->service_by_id[s.service_id];
+    if (service && service->sync) request.events.push_back(sync_event_of(w, s, SyncKind::refresh));
+    return request.events.size() < request.limit;
+  });
+}
+
 // Resets (TCP) and erases every session `doomed` selects; returns how many.
 template <class Pred>
 size_t end_sessions(Worker& w, Pred doomed) {
@@ -55,7 +68,10 @@ size_t end_sessions(Worker& w, Pred doomed) {
 }  // namespace
 
 void end_session(Worker& w, uint32_t index) {
-  const Session& s = w.sessions->at(index);
+  Session& s = w.sessions->at(index);
+  const Service* service = w.snapshot ? w.snapshot->service_by_id[s.service_id] : nullptr;
+  if (service && service->sync && w.snapshot->sync_events) write_sync_event(w, s, SyncKind::close);
+  if (s.flags & kSessionFromPeer) --w.counters->sync.peer_sessions;
   w.local_ports->release(s.outbound.destination, s.outbound.destination_port);
   BackendCounters& bc = w.counters->backends[s.backend_id];
   if (is_active(s.state)) {
@@ -96,6 +112,7 @@ void serve_request(Worker& w, WorkerRequest& request) {
     request.matched = end_sessions(w, [&](const Session& s) { return matches(s, request.filter); });
     return;
   }
+  if (request.kind == WorkerRequest::Kind::sync_snapshot) return snapshot_sessions(w, request);
   w.sessions->for_each([&](uint32_t i) {
     const Session& s = w.sessions->at(i);
     if (!matches(s, request.filter)) return;

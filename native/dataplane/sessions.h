@@ -52,17 +52,18 @@ struct Session {
   uint16_t server_port_id = 0;  // DPDK port towards the real server
   Ipv4 client_next_hop = 0, server_next_hop = 0;
   TcpState state = TcpState::none;
-  uint8_t flags = 0;            // bit 0 for session sync; client address mode and progress (client_address.h)
-  uint16_t worker = 0;
+  uint8_t flags = 0;            // kSessionFromPeer (sync_events.h); client address mode and progress (client_address.h)
+  uint16_t wheel_slot = 0;      // timer wheel (32768 slots)
   int32_t seq_delta = 0;        // added to inbound seq, subtracted from outbound ack (PROXY header)
   uint32_t client_next_seq = 0; // TCP: seq after the client's last segment, as received (RST to either side)
   uint32_t server_next_seq = 0; // TCP: seq after the server's last segment, as received
   uint32_t timeout_s = 0;       // of the current state
   uint64_t expires_ms = 0;      // absolute, in the worker's clock
   uint32_t wheel_next = kNoSession, wheel_prev = kNoSession;  // timer wheel links
-  uint32_t wheel_slot = 0;
   uint32_t client_first_seq = 0;  // PROXY: the client's ISN + 1, where the header goes (client_address.h)
+  uint32_t synced_s = 0;        // worker clock, seconds: when the last sync event was written
 };
+static_assert(sizeof(Session) == 96, "a session is one and a half cache lines; keep it so");
 
 class SessionTable {
  public:
@@ -100,6 +101,11 @@ class SessionTable {
   // Visits every live session (index), for listing, flushing and resets; not on the fast path.
   template <class Fn>
   void for_each(Fn&& visit) const;
+  // The same walk in pieces (sync snapshots): visits the live sessions in slots from `from` on,
+  // at most `max_slots` slots, stopping after a session for which visit(index) returns false.
+  // Returns the slot to continue from, kNoSession when the walk reached the end.
+  template <class Fn>
+  uint32_t visit_from(uint32_t from, uint32_t max_slots, Fn&& visit) const;
 
   // Bytes used per session at full capacity (session + index), for the benchmark.
   size_t bytes_per_session() const;
@@ -125,6 +131,14 @@ template <class Fn>
 void SessionTable::for_each(Fn&& visit) const {
   for (uint32_t slot = 0, end = slots(); slot < end; ++slot)
     if (uint32_t i = live_at(slot); i != kNoSession) visit(i);
+}
+
+template <class Fn>
+uint32_t SessionTable::visit_from(uint32_t from, uint32_t max_slots, Fn&& visit) const {
+  uint32_t end = slots(), stop = from + max_slots < from || from + max_slots > end ? end : from + max_slots;
+  for (uint32_t slot = from; slot < stop; ++slot)
+    if (uint32_t i = live_at(slot); i != kNoSession && !visit(i)) return slot + 1 < end ? slot + 1 : kNoSession;
+  return stop < end ? stop : kNoSession;
 }
 
 // Local ports of one worker: for each local address, the ports of this worker's slice

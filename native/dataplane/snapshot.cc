@@ -229,6 +229,8 @@ std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<
                                            const Snapshot* previous) {
   auto snap = std::make_unique<Snapshot>();
   snap->generation = config.generation;
+  snap->sync_events = config.sync.enabled && !config.sync.backup;
+  snap->backup = config.sync.backup;
   snap->workers = workers;
   build_ports(config, ports, *snap);
   build_routes(config, ports, *snap);

@@ -91,6 +91,8 @@ inline uint64_t service_key(Ipv4 address, uint16_t port, uint8_t protocol) {
 struct Snapshot {
   uint64_t generation = 0;
   uint16_t workers = 1;
+  bool sync_events = false;              // sync enabled and not backup: workers write events
+  bool backup = false;                   // forward nothing, answer no ARP for owned addresses
   std::vector<PortInfo> ports;           // indexed by DPDK port id (kNoPort entries unused)
   std::vector<Service> services;
   std::vector<Pool> pools;

@@ -11,7 +11,7 @@
 namespace l4lb {
 
 // wheel_slot of a session that is on no wheel list (the session table's free sessions).
-constexpr uint32_t kNotFiled = 0xffffffff;
+constexpr uint16_t kNotFiled = 0xffff;
 
 class TimerWheel {
  public:

@@ -14,6 +14,7 @@
 #include "neighbour.h"
 #include "packet.h"
 #include "sessions.h"
+#include "sync_events.h"
 #include "worker.h"
 
 namespace l4lb {
@@ -23,6 +24,7 @@ namespace {
 constexpr uint32_t kSpinPolls = 64;        // empty polls before the first sleep
 constexpr uint32_t kMaxSleepUs = 1000;
 constexpr uint32_t kExpiryEveryMs = 1;
+constexpr unsigned kPeerEventsPerPoll = 256;   // bounds the pause a sync burst adds to a poll
 
 bool is_for_port(const rte_ether_hdr* eth, const PortInfo& port) {
   return rte_is_multicast_ether_addr(&eth->dst_addr) ||
@@ -56,6 +58,10 @@ __attribute__((always_inline)) inline bool is_data_path_ipv4(Worker& w, rte_mbuf
         }
         ++w.counters->ports[in_port].to_kernel;
         w.send_raw(m, port->tap);
+        return false;
+      }
+      if (w.snapshot->backup) {   // the active node forwards; the probe address above still works
+        w.drop(m, in_port, Drop::backup);
         return false;
       }
       return true;
@@ -161,6 +167,7 @@ unsigned Worker::poll_once() {
     if (port.tap != kNoPort) handled += from_kernel(*this, port);
   }
   handled += drain_inbox(*this);
+  handled += install_peer_sessions(*this, kPeerEventsPerPoll);
   if (now_ms >= next_expiry_ms) {
     next_expiry_ms = now_ms + kExpiryEveryMs;
     expire_sessions(*this);

@@ -22,6 +22,7 @@
 #include "counters.h"
 #include "scheduler.h"
 #include "snapshot.h"
+#include "sync_record.h"
 
 namespace l4lb {
 
@@ -53,11 +54,13 @@ struct SessionFilter {
 
 // A request from the control thread, served by the worker between bursts.
 struct WorkerRequest {
-  enum class Kind : uint8_t { list_sessions, flush_sessions } kind = Kind::list_sessions;
+  enum class Kind : uint8_t { list_sessions, flush_sessions, sync_snapshot } kind = Kind::list_sessions;
   SessionFilter filter;
-  size_t skip = 0, limit = 0;            // list: page within this worker's matches
+  size_t skip = 0, limit = 0;            // list: page within this worker's matches; snapshot: limit
   std::vector<SessionInfo> sessions;     // list: filled by the worker
   size_t matched = 0;                    // list: all matches; flush: sessions ended
+  uint32_t slot = 0;                     // snapshot: first table slot in, next slot out (kNoSession: done)
+  std::vector<SyncEvent> events;         // snapshot: refresh events of synced sessions
   std::atomic<bool> done{false};
 };
 
@@ -84,6 +87,8 @@ struct Worker {
   std::atomic<bool> stop{false};
 
   rte_ring* inbox = nullptr;                      // frames redirected here by other workers
+  rte_ring* sync_out = nullptr;                   // SyncEvents for the control thread (sync_events.h)
+  rte_ring* sync_in = nullptr;                    // peer SyncEvents from the control thread
   std::vector<Worker*>* all = nullptr;            // every worker, for redirect()
 
   std::unique_ptr<SessionTable> sessions;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <rte_ethdev.h>
+#include <rte_ring_elem.h>
 
 #include "neighbour.h"
 #include "scheduler.h"
@@ -112,6 +113,8 @@ RingPort& tap_port() {
 std::unique_ptr<Snapshot> snapshot(const Settings& s) {
   auto snap = std::make_unique<Snapshot>();
   snap->generation = s.generation;
+  snap->sync_events = s.sync_events;
+  snap->backup = s.backup;
   uint16_t client = client_port().port, server = server_port().port, tap = tap_port().port;
   snap->ports.resize(std::max({client, server, tap}) + 1);
   PortInfo& c = snap->ports[client];
@@ -151,6 +154,7 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
     svc.scheduler_kind = SchedulerKind::rr;
     svc.enabled = s.service_enabled;
     svc.client_address = s.client_address[i];
+    svc.sync = s.service_sync;
     svc.backends = {backend(2 * i, kRs1, s, 0), backend(2 * i + 1, kRs2, s, 1)};
     svc.scheduler = Scheduler::build(svc.scheduler_kind, svc.backends);
     snap->by_vip[service_key(svc.address, svc.port, uint8_t(svc.protocol))] = &svc;
@@ -176,6 +180,11 @@ Lab::Lab(uint16_t count, uint32_t capacity, const Settings& settings) {
     w->pool = packets::pool();
     std::string name = "lab_inbox_" + std::to_string(labs) + "_" + std::to_string(i);
     w->inbox = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    for (rte_ring** ring : {&w->sync_out, &w->sync_in}) {
+      std::string ring_name = (ring == &w->sync_out ? "lab_so_" : "lab_si_") + std::to_string(labs) + "_" + std::to_string(i);
+      *ring = rte_ring_create_elem(ring_name.c_str(), sizeof(SyncEvent), 4096, SOCKET_ID_ANY,
+                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+    }
     w->all = &all;
     w->sessions = make_session_table(capacity);
     w->local_ports = make_local_ports(i, count);
@@ -191,6 +200,8 @@ Lab::~Lab() {
     void* m;
     while (rte_ring_dequeue(w->inbox, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     rte_ring_free(w->inbox);
+    rte_ring_free(w->sync_out);
+    rte_ring_free(w->sync_in);
   }
   workers.clear();
   client_port().clear();

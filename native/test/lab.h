@@ -57,10 +57,12 @@ struct Settings {
   uint16_t port_min = 1024, port_max = 65535;
   l4lb::ClientAddress client_address[2] = {};   // TCP, UDP service
   uint16_t server_mtu = 1500;                    // of the server-side port
+  bool sync_events = false, backup = false;      // session sync (sync_events.h)
+  bool service_sync = true;                      // of both services
 };
 std::unique_ptr<l4lb::Snapshot> snapshot(const Settings& settings = {});
 
-// Workers sharing one published snapshot; each has its own inbox.
+// Workers sharing one published snapshot; each has its own inbox and sync rings.
 struct Lab {
   explicit Lab(uint16_t workers = 1, uint32_t capacity = 1024, const Settings& settings = {});
   ~Lab();

@@ -1,0 +1,168 @@
+// Session sync on a worker: see sync_events.h.
+#include "sync_events.h"
+
+#include <algorithm>
+
+#include <rte_ring_elem.h>
+
+#include "flow.h"
+
+namespace l4lb {
+
+namespace {
+
+void count_drop(Worker& w, SyncDrop why) { ++w.counters->sync.dropped[static_cast<int>(why)]; }
+
+const Backend* find_backend(const Service& service, Ipv4 address, uint16_t port) {
+  for (const Backend& b : service.backends)
+    if (b.address == address && b.port == port) return &b;
+  return nullptr;
+}
+
+bool in_pool(const Service& service, Ipv4 local) {
+  return service.pool &&
+         std::find(service.pool->addresses.begin(), service.pool->addresses.end(), local) != service.pool->addresses.end();
+}
+
+// Brings an existing session in line with the origin's view of it.
+void update_session(Worker& w, uint32_t index, const SyncEvent& e, uint32_t keep_s) {
+  Session& s = w.sessions->at(index);
+  set_state(w, s, static_cast<TcpState>(e.state));
+  s.flags = uint8_t((s.flags & kSessionFromPeer) | e.flags);
+  s.seq_delta = e.seq_delta;
+  s.client_first_seq = e.client_first_seq;
+  s.client_next_seq = e.client_next_seq;
+  s.server_next_seq = e.server_next_seq;
+  w.sessions->touch(index, w.now_ms, keep_s);
+  ++w.counters->sync.updated;
+}
+
+// A session this worker has not seen: its local port is taken from the slice (a stale session
+// of ours holding it gives way: the origin's record is the newer truth), then it is inserted.
+void insert_session(Worker& w, const SyncEvent& e, const Service& service, const Backend& backend,
+                    const FlowKey& inbound, const FlowKey& outbound, uint32_t keep_s) {
+  Egress client_side = w.snapshot->route(e.client_address);
+  if (client_side.port == kNoPort || backend.egress.port == kNoPort) return count_drop(w, SyncDrop::no_route);
+  if (!w.local_ports->reserve(e.local_address, e.local_port)) {
+    Direction d;
+    uint32_t holder = w.sessions->find(outbound, &d);
+    if (holder != kNoSession) end_session(w, holder);
+    if (holder == kNoSession || !w.local_ports->reserve(e.local_address, e.local_port))
+      return count_drop(w, SyncDrop::conflict);
+  }
+  Session s;
+  s.inbound = inbound;
+  s.outbound = outbound;
+  s.service_id = service.id;
+  s.backend_id = backend.id;
+  s.client_port_id = client_side.port;
+  s.client_next_hop = client_side.next_hop;
+  s.server_port_id = backend.egress.port;
+  s.server_next_hop = backend.egress.next_hop;
+  s.state = static_cast<TcpState>(e.state);
+  s.flags = uint8_t(e.flags | kSessionFromPeer);
+  s.seq_delta = e.seq_delta;
+  s.client_first_seq = e.client_first_seq;
+  s.client_next_seq = e.client_next_seq;
+  s.server_next_seq = e.server_next_seq;
+  s.timeout_s = keep_s;
+  s.expires_ms = w.now_ms + 1000ull * keep_s;
+  s.synced_s = uint32_t(w.now_ms / 1000);
+  if (w.sessions->insert(s) == kNoSession) {
+    w.local_ports->release(e.local_address, e.local_port);
+    return count_drop(w, SyncDrop::table_full);
+  }
+  WorkerCounters& c = *w.counters;
+  ++c.sessions_live;
+  if (is_active(s.state)) {
+    ++c.backends[backend.id].active;
+    ++w.active[backend.id];
+  } else {
+    ++c.backends[backend.id].inactive;
+  }
+  ++c.sync.installed;
+  ++c.sync.peer_sessions;
+}
+
+void apply_peer_event(Worker& w, const SyncEvent& e) {
+  const Service* service = w.snapshot->find_service(e.virtual_address, e.virtual_port, e.protocol);
+  if (!service) return count_drop(w, SyncDrop::unknown_service);
+  if (!service->sync) return count_drop(w, SyncDrop::service_not_synced);
+  const Backend* backend = find_backend(*service, e.server_address, e.server_port);
+  if (!backend) return count_drop(w, SyncDrop::unknown_server);
+  if (!in_pool(*service, e.local_address)) return count_drop(w, SyncDrop::unknown_local_address);
+
+  FlowKey inbound{e.client_address, e.virtual_address, e.client_port, e.virtual_port, e.protocol};
+  FlowKey outbound{e.server_address, e.local_address, e.server_port, e.local_port, e.protocol};
+  Direction d;
+  uint32_t index = w.sessions->find(inbound, &d);
+  if (index != kNoSession && !(w.sessions->at(index).outbound == outbound)) {
+    end_session(w, index);   // the client's port was reused for another flow on the origin
+    index = kNoSession;
+  }
+  if (e.kind == SyncKind::close) {
+    if (index != kNoSession) {
+      end_session(w, index);
+      ++w.counters->sync.closed;
+    }
+    return;
+  }
+  uint32_t keep_s = (e.remaining_ms + 999) / 1000 + e.timeout_s / 2;
+  if (index != kNoSession) return update_session(w, index, e, keep_s);
+  insert_session(w, e, *service, *backend, inbound, outbound, keep_s);
+}
+
+}  // namespace
+
+SyncEvent sync_event_of(const Worker& w, const Session& s, SyncKind kind) {
+  SyncEvent e;
+  e.kind = kind;
+  e.protocol = s.inbound.protocol;
+  e.state = static_cast<uint8_t>(s.state);
+  e.flags = s.flags;
+  e.worker = w.id;
+  e.client_address = s.inbound.source;
+  e.virtual_address = s.inbound.destination;
+  e.local_address = s.outbound.destination;
+  e.server_address = s.outbound.source;
+  e.client_port = s.inbound.source_port;
+  e.virtual_port = s.inbound.destination_port;
+  e.local_port = s.outbound.destination_port;
+  e.server_port = s.outbound.source_port;
+  e.seq_delta = s.seq_delta;
+  e.client_first_seq = s.client_first_seq;
+  e.client_next_seq = s.client_next_seq;
+  e.server_next_seq = s.server_next_seq;
+  e.timeout_s = s.timeout_s;
+  e.remaining_ms = s.expires_ms > w.now_ms ? uint32_t(std::min<uint64_t>(s.expires_ms - w.now_ms, UINT32_MAX)) : 0;
+  return e;
+}
+
+void write_sync_event(Worker& w, Session& s, SyncKind kind) {
+  s.synced_s = uint32_t(w.now_ms / 1000);
+  if (!w.sync_out) return;
+  SyncEvent e = sync_event_of(w, s, kind);
+  if (rte_ring_sp_enqueue_elem(w.sync_out, &e, sizeof(e)) == 0) ++w.counters->sync.events_queued;
+  else ++w.counters->sync.ring_overflows;
+}
+
+unsigned install_peer_sessions(Worker& w, unsigned budget) {
+  if (!w.sync_in) return 0;
+  SyncEvent events[32];
+  unsigned done = 0;
+  while (done < budget) {
+    unsigned n = rte_ring_sc_dequeue_burst_elem(w.sync_in, events, sizeof(SyncEvent),
+                                                std::min<unsigned>(32, budget - done), nullptr);
+    if (n == 0) break;
+    for (unsigned i = 0; i < n; ++i) apply_peer_event(w, events[i]);
+    done += n;
+  }
+  return done;
+}
+
+void adopt_peer_session(Worker& w, Session& s) {
+  s.flags &= uint8_t(~kSessionFromPeer);
+  --w.counters->sync.peer_sessions;
+}
+
+}  // namespace l4lb
