@@ -38,8 +38,17 @@ export interface NativeService {
   realServers: NativeRealServer[];
 }
 
+/** The session-sync part of a configuration (docs/sync.md). */
+export interface NativeSyncConfig {
+  /** Workers write events for sessions of services with `sync` on (only when not `backup`). */
+  enabled: boolean;
+  /** Holds peer sessions but neither forwards nor answers ARP for VIPs and local addresses. */
+  backup: boolean;
+}
+
 export interface NativeConfig {
   generation: number;
+  sync: NativeSyncConfig;
   nics: NativeNic[];
   routes: { name: string; prefix: NativePrefix; via: number; nic: string }[];
   pools: { name: string; nic: string; addresses: number[]; portMin: number; portMax: number }[];
@@ -80,7 +89,28 @@ export interface NativeNicStatus {
   device: { rxPackets: number; txPackets: number; rxMissed: number; rxErrors: number; txErrors: number };
 }
 
+/** Sync counters, summed over workers and the control thread (docs/sync.md). */
+export interface NativeSyncCounters {
+  /** Events workers wrote into their sync rings. */
+  eventsQueued: number;
+  /** Events lost because a worker's sync ring was full. */
+  ringOverflows: number;
+  /** Peer records that added a session, changed one, ended one. */
+  installed: number;
+  updated: number;
+  closed: number;
+  /** Live sessions that came from a peer and have not been touched by a packet here. */
+  peerSessions: number;
+  /**
+   * Peer records dropped, by reason: malformed, version, expired, not_owner, ingest_full,
+   * unknown_service, service_not_synced, unknown_server, unknown_local_address, conflict,
+   * table_full.
+   */
+  dropped: Record<string, number>;
+}
+
 export interface NativeStatus {
+  sync: NativeSyncCounters;
   generation: number;
   sessionsLive: number;
   sessionsExpired: number;
@@ -141,8 +171,31 @@ export interface NativeEngine {
   sessions(filter: NativeSessionFilter, skip: number, limit: number): { items: NativeSession[]; total: number };
   flushSessions(service?: string): number;
   announce(): void;
+  /**
+   * Takes up to `maxRecords` events from the workers' sync rings as wire records (64 bytes
+   * each, docs/sync.md) stamped with `node` and the sequence numbers `firstSequence`,
+   * `firstSequence + 1`, … (mod 2^32). null when there were none.
+   */
+  drainSync(maxRecords: number, node: number, firstSequence: number): Buffer | null;
+  /**
+   * Hands peer records (a batch's payload, a whole number of records) to the workers that own
+   * them, aged by `ageMs` (how long ago the batch was sent). Returns how many were queued and
+   * how many were refused before reaching a worker (malformed, wrong version, expired, not
+   * owned, ring full: also counted in status().sync.dropped). Workers install them between
+   * bursts, so status() shows the outcome a poll later.
+   */
+  ingestSync(records: Buffer, ageMs: number): { queued: number; refused: number };
+  /**
+   * A full snapshot in chunks: `refresh` records (sequence 0) for the synced sessions from
+   * `cursor` on, at most `limit` of them; `next` is where to continue, null at the end. Start
+   * at cursor 0. Each call pauses a worker for a walk of at most a few thousand slots.
+   */
+  snapshotSync(cursor: number, limit: number, node: number): { records: Buffer; next: number | null };
   close(): void;
 }
+
+/** Bytes per wire record (docs/sync.md). */
+export const syncRecordSize = 64;
 
 export const addonPath = projectFile('native/binding/build/Release/l4lb_native.node');
 

@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 # Debian packages: the toolchain for the native parts (better-sqlite3 builds from source,
 # the data plane builds against DPDK) and the programs the tests drive; the second line is
 # what the end-to-end namespace tests (test/e2e/) run: ip, ping, nft, ethtool, sysctl, tcpdump,
-# curl and nginx as the real servers.
+# curl and nginx as the real servers; the third what the session-sync tests run: Redis, a
+# MariaDB server and client as the long-lived database connection, keepalived to check the
+# shipped VRRP example.
 packages=(build-essential python3 pkg-config libdpdk-dev
-  iproute2 iputils-ping nftables ethtool procps tcpdump curl nginx-light)
+  iproute2 iputils-ping nftables ethtool procps tcpdump curl nginx-light
+  redis-server mariadb-server mariadb-client keepalived)
 
 . scripts/apt-install.sh
 install_missing setup "${packages[@]}"
