@@ -30,6 +30,8 @@ export interface SyncSettings {
   role: 'active' | 'backup';
   /** Each service's own `sync` flag (default true): false keeps its sessions to the node. */
   servicesSynced?: boolean;
+  /** Rebuild sessions from the Redis stream when starting empty (default true). */
+  replay?: boolean;
 }
 
 export interface SyncLab {
@@ -97,7 +99,7 @@ async function configure(topo: Topology, a: Appliance, lb: LbRole, redisUrl: str
   await put('web', 'proxy-protocol-v2', ['rs1', 'rs2']);
   await put('mysql', 'none', ['rs1']);
   // Sync last: sessions that arrive (snapshot, replay) find their services already there.
-  await a.ok('PUT', '/api/v1/sync', { enabled: sync.enabled, redisUrl, role: sync.role, nodeId: lb });
+  await a.ok('PUT', '/api/v1/sync', { enabled: sync.enabled, redisUrl, role: sync.role, nodeId: lb, replay: { enabled: sync.replay ?? true } });
 }
 
 /** Builds the topology and starts redis and the real servers; no appliance yet. */
