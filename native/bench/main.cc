@@ -6,7 +6,8 @@
 // caches and memory bandwidth as in production), in phases separated by barriers:
 // new sessions → handshakes → established forwarding → the raw rx→tx loop. phases.h says what
 // is measured; report.h what is printed. Then, on the main lcore alone, what client address
-// passing adds per session and per packet (client_address_costs.h).
+// passing adds per session and per packet (client_address_costs.h), and what session sync
+// costs per record (sync_costs.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -31,6 +32,7 @@
 #include "network.h"
 #include "phases.h"
 #include "report.h"
+#include "sync_costs.h"
 #include "sessions.h"
 
 namespace bench {
@@ -43,6 +45,7 @@ constexpr double kSecondsPerPhase = 120;       // bound on every phase, however 
 constexpr double kBarrierSeconds = 600;
 constexpr unsigned kEmptyPolls = 10000;
 constexpr unsigned kClientAddressRepeats = 100000;   // per step of client address passing
+constexpr uint32_t kSyncSessions = 200000;           // peer sessions installed by the sync costs
 
 struct Options {
   uint32_t sessions = 1000000;
@@ -231,6 +234,7 @@ int bench_main(const Options& options) {
   }
   print_report(info, results);
   print_client_address(measure_client_address(pool, kClientAddressRepeats), info.tsc_hz);
+  print_sync(measure_sync(*network, pool, std::min(options.sessions, kSyncSessions)), info.tsc_hz);
   if (!options.json.empty()) write_json(options.json, info, results);
   return options.check && !targets_met(info, results) ? 2 : 0;
 }

@@ -112,14 +112,15 @@ std::unique_ptr<Network> make_network(uint16_t workers, uint32_t sessions_per_wo
   return net;
 }
 
-std::unique_ptr<Worker> make_worker(Network& net, uint16_t id, uint32_t capacity, rte_mempool* pool) {
+std::unique_ptr<Worker> make_worker(Network& net, uint16_t id, uint32_t capacity, rte_mempool* pool,
+                                    const std::string& tag) {
   auto w = std::make_unique<Worker>();
   w->id = id;
   w->workers = net.workers;
   w->idle = IdleMode::busy;
   w->tsc_hz = rte_get_tsc_hz();
   w->published = &net.published;
-  std::string inbox = "bench_inbox" + std::to_string(id);
+  std::string inbox = "bench_inbox" + tag + std::to_string(id);
   w->inbox = rte_ring_create(inbox.c_str(), kInboxSize, SOCKET_ID_ANY, RING_F_SC_DEQ);
   if (!w->inbox) throw std::runtime_error("cannot create ring " + inbox);
   w->all = &net.all_workers;

@@ -67,7 +67,8 @@ std::unique_ptr<Network> make_network(uint16_t workers, uint32_t sessions_per_wo
 
 // A worker as dataplane.cc makes one (busy polling, its clock from the TSC), with a session
 // table of `capacity`, the snapshot taken and the gateway and real servers already resolved,
-// so no frame waits for ARP.
-std::unique_ptr<l4lb::Worker> make_worker(Network& network, uint16_t id, uint32_t capacity, rte_mempool* pool);
+// so no frame waits for ARP. `tag` keeps the inbox ring's name apart from other workers with `id`.
+std::unique_ptr<l4lb::Worker> make_worker(Network& network, uint16_t id, uint32_t capacity, rte_mempool* pool,
+                                          const std::string& tag = "");
 
 }  // namespace bench

@@ -2,6 +2,8 @@
 // encodes what workers queued and decodes what peers sent (≈30 ns a record either way).
 #include "sync_record.h"
 
+#include <netinet/in.h>
+
 #include "client_address.h"
 #include "sessions.h"
 
