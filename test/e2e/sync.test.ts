@@ -40,7 +40,7 @@ describe('failover with session sync keeps every connection', { skip }, () => {
   });
 
   test('before the failover: traffic flows through lb1 and lb2 holds a copy of every session', async () => {
-    assert.equal(baseline.http, `${plan.clientAddress}:${traffic.http.localPort}`);
+    assert.equal(baseline.http, `${plan.clientAddress}:${traffic.http.localPort}\n`);
     assert.equal(baseline.db.serverSeesPeer.split(':')[0], plan.localAddresses[0]);
     const reports = await traffic.echo.report();
     assert.deepEqual(brokenOnes(reports), []);
