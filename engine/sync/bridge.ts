@@ -1,0 +1,179 @@
+// The session-sync bridge between the data plane's sync rings and Redis (docs/sync.md): it
+// owns the Redis connections and runs the drain loop, the receiver, the control channel and
+// the snapshot server. Redis trouble never reaches the data plane: records drained while it
+// is away are counted as dropped, and when it is back the node resyncs in full (an active
+// publishes a snapshot, a backup asks for one).
+
+import type { NativeSyncCounters } from '../native.js';
+import type { BridgeContext, SyncDataPlane } from './context.js';
+import { ControlChannel } from './control.js';
+import { DrainLoop } from './drain-loop.js';
+import { PeerTable, type Portability } from './peers.js';
+import { Receiver } from './receiver.js';
+import { connectRedis, controlChannel, disconnectRedis, sessionsChannel, type RedisLinks } from './redis.js';
+import { replayMarginMs, replayStream } from './replay.js';
+import { SnapshotServer } from './snapshots.js';
+import type { SyncCounters, SyncRole, SyncState, SyncStatus } from './stats.js';
+import { nodeNumber } from './wire.js';
+
+/** What the bridge needs of the `sync` settings. */
+export interface BridgeSettings {
+  redisUrl: string;
+  redisPassword?: string;
+  nodeId: string;
+  role: SyncRole;
+  replay: { enabled: boolean; streamMaxLength: number };
+}
+
+export interface BridgeOptions {
+  settings: BridgeSettings;
+  dataPlane: SyncDataPlane;
+  counters: SyncCounters;
+  portability(): Portability;
+  /** The longest session timeout configured, in seconds: how far back a replay reads. */
+  maxTimeoutSeconds(): number;
+  /** Replay the stream on the first connection (the data plane has just started, empty). */
+  replayOnStart: boolean;
+}
+
+/** After a join failed with the links still up (a timeout), try again this much later. */
+const rejoinDelayMs = 1000;
+
+export class SyncBridge {
+  readonly nodeId: string;
+  readonly node: number;
+  private role: SyncRole;
+  private readonly links: RedisLinks;
+  private readonly ctx: BridgeContext;
+  private readonly peers = new PeerTable();
+  private readonly drainLoop: DrainLoop;
+  private readonly receiver: Receiver;
+  private readonly control: ControlChannel;
+  private readonly snapshots: SnapshotServer;
+  private synced = false;
+  private joining = false;
+  private joinedOnce = false;
+  /** A Redis error before the first join: the state is degraded rather than connecting. */
+  private troubled = false;
+  private isClosed = false;
+  private rejoinTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: BridgeOptions) {
+    const { settings, counters } = options;
+    this.nodeId = settings.nodeId;
+    this.node = nodeNumber(settings.nodeId);
+    this.role = settings.role;
+    this.links = connectRedis(settings.redisUrl, settings.redisPassword);
+    const password = settings.redisPassword;
+    this.ctx = {
+      nodeId: this.nodeId,
+      node: this.node,
+      dataPlane: options.dataPlane,
+      counters,
+      links: this.links,
+      streamMaxLength: settings.replay.streamMaxLength,
+      portability: options.portability,
+      role: () => this.role,
+      writable: () => this.links.commands.status === 'ready',
+      closed: () => this.isClosed,
+      fail: (err) => {
+        const message = err instanceof Error ? err.message : String(err);
+        counters.error(password ? message.split(password).join('***') : message);
+      },
+    };
+    this.drainLoop = new DrainLoop(this.ctx);
+    this.snapshots = new SnapshotServer(this.ctx);
+    this.receiver = new Receiver(this.ctx, this.peers, () => this.control.requestSnapshot());
+    this.control = new ControlChannel(this.ctx, this.peers, () => this.snapshots.request());
+    for (const link of [this.links.commands, this.links.subscriber]) {
+      link.on('ready', () => this.linksChanged());
+      link.on('close', () => this.linksChanged());
+      link.on('error', (err: Error) => {
+        if (!this.joinedOnce) this.troubled = true;
+        this.ctx.fail(err);
+      });
+    }
+    this.links.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const name = channel.toString();
+      try {
+        if (name === sessionsChannel) this.receiver.batch(message);
+        else if (name === controlChannel) this.control.message(message);
+      } catch (err) {
+        // A data-plane call that threw must not take ioredis's reader (or the process) with it.
+        this.options.counters.noteError(`a ${name} message failed: ${(err as Error).message}`);
+      }
+    });
+    this.drainLoop.start();
+    this.control.start();
+  }
+
+  get state(): SyncState {
+    if (this.synced) return 'synced';
+    return this.joinedOnce || this.troubled ? 'degraded' : 'connecting';
+  }
+
+  /** Takes effect at once: the next hello says it, and snapshot requests are answered (or not) from now on. */
+  setRole(role: SyncRole): void {
+    if (role === this.role) return;
+    this.role = role;
+    if (role === 'backup') this.snapshots.stop();
+    if (this.synced) this.control.hello();
+  }
+
+  status(native?: NativeSyncCounters): SyncStatus {
+    const peers = this.peers.list(Date.now());
+    return this.options.counters.status({ state: this.state, role: this.role, nodeId: this.nodeId, peers }, native);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.synced = false;
+    clearTimeout(this.rejoinTimer);
+    this.drainLoop.stop();
+    this.control.stop();
+    this.snapshots.stop();
+    disconnectRedis(this.links);
+  }
+
+  private bothReady(): boolean {
+    return this.links.commands.status === 'ready' && this.links.subscriber.status === 'ready';
+  }
+
+  private linksChanged(): void {
+    if (this.isClosed) return;
+    if (!this.bothReady()) {
+      if (this.synced) {
+        this.synced = false;
+        this.ctx.fail(new Error('the connection to Redis was lost; records are dropped until it is back'));
+        // The resync after the outage replaces whatever was lost; sequences start over.
+        this.peers.forgetSequences();
+      }
+      return;
+    }
+    if (!this.synced && !this.joining) void this.join();
+  }
+
+  /** Subscribes, replays the stream the first time, and resyncs. */
+  private async join(): Promise<void> {
+    this.joining = true;
+    try {
+      await this.links.subscriber.subscribe(sessionsChannel, controlChannel);
+      const first = !this.joinedOnce;
+      if (first && this.options.replayOnStart && this.options.settings.replay.enabled)
+        await replayStream(this.ctx, this.options.maxTimeoutSeconds() * 1000 + replayMarginMs);
+      if (this.isClosed || !this.bothReady()) return;
+      this.synced = true;
+      this.joinedOnce = true;
+      this.control.hello();
+      // Back after an outage, an active's peers need what it holds; anyone else needs the active's.
+      if (!first && this.role === 'active') this.snapshots.request();
+      else this.control.requestSnapshot();
+    } catch (err) {
+      this.ctx.fail(err);
+    } finally {
+      this.joining = false;
+    }
+    if (!this.synced && !this.isClosed) this.rejoinTimer = setTimeout(() => this.linksChanged(), rejoinDelayMs);
+  }
+}

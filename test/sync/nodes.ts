@@ -1,0 +1,79 @@
+// Bridge tests' nodes: a SyncBridge on a fake data plane, connected to the test's Redis.
+
+import { SyncBridge } from '../../engine/sync/bridge.js';
+import type { Portability } from '../../engine/sync/peers.js';
+import { SyncCounters, type SyncRole, type SyncStatus } from '../../engine/sync/stats.js';
+import { encodeBatch, nodeNumber, portabilityFingerprint } from '../../engine/sync/wire.js';
+import { FakeDataPlane, fakeRecord } from './fake-data-plane.js';
+import type { RedisServer } from './redis-server.js';
+
+/** The local address pool every test node runs unless told otherwise. */
+export const defaultPortability: Portability = {
+  workers: 1,
+  fingerprint: portabilityFingerprint(1, [{ addresses: [0x0a000264], portMin: 1024, portMax: 65535 }]),
+};
+
+export interface TestNode {
+  nodeId: string;
+  number: number;
+  bridge: SyncBridge;
+  plane: FakeDataPlane;
+  counters: SyncCounters;
+  status(): SyncStatus;
+}
+
+export interface NodeOptions {
+  portability?: Portability;
+  replay?: boolean;
+  password?: string;
+}
+
+export class TestNodes {
+  private readonly nodes: TestNode[] = [];
+
+  constructor(private readonly redis: RedisServer) {}
+
+  start(nodeId: string, role: SyncRole, options: NodeOptions = {}): TestNode {
+    const plane = new FakeDataPlane();
+    const counters = new SyncCounters();
+    const portability = options.portability ?? defaultPortability;
+    const bridge = new SyncBridge({
+      settings: {
+        redisUrl: this.redis.url,
+        ...(options.password ? { redisPassword: options.password } : {}),
+        nodeId,
+        role,
+        replay: { enabled: options.replay ?? false, streamMaxLength: 1000 },
+      },
+      dataPlane: plane,
+      counters,
+      portability: () => portability,
+      maxTimeoutSeconds: () => 90,
+      replayOnStart: true,
+    });
+    const node = { nodeId, number: nodeNumber(nodeId), bridge, plane, counters, status: () => bridge.status() };
+    this.nodes.push(node);
+    return node;
+  }
+
+  closeAll(): void {
+    for (const node of this.nodes) node.bridge.close();
+  }
+}
+
+/** A live batch as the peer `origin` would publish it, one record per client port. */
+export function peerBatch(origin: string, firstSequence: number, ports: number[], portability = defaultPortability): Buffer {
+  const records = Buffer.concat(
+    ports.map((port, i) => {
+      const r = fakeRecord(port);
+      r.writeUInt32BE(nodeNumber(origin), 8);
+      r.writeUInt32BE(firstSequence + i, 12);
+      return r;
+    }),
+  );
+  return encodeBatch({ snapshot: false, origin: nodeNumber(origin), ...portability, firstSequence, sentAt: Date.now() }, records);
+}
+
+export function peerOf(node: TestNode, nodeId: string) {
+  return node.status().peers.find((p) => p.nodeId === nodeId);
+}
