@@ -1,13 +1,15 @@
 // The desired configuration as the DPDK engine sees it: an in-memory copy of the stored
 // forwarding objects, updated from each commit's changes (a write reads only what it
 // changed), each kept already converted to the addon's form so that assembling the whole
-// configuration for an apply is a walk over ready objects.
+// configuration for an apply is a walk over ready objects. Of the settings it follows the
+// `sync` object: the data plane is told whether to sync and whether it is a backup.
 
 import type { Change, ConfigReader } from '../store/store.js';
 import type { KindName, Spec } from '../store/kinds.js';
 import { parseCidr, parseIPv4 } from '../store/ip.js';
 import type { HealthOverlay } from './engine.js';
 import type { NativeConfig, NativeNic, NativePrefix, NativeRealServer, NativeService } from './native.js';
+import { nativeSyncConfig, syncSettingsName, toSyncSettings, type SyncSettings } from './sync/settings.js';
 
 type Converted = {
   nics: NativeNic;
@@ -15,12 +17,14 @@ type Converted = {
   'local-address-pools': NativeConfig['pools'][number];
   'virtual-services': Omit<NativeService, 'realServers'>;
   'real-servers': NativeRealServer;
+  settings: SyncSettings;
 };
 type EngineKind = keyof Converted;
-const engineKinds: EngineKind[] = ['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers'];
+const engineKinds: EngineKind[] = ['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers', 'settings'];
 
-function isEngineKind(kind: KindName): kind is EngineKind {
-  return (engineKinds as string[]).includes(kind);
+/** Whether the engine follows this object: every forwarding object, and the sync settings. */
+export function isEngineObject(kind: KindName, name: string): kind is EngineKind {
+  return (engineKinds as string[]).includes(kind) && (kind !== 'settings' || name === syncSettingsName);
 }
 
 function prefix(text: string): NativePrefix {
@@ -62,6 +66,7 @@ const convert: { [K in EngineKind]: (name: string, spec: Spec) => Converted[K] }
     weight: spec.weight as number,
     enabled: spec.enabled as boolean,
   }),
+  settings: (_name, spec) => toSyncSettings(spec),
 };
 
 interface Entry {
@@ -94,7 +99,8 @@ export class DesiredConfig {
   /** Loads every object the engine cares about. */
   load(reader: ConfigReader): void {
     this.entries.clear();
-    for (const kind of engineKinds) for (const o of reader.all(kind)) this.set(kind, o.scope, o.name, o.spec);
+    for (const kind of engineKinds)
+      for (const o of reader.all(kind)) if (isEngineObject(kind, o.name)) this.set(kind, o.scope, o.name, o.spec);
   }
 
   /** Applies `changes` as `reader` sees them; returns what to restore if the engine refuses. */
@@ -102,7 +108,7 @@ export class DesiredConfig {
     const undo: Undo = new Map();
     for (const change of changes) {
       const kind = change.kind;
-      if (!isEngineKind(kind)) continue;
+      if (!isEngineObject(kind, change.name)) continue;
       const key = DesiredConfig.key(kind, change.scope, change.name);
       if (!undo.has(key)) undo.set(key, this.entries.get(key));
       const stored = change.op === 'put' ? reader.get(kind, change.scope, change.name) : undefined;
@@ -119,8 +125,13 @@ export class DesiredConfig {
     }
   }
 
+  /** The sync settings stored, if any. */
+  syncSettings(): SyncSettings | undefined {
+    return this.entries.get(DesiredConfig.key('settings', '', syncSettingsName))?.native as SyncSettings | undefined;
+  }
+
   toNative(generation: number): NativeConfig {
-    const config: NativeConfig = { generation, nics: [], routes: [], pools: [], services: [] };
+    const config: NativeConfig = { generation, sync: nativeSyncConfig(this.syncSettings()), nics: [], routes: [], pools: [], services: [] };
     const services = new Map<string, NativeService>();
     const servers: Entry[] = [];
     for (const entry of this.entries.values()) {
@@ -142,6 +153,8 @@ export class DesiredConfig {
         }
         case 'real-servers':
           servers.push(entry);
+          break;
+        case 'settings':
           break;
       }
     }

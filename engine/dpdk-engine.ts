@@ -2,9 +2,11 @@ import { ConfigError } from '../store/errors.js';
 import type { KindName } from '../store/kinds.js';
 import { formatIPv4, parseIPv4 } from '../store/ip.js';
 import type { Change, Commit, ConfigReader } from '../store/store.js';
-import { DesiredConfig, type Undo } from './desired-config.js';
+import { DesiredConfig, isEngineObject, type Undo } from './desired-config.js';
 import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
-import { loadNative, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
+import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
+import { SyncController } from './sync/controller.js';
+import type { SyncStatus } from './sync/stats.js';
 
 const statusTtlMs = 100;
 
@@ -37,10 +39,6 @@ export interface DpdkEngineOptions {
   sessionsPerWorker: number;
 }
 
-// Engine changes that need the data plane: everything else (health checks, sync settings)
-// reaches it through other parts.
-const forwardingKinds = new Set(['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers']);
-
 function toSession(s: NativeSession): Session {
   return {
     protocol: s.protocol === 17 ? 'udp' : 'tcp',
@@ -68,10 +66,19 @@ export class DpdkEngine implements Engine {
   private loaded = false;
   private applied = 0;
   private cached: CachedStatus | undefined;
+  private readonly sync: SyncController;
 
   constructor(options: DpdkEngineOptions) {
     const { Engine } = loadNative();
     this.native = new Engine({ ...options, instance: String(process.pid) });
+    this.sync = new SyncController(this.native, options.workers);
+  }
+
+  /** Runs `config` on the data plane; when it was accepted, the sync bridge follows the settings. */
+  private run(config: NativeConfig): NativeError[] {
+    const errors = this.native.apply(config);
+    if (errors.length === 0) this.sync.follow(this.desired.syncSettings(), config);
+    return errors;
   }
 
   apply(commit: Commit, config: ConfigReader): void {
@@ -80,14 +87,15 @@ export class DpdkEngine implements Engine {
     if (first) {
       this.desired.load(config);
       this.loaded = true;
-    } else if (commit.changes.some((c) => forwardingKinds.has(c.kind))) {
+    } else if (commit.changes.some((c) => isEngineObject(c.kind, c.name))) {
+      // Forwarding objects and the sync settings; other changes (health checks) reach the data plane through other parts.
       undo = this.desired.update(commit.changes, config);
     } else {
       this.applied = commit.generation;
       return;
     }
     this.cached = undefined;
-    const errors = this.native.apply(this.desired.toNative(commit.generation));
+    const errors = this.run(this.desired.toNative(commit.generation));
     if (errors.length === 0) {
       this.applied = commit.generation;
       return;
@@ -97,7 +105,7 @@ export class DpdkEngine implements Engine {
     if (first) this.loaded = false;
     else {
       this.desired.restore(undo);
-      this.native.apply(this.desired.toNative(this.applied));
+      this.run(this.desired.toNative(this.applied));
     }
     throw refusal(errors, commit.changes);
   }
@@ -118,7 +126,7 @@ export class DpdkEngine implements Engine {
   restore(config: ConfigReader): void {
     this.cached = undefined;
     this.desired.load(config);
-    this.native.apply(this.desired.toNative(config.generation()));
+    this.run(this.desired.toNative(config.generation()));
   }
 
   /** The data plane's counters, read at most every `statusTtlMs` (a list renders many objects). */
@@ -187,7 +195,16 @@ export class DpdkEngine implements Engine {
     this.native.announce();
   }
 
+  syncStatus(): SyncStatus {
+    return this.sync.status(this.status().sync);
+  }
+
+  onSyncLag(listener: (ms: number) => void): void {
+    this.sync.counters.onLag(listener);
+  }
+
   async close(): Promise<void> {
+    this.sync.close();
     this.native.close();
   }
 }

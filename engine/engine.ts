@@ -3,6 +3,7 @@
 
 import type { KindName } from '../store/kinds.js';
 import type { NativeStatus } from './native.js';
+import type { SyncStatus } from './sync/stats.js';
 import type { Commit, ConfigReader } from '../store/store.js';
 
 export type EngineMode = 'dpdk' | 'off';
@@ -71,5 +72,9 @@ export interface Engine {
   sessions(query: SessionQuery): SessionPage;
   /** Ends live sessions, all or those of one virtual service. */
   flushSessions(virtualService?: string): void;
+  /** The session-sync bridge now: state, peers, counters (state `not-running` without a data plane). */
+  syncStatus(): SyncStatus;
+  /** Calls `listener` with the lag of every batch received from a peer, in milliseconds. */
+  onSyncLag(listener: (ms: number) => void): void;
   close(): Promise<void>;
 }

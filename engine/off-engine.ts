@@ -1,4 +1,5 @@
 import { EngineUnavailable, type Engine, type SessionPage } from './engine.js';
+import { SyncCounters, type SyncStatus } from './sync/stats.js';
 
 /**
  * `--engine off`: the appliance stores and serves configuration without a data plane.
@@ -7,6 +8,7 @@ import { EngineUnavailable, type Engine, type SessionPage } from './engine.js';
  */
 export class OffEngine implements Engine {
   readonly mode = 'off' as const;
+  private readonly syncCounters = new SyncCounters();
 
   apply(): void {}
 
@@ -29,6 +31,13 @@ export class OffEngine implements Engine {
   flushSessions(): void {
     throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
   }
+
+  /** There is no data plane to sync: the counters stay at zero. */
+  syncStatus(): SyncStatus {
+    return this.syncCounters.status({ state: 'not-running', peers: [] });
+  }
+
+  onSyncLag(): void {}
 
   async close(): Promise<void> {}
 }

@@ -1,0 +1,106 @@
+// The DPDK engine's side of session sync: after every apply the data plane accepted, it starts,
+// reconfigures or stops the bridge to match the `sync` settings, and when the node becomes
+// active (promotion, or sync starting as active) it announces the VIPs and local addresses
+// with gratuitous ARP at once and twice more, so one lost frame cannot leave the network
+// sending to a dead node.
+
+import type { NativeConfig, NativeEngine, NativeSyncCounters } from '../native.js';
+import { SyncBridge } from './bridge.js';
+import type { Portability } from './peers.js';
+import { sameConnection, type SyncSettings } from './settings.js';
+import { SyncCounters, type SyncRole, type SyncStatus } from './stats.js';
+import { portabilityFingerprint } from './wire.js';
+
+/** Gratuitous ARP after becoming active: at once, then after each of these delays. */
+export const announceRepeatsMs = [500, 2000];
+
+type SyncNative = Pick<NativeEngine, 'drainSync' | 'ingestSync' | 'snapshotSync' | 'announce'>;
+
+export class SyncController {
+  readonly counters = new SyncCounters();
+  private bridge: SyncBridge | undefined;
+  private settings: SyncSettings | undefined;
+  private portability: Portability;
+  private maxTimeoutSeconds = 0;
+  /** Only the first bridge replays the stream: the data plane started empty just before. */
+  private started = false;
+  private readonly announceTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly native: SyncNative,
+    private readonly workers: number,
+  ) {
+    this.portability = { workers, fingerprint: portabilityFingerprint(workers, []) };
+  }
+
+  /** Follows `settings` once the data plane runs `config`. */
+  follow(settings: SyncSettings | undefined, config: NativeConfig): void {
+    this.portability = { workers: this.workers, fingerprint: portabilityFingerprint(this.workers, config.pools) };
+    this.maxTimeoutSeconds = config.services.reduce((max, s) => Math.max(max, ...Object.values(s.timeouts)), 0);
+    const wasRole: SyncRole | undefined = this.bridge ? this.settings?.role : undefined;
+    if (!settings?.enabled) {
+      this.stopBridge();
+      this.cancelAnnouncements();
+      return;
+    }
+    if (this.bridge && this.settings && sameConnection(this.settings, settings)) this.bridge.setRole(settings.role);
+    else this.startBridge(settings);
+    this.settings = settings;
+    if (settings.role === 'active' && wasRole !== 'active') this.announce();
+    else if (settings.role === 'backup') this.cancelAnnouncements();
+  }
+
+  status(native: NativeSyncCounters | undefined): SyncStatus {
+    return this.bridge ? this.bridge.status(native) : this.counters.status({ state: 'disabled', peers: [] }, native);
+  }
+
+  close(): void {
+    this.stopBridge();
+    this.cancelAnnouncements();
+  }
+
+  private startBridge(settings: SyncSettings): void {
+    this.stopBridge();
+    this.bridge = new SyncBridge({
+      settings,
+      dataPlane: this.native,
+      counters: this.counters,
+      portability: () => this.portability,
+      maxTimeoutSeconds: () => this.maxTimeoutSeconds,
+      replayOnStart: !this.started,
+    });
+    this.started = true;
+  }
+
+  private stopBridge(): void {
+    this.bridge?.close();
+    this.bridge = undefined;
+    this.settings = undefined;
+  }
+
+  private announce(): void {
+    this.cancelAnnouncements();
+    this.announceNow();
+    for (const delay of announceRepeatsMs) {
+      const timer = setTimeout(() => {
+        this.announceTimers.delete(timer);
+        this.announceNow();
+      }, delay);
+      this.announceTimers.add(timer);
+    }
+  }
+
+  private announceNow(): void {
+    try {
+      this.native.announce();
+    } catch (err) {
+      // The write that promoted the node has been applied; a failed announcement is reported, not undone.
+      this.counters.noteError(`gratuitous ARP failed: ${(err as Error).message}`);
+    }
+  }
+
+  private cancelAnnouncements(): void {
+    for (const timer of this.announceTimers) clearTimeout(timer);
+    this.announceTimers.clear();
+  }
+}

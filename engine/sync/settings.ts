@@ -1,0 +1,44 @@
+// The stored `sync` settings object as the engine uses it: what the data plane is told
+// (enabled, backup) and what the bridge needs (Redis, identity, role, replay).
+
+import type { Spec } from '../../store/kinds.js';
+import type { NativeSyncConfig } from '../native.js';
+import type { BridgeSettings } from './bridge.js';
+
+export interface SyncSettings extends BridgeSettings {
+  enabled: boolean;
+}
+
+/** The settings object's name in the store (kind `settings`). */
+export const syncSettingsName = 'sync';
+
+const defaultStreamMaxLength = 1_000_000;
+
+/** The spec as stored (the API filled its defaults), with the same defaults for safety. */
+export function toSyncSettings(spec: Spec): SyncSettings {
+  const replay = (spec.replay ?? {}) as { enabled?: boolean; streamMaxLength?: number };
+  return {
+    enabled: spec.enabled === true && typeof spec.redisUrl === 'string',
+    redisUrl: (spec.redisUrl as string | undefined) ?? '',
+    ...(typeof spec.redisPassword === 'string' && spec.redisPassword !== '' ? { redisPassword: spec.redisPassword } : {}),
+    nodeId: (spec.nodeId as string | undefined) ?? 'node',
+    role: spec.role === 'backup' ? 'backup' : 'active',
+    replay: { enabled: replay.enabled ?? true, streamMaxLength: replay.streamMaxLength ?? defaultStreamMaxLength },
+  };
+}
+
+export function nativeSyncConfig(settings: SyncSettings | undefined): NativeSyncConfig {
+  if (!settings?.enabled) return { enabled: false, backup: false };
+  return { enabled: true, backup: settings.role === 'backup' };
+}
+
+/** Whether a running bridge can take `next` by a role change alone (no new connections). */
+export function sameConnection(a: SyncSettings, b: SyncSettings): boolean {
+  return (
+    a.redisUrl === b.redisUrl &&
+    a.redisPassword === b.redisPassword &&
+    a.nodeId === b.nodeId &&
+    a.replay.enabled === b.replay.enabled &&
+    a.replay.streamMaxLength === b.replay.streamMaxLength
+  );
+}

@@ -1,0 +1,108 @@
+// The engine's side of sync: the bridge follows the settings after each accepted apply, and
+// becoming active announces the VIPs at once and twice more. The data plane is a fake; the
+// Redis URL points nowhere (the bridge connects in the background and never holds anything up).
+
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NativeConfig } from '../../engine/native.js';
+import { SyncController } from '../../engine/sync/controller.js';
+import type { SyncSettings } from '../../engine/sync/settings.js';
+import { FakeDataPlane } from './fake-data-plane.js';
+import { waitFor } from './redis-server.js';
+
+class AnnouncingPlane extends FakeDataPlane {
+  announcements = 0;
+  announce(): void {
+    this.announcements++;
+  }
+}
+
+const settings = (role: 'active' | 'backup', enabled = true): SyncSettings => ({
+  enabled,
+  redisUrl: 'unix:///nonexistent/l4lb-test/redis.sock',
+  nodeId: 'lb1',
+  role,
+  replay: { enabled: false, streamMaxLength: 1000 },
+});
+
+const config = (backup: boolean): NativeConfig => ({
+  generation: 1,
+  sync: { enabled: true, backup },
+  nics: [],
+  routes: [],
+  pools: [{ name: 'lips', nic: 'server', addresses: [0x0a000264], portMin: 1024, portMax: 65535 }],
+  services: [],
+});
+
+const controllers: SyncController[] = [];
+afterEach(() => {
+  for (const c of controllers.splice(0)) c.close();
+});
+
+function controller(plane: AnnouncingPlane): SyncController {
+  const c = new SyncController(plane, 2);
+  controllers.push(c);
+  return c;
+}
+
+test('a promotion announces at once, within the call, and twice more', async () => {
+  const plane = new AnnouncingPlane();
+  const c = controller(plane);
+  c.follow(settings('backup'), config(true));
+  assert.equal(c.status(undefined).role, 'backup');
+  assert.notEqual(c.status(undefined).state, 'disabled');
+  assert.equal(plane.announcements, 0);
+
+  c.follow(settings('active'), config(false));
+  assert.equal(plane.announcements, 1);
+  assert.equal(c.status(undefined).role, 'active');
+  await waitFor('the repeated announcements', () => plane.announcements === 3);
+
+  // Other applies while active announce nothing more; a demotion cancels pending repeats.
+  c.follow(settings('active'), config(false));
+  assert.equal(plane.announcements, 3);
+  c.follow(settings('active'), config(false));
+  c.follow(settings('backup'), config(true));
+  c.follow(settings('active', false), config(false));
+  assert.equal(c.status(undefined).state, 'disabled');
+});
+
+test('sync starting as active announces; stopping it closes the bridge', () => {
+  const plane = new AnnouncingPlane();
+  const c = controller(plane);
+  c.follow(undefined, config(false));
+  assert.equal(c.status(undefined).state, 'disabled');
+  assert.equal(plane.announcements, 0);
+  c.follow(settings('active'), config(false));
+  assert.equal(plane.announcements, 1);
+  assert.equal(c.status(undefined).nodeId, 'lb1');
+  c.follow({ ...settings('active'), nodeId: 'lb2' }, config(false));
+  assert.equal(c.status(undefined).nodeId, 'lb2');
+  assert.equal(plane.announcements, 1);
+  c.follow(settings('active', false), config(false));
+  assert.equal(c.status(undefined).state, 'disabled');
+});
+
+test("the status carries the data plane's sync counters", () => {
+  const c = controller(new AnnouncingPlane());
+  const status = c.status({
+    eventsQueued: 10,
+    ringOverflows: 2,
+    installed: 5,
+    updated: 3,
+    closed: 1,
+    peerSessions: 4,
+    dropped: { expired: 7, unknown_service: 1 },
+  });
+  assert.deepEqual(status.records, {
+    sent: 0,
+    received: 0,
+    applied: 0,
+    installed: 5,
+    updated: 3,
+    closed: 1,
+    peerSessions: 4,
+    ringOverflows: 2,
+    dropped: { expired: 7, unknown_service: 1 },
+  });
+});
