@@ -1,12 +1,13 @@
 // Prometheus metrics: process (prom-client defaults), HTTP requests, the configuration store,
-// the data plane (engine-metrics.ts) and health checks (health-metrics.ts). Each app has its
-// own registry so tests can build several apps.
+// the data plane (engine-metrics.ts), health checks (health-metrics.ts) and session sync
+// (sync-metrics.ts). Each app has its own registry so tests can build several apps.
 
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { kinds, type KindName } from '../store/kinds.js';
 import { registerEngineMetrics } from './engine-metrics.js';
 import { registerHealthMetrics } from './health-metrics.js';
+import { registerSyncMetrics } from './sync-metrics.js';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -58,6 +59,7 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
 
   registerEngineMetrics(app, registry);
   registerHealthMetrics(app, registry);
+  registerSyncMetrics(app, registry);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -1,7 +1,8 @@
 // The session-sync settings: one object at /api/v1/sync (GET, PUT, PATCH). Until first
 // written it reads as its defaults with resourceVersion 0. The Redis password is write-only:
 // never shown, kept when a write leaves it out (so a read-back object can be PUT as is),
-// removed by an empty string or a null in a patch.
+// removed by an empty string or a null in a patch. The status is the sync bridge's: its
+// state, the peers heard from, records, batches, snapshots, lag and the last error.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hostname } from 'node:os';
@@ -27,10 +28,12 @@ function defaults(): StoredObject {
 
 function show(app: FastifyInstance, object: StoredObject): Body {
   const { redisPassword, ...visible } = object.spec;
+  // What the engine's sync bridge reports now; with sync off there is no bridge to ask.
+  const bridge = app.reconciler.engine.syncStatus();
   const shown = render(app, { ...object, spec: visible }, {
     redisPasswordSet: typeof redisPassword === 'string' && redisPassword !== '',
-    // The sync bridge that would connect to Redis is not part of this build yet.
-    state: visible.enabled ? 'not-running' : 'disabled',
+    ...bridge,
+    state: visible.enabled ? bridge.state : 'disabled',
   });
   delete shown.name;
   if (object.resourceVersion === 0) {

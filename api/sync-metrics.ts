@@ -1,0 +1,72 @@
+// Session-sync metrics: the bridge's counters and state, read from the engine at scrape time,
+// and the lag of every batch received as a histogram.
+
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { SyncStatus } from '../engine/sync/stats.js';
+
+const states = ['disabled', 'connecting', 'synced', 'degraded', 'not-running'] as const;
+const roles = ['active', 'backup'] as const;
+
+type Sample = [labels: Record<string, string>, value: number];
+
+export function registerSyncMetrics(app: FastifyInstance, registry: Registry): void {
+  const engine = app.reconciler.engine;
+  // One status per scrape, shared by every metric below (it sorts the lag samples).
+  let scraped: { at: number; status: SyncStatus } | undefined;
+  const status = (): SyncStatus => {
+    const now = performance.now();
+    if (!scraped || now - scraped.at > 100) scraped = { at: now, status: engine.syncStatus() };
+    return scraped.status;
+  };
+
+  // Counters the bridge keeps: each scrape restates them (they only grow).
+  const counter = (name: string, help: string, labelNames: string[], read: (s: SyncStatus) => Sample[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read(status())) this.inc(labels, value);
+      },
+    });
+  const gauge = (name: string, help: string, labelNames: string[], read: (s: SyncStatus) => Sample[]) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read(status())) this.set(labels, value);
+      },
+    });
+
+  counter('l4lb_sync_records_sent_total', 'Session records published to peers (live and snapshot).', [], (s) => [[{}, s.records.sent]]);
+  counter('l4lb_sync_records_received_total', 'Session records received from peers and the stream replay.', [], (s) => [[{}, s.records.received]]);
+  counter('l4lb_sync_records_applied_total', 'Peer session records handed to the data plane\'s workers.', [], (s) => [[{}, s.records.applied]]);
+  counter('l4lb_sync_records_dropped_total', 'Session records lost, by reason (the bridge\'s and the data plane\'s).', ['reason'], (s) =>
+    Object.entries(s.records.dropped).map(([reason, n]): Sample => [{ reason }, n]));
+  counter('l4lb_sync_ring_overflows_total', 'Sync events lost because a worker\'s sync ring was full.', [], (s) => [[{}, s.records.ringOverflows]]);
+  counter('l4lb_sync_batches_sent_total', 'Batches published to peers.', [], (s) => [[{}, s.batches.sent]]);
+  counter('l4lb_sync_snapshots_sent_total', 'Full snapshots published in answer to peers\' requests.', [], (s) => [[{}, s.snapshots.sent]]);
+  counter('l4lb_sync_redis_errors_total', 'Redis connection and command failures.', [], (s) => [[{}, s.redisErrors]]);
+  gauge('l4lb_sync_peers', 'Peers heard from in the last 5 s, by whether their sessions can run here.', ['compatible'], (s) => [
+    [{ compatible: 'true' }, s.peers.filter((p) => p.compatible).length],
+    [{ compatible: 'false' }, s.peers.filter((p) => !p.compatible).length],
+  ]);
+  gauge('l4lb_sync_state', 'Session-sync state: 1 for the current one, 0 for the others.', ['state'], (s) =>
+    states.map((state): Sample => [{ state }, s.state === state ? 1 : 0]));
+  gauge('l4lb_sync_role', 'The role sync runs: 1 for the current one, 0 for the other (both 0 when not running).', ['role'], (s) =>
+    roles.map((role): Sample => [{ role }, s.role === role ? 1 : 0]));
+
+  const lag = new Histogram({
+    name: 'l4lb_sync_lag_seconds',
+    help: 'Time from a peer sending a batch to this node receiving it.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+  engine.onSyncLag((ms) => lag.observe(ms / 1000));
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { json, testApp } from '../helpers.js';
+
+test('GET /api/v1/sync shows the bridge status; /metrics has the sync metrics', async () => {
+  const t = await testApp();
+  try {
+    const off = json(await t.request('GET', '/api/v1/sync')).status;
+    assert.equal(off.state, 'disabled');
+    assert.deepEqual(off.peers, []);
+
+    await t.request('PUT', '/api/v1/sync', { enabled: true, redisUrl: 'unix:///run/redis.sock', redisPassword: 'pw-secret', role: 'backup' });
+    const response = await t.request('GET', '/api/v1/sync');
+    assert.ok(!response.body.includes('pw-secret'));
+    const status = json(response).status;
+    // The engine is off: there is no data plane to sync.
+    assert.equal(status.state, 'not-running');
+    assert.deepEqual(status.peers, []);
+    assert.deepEqual(status.records, { sent: 0, received: 0, applied: 0, installed: 0, updated: 0, closed: 0, peerSessions: 0, ringOverflows: 0, dropped: {} });
+    assert.deepEqual(status.batches, { sent: 0, received: 0 });
+    assert.deepEqual(status.snapshots, { sent: 0, requested: 0, received: 0 });
+    assert.deepEqual(status.lag, { p50Ms: null, p99Ms: null, lastMs: null });
+    assert.equal(status.redisErrors, 0);
+
+    const metrics = (await t.request('GET', '/metrics')).body;
+    for (const line of [
+      'l4lb_sync_records_sent_total 0',
+      'l4lb_sync_records_received_total 0',
+      'l4lb_sync_records_applied_total 0',
+      'l4lb_sync_ring_overflows_total 0',
+      'l4lb_sync_batches_sent_total 0',
+      'l4lb_sync_snapshots_sent_total 0',
+      'l4lb_sync_redis_errors_total 0',
+      'l4lb_sync_lag_seconds_count 0',
+      'l4lb_sync_peers{compatible="true"} 0',
+      'l4lb_sync_state{state="not-running"} 1',
+      'l4lb_sync_state{state="synced"} 0',
+      'l4lb_sync_role{role="active"} 0',
+    ])
+      assert.ok(metrics.includes(`\n${line}\n`), `${line} in /metrics`);
+    assert.match(metrics, /# TYPE l4lb_sync_records_dropped_total counter/);
+  } finally {
+    await t.close();
+  }
+});
