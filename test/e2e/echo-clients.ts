@@ -29,6 +29,8 @@ export interface EchoClients {
   /** The local (client-side) port of each connection, in opening order. */
   readonly localPorts: number[];
   report(): Promise<EchoConnectionReport[]>;
+  /** Starts a new measurement: from now on `maxGapMs` counts only gaps that end after this. */
+  resetGaps(): void;
   /** Closes the connections and ends the process. */
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ function report() {
 Promise.all(Array.from({ length: Number(count) }, (_, i) => open(i))).then(() => out({ ready: report() }));
 require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
   if (l === 'report') out({ report: report() });
+  if (l === 'reset-gaps') for (const c of conns) c.maxGapMs = 0;
   if (l === 'close') { const r = report(); for (const c of conns) c.socket.destroy(); out({ report: r }); process.exit(0); }
 });
 process.stdin.on('end', () => process.exit(0));
@@ -137,6 +140,7 @@ export async function startEchoClients(ns: string, address: string, port: number
       child.stdin!.write('report\n');
       return next('report');
     },
+    resetGaps: () => child.stdin!.write('reset-gaps\n'),
     close: async () => {
       if (child.exitCode === null && child.signalCode === null) child.stdin!.end('close\n');
       await stopChild(child, 'SIGTERM');

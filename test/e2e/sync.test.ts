@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stallSummary, type EchoConnectionReport } from './echo-clients.js';
 import { requireRoot, waitFor } from './netns.js';
-import { sessionsOf, startSyncLab, waitSessionsFor, waitSyncState, type SyncLab } from './sync-lab.js';
+import { echoRequest } from './servers.js';
+import { services, sessionsOf, startSyncLab, vip, waitSessionsFor, waitSyncState, type SyncLab } from './sync-lab.js';
 import { brokenOnes, keepPolling, maxStallMs, openLongLived, stalledOnes, type DbIdentity, type LongLived } from './sync-traffic.js';
 import { plan } from './topology.js';
 
@@ -90,6 +91,26 @@ describe('failover with session sync keeps every connection', { skip }, () => {
     assert.deepEqual(traffic.echo.localPorts.filter((p) => !ports.has(p)), [], 'lb2 lost echo sessions');
     assert.ok(held.every((s) => s.state === 'established'), JSON.stringify(held.filter((s) => s.state !== 'established')));
     assert.equal((await lb2.ok('GET', '/api/v1/sync')).role, 'active');
+    // And lb2 takes new connections as the active node.
+    assert.equal(await echoRequest(lab.topo.ns.client, 'tcp', vip, services.echo.port, 'fresh'), 'fresh');
+  });
+
+  test('lb1 back as a backup gets every session from lb2, and failing back keeps every connection too', async () => {
+    const lb1 = await lab.startLb('lb1', { enabled: true, role: 'backup' });
+    await waitSyncState(lb1, 'synced');
+    await waitSessionsFor(lb1, 'echo', traffic.echo.localPorts);
+    await waitSessionsFor(lb1, 'web', [traffic.http.localPort]);
+    await waitSessionsFor(lb1, 'mysql', [baseline.db.clientPort]);
+    traffic.echo.resetGaps();
+    await lab.failover('lb2', 'lb1');
+    await sleep(settleMs);
+    const reports = await traffic.echo.report();
+    const stalls = stallSummary(reports);
+    console.log(`# failback stalls over ${reports.length} echo connections: max ${stalls.max} ms, p99 ${stalls.p99} ms, median ${stalls.median} ms`);
+    assert.deepEqual(brokenOnes(reports), []);
+    assert.deepEqual(stalledOnes(reports), [], `connections that stalled ${maxStallMs} ms or more`);
+    assert.equal(await traffic.http.get('/'), baseline.http);
+    assert.deepEqual(await traffic.dbIdentity(), baseline.db);
   });
 });
 
