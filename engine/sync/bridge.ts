@@ -160,8 +160,7 @@ export class SyncBridge {
     try {
       await this.links.subscriber.subscribe(sessionsChannel, controlChannel);
       const first = !this.joinedOnce;
-      if (first && this.options.replayOnStart && this.options.settings.replay.enabled)
-        await replayStream(this.ctx, this.options.maxTimeoutSeconds() * 1000 + replayMarginMs);
+      if (first && this.options.replayOnStart && this.options.settings.replay.enabled) await this.replay();
       if (this.isClosed || !this.bothReady()) return;
       this.synced = true;
       this.joinedOnce = true;
@@ -175,5 +174,19 @@ export class SyncBridge {
       this.joining = false;
     }
     if (!this.synced && !this.isClosed) this.rejoinTimer = setTimeout(() => this.linksChanged(), rejoinDelayMs);
+  }
+
+  /**
+   * A replay that fails with Redis still there (a stream too big to read within the command
+   * timeout) is given up: the snapshot asked for next brings what the peers hold. With Redis
+   * gone it is tried again on the next join.
+   */
+  private async replay(): Promise<void> {
+    try {
+      await replayStream(this.ctx, this.options.maxTimeoutSeconds() * 1000 + replayMarginMs);
+    } catch (err) {
+      if (!this.bothReady()) throw err;
+      this.ctx.fail(new Error(`the replay of the stream was given up: ${(err as Error).message}`));
+    }
   }
 }
