@@ -49,9 +49,10 @@ export interface SyncLab {
   promote(lb: LbRole): Promise<number>;
   /**
    * Sends SIGKILL to `from` and promotes `to` at once, without waiting for the killed process
-   * to be reaped (its threads stop at once; the kernel's teardown of a DPDK process's memory
-   * can take a few hundred ms, which would otherwise delay the promotion). Returns how long
-   * the promotion request and the reaping took, both counted from the kill.
+   * to be reaped: its threads stop at once, but the kernel takes about 200 ms to tear it down
+   * (whatever its memory; closing its tap interfaces and sockets, most likely), and waiting
+   * would delay the promotion past clients' first retransmission. Returns how long the
+   * promotion request and the reaping took, both counted from the kill.
    */
   failover(from: LbRole, to: LbRole): Promise<{ promoteMs: number; reapedMs: number }>;
   destroy(): Promise<void>;
