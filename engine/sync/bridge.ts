@@ -56,6 +56,8 @@ export class SyncBridge {
   /** A Redis error before the first join: the state is degraded rather than connecting. */
   private troubled = false;
   private isClosed = false;
+  /** Counts the subscriber's connections: a join whose subscriptions were on an older one is void. */
+  private subscriberConnections = 0;
   private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BridgeOptions) {
@@ -85,6 +87,7 @@ export class SyncBridge {
     this.snapshots = new SnapshotServer(this.ctx);
     this.receiver = new Receiver(this.ctx, this.peers, () => this.control.requestSnapshot());
     this.control = new ControlChannel(this.ctx, this.peers, () => this.snapshots.request());
+    this.links.subscriber.on('ready', () => this.subscriberConnections++);
     for (const link of [this.links.commands, this.links.subscriber]) {
       link.on('ready', () => this.linksChanged());
       link.on('close', () => this.linksChanged());
@@ -158,10 +161,11 @@ export class SyncBridge {
   private async join(): Promise<void> {
     this.joining = true;
     try {
+      const connection = this.subscriberConnections;
       await this.links.subscriber.subscribe(sessionsChannel, controlChannel);
       const first = !this.joinedOnce;
       if (first && this.options.replayOnStart && this.options.settings.replay.enabled) await this.replay();
-      if (this.isClosed || !this.bothReady()) return;
+      if (this.isClosed || !this.bothReady() || connection !== this.subscriberConnections) return;
       this.synced = true;
       this.joinedOnce = true;
       this.control.hello();
