@@ -67,7 +67,7 @@ test('a promotion announces at once, within the call, and twice more', async () 
   assert.equal(c.status(undefined).state, 'disabled');
 });
 
-test('sync starting as active announces; stopping it closes the bridge', () => {
+test('sync starting as active announces; stopping it closes the bridge', async () => {
   const plane = new AnnouncingPlane();
   const c = controller(plane);
   c.follow(undefined, config(false));
@@ -76,6 +76,9 @@ test('sync starting as active announces; stopping it closes the bridge', () => {
   c.follow(settings('active'), config(false));
   assert.equal(plane.announcements, 1);
   assert.equal(c.status(undefined).nodeId, 'lb1');
+  // No Redis behind the URL: the bridge says so, and the data plane is left alone.
+  await waitFor('degraded', () => c.status(undefined).state === 'degraded');
+  assert.match(c.status(undefined).lastError!.message, /ENOENT|connect/);
   c.follow({ ...settings('active'), nodeId: 'lb2' }, config(false));
   assert.equal(c.status(undefined).nodeId, 'lb2');
   assert.equal(plane.announcements, 1);
