@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Spec } from '../store/kinds.js';
 import type { StoredObject } from '../store/store.js';
 import { invalid } from '../store/errors.js';
+import { redisUrlProblem } from '../engine/sync/redis.js';
 import { componentValidator, fastifyPath, operationSchema } from './openapi.js';
 import { checkPreconditions, patchedSpec, render, sendObject, specFromBody, write, type Body } from './resource.js';
 
@@ -51,6 +52,8 @@ function finish(spec: Spec, previous: Spec | undefined, request: FastifyRequest)
   if (spec.redisPassword === '') delete spec.redisPassword;
   spec.nodeId ??= defaultNodeId();
   if (spec.enabled && !spec.redisUrl) throw invalid('/redisUrl', 'is required when sync is enabled');
+  const problem = typeof spec.redisUrl === 'string' ? redisUrlProblem(spec.redisUrl) : undefined;
+  if (problem) throw invalid('/redisUrl', problem);
   return spec;
 }
 

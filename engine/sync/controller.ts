@@ -51,7 +51,9 @@ export class SyncController {
   }
 
   status(native: NativeSyncCounters | undefined): SyncStatus {
-    return this.bridge ? this.bridge.status(native) : this.counters.status({ state: 'disabled', peers: [] }, native);
+    if (this.bridge) return this.bridge.status(native);
+    // Enabled without a bridge: it could not start (lastError says why).
+    return this.counters.status({ state: this.settings?.enabled ? 'degraded' : 'disabled', peers: [] }, native);
   }
 
   close(): void {
@@ -61,15 +63,20 @@ export class SyncController {
 
   private startBridge(settings: SyncSettings): void {
     this.stopBridge();
-    this.bridge = new SyncBridge({
-      settings,
-      dataPlane: this.native,
-      counters: this.counters,
-      portability: () => this.portability,
-      maxTimeoutSeconds: () => this.maxTimeoutSeconds,
-      replayOnStart: !this.started,
-    });
-    this.started = true;
+    try {
+      this.bridge = new SyncBridge({
+        settings,
+        dataPlane: this.native,
+        counters: this.counters,
+        portability: () => this.portability,
+        maxTimeoutSeconds: () => this.maxTimeoutSeconds,
+        replayOnStart: !this.started,
+      });
+      this.started = true;
+    } catch (err) {
+      // The data plane already runs the write that brought these settings; it is not undone for the bridge.
+      this.counters.noteError(`sync did not start: ${(err as Error).message}`);
+    }
   }
 
   private stopBridge(): void {

@@ -16,8 +16,27 @@ const commandTimeoutMs = 1000;
 const connectTimeoutMs = 1000;
 const maxReconnectDelayMs = 1000;
 
+/** What is wrong with a Redis URL, or undefined when the bridge can use it. */
+export function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (parsed.protocol === 'unix:') return parsed.host === '' && parsed.pathname.length > 1 ? undefined : 'must be unix:///absolute/path/to/socket';
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `has scheme ${parsed.protocol}, not redis:, rediss: or unix:`;
+  if (!parsed.hostname) return 'has no host';
+  if (parsed.search || parsed.hash) return 'must have no query or fragment';
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,5}$/.test(db)) return `has database '${db}', not a number`;
+  return undefined;
+}
+
 /** ioredis options for `redis://host:port/db`, `rediss://host:port/db` or `unix:///path`. */
 export function redisOptions(url: string, password: string | undefined): RedisOptions {
+  const problem = redisUrlProblem(url);
+  if (problem) throw new Error(`the Redis URL ${problem}`);
   const parsed = new URL(url);
   const common: RedisOptions = {
     enableOfflineQueue: false,
@@ -30,7 +49,6 @@ export function redisOptions(url: string, password: string | undefined): RedisOp
     ...(password ? { password } : {}),
   };
   if (parsed.protocol === 'unix:') return { ...common, path: decodeURIComponent(parsed.pathname) };
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`unsupported Redis URL scheme ${parsed.protocol}`);
   const db = parsed.pathname.replace(/^\//, '');
   return {
     ...common,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { json, testApp } from '../helpers.js';
+import { assertProblem } from './problem.js';
 
 test('GET /api/v1/sync shows the bridge status; /metrics has the sync metrics', async () => {
   const t = await testApp();
@@ -39,6 +40,16 @@ test('GET /api/v1/sync shows the bridge status; /metrics has the sync metrics', 
     ])
       assert.ok(metrics.includes(`\n${line}\n`), `${line} in /metrics`);
     assert.match(metrics, /# TYPE l4lb_sync_records_dropped_total counter/);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a Redis URL the bridge could not use is refused', async () => {
+  const t = await testApp();
+  try {
+    assertProblem(await t.request('PUT', '/api/v1/sync', { enabled: true, redisUrl: 'redis://10.0.0.5/db1' }), 422, '/body/redisUrl', "database 'db1'");
+    assertProblem(await t.request('PATCH', '/api/v1/sync', { redisUrl: 'unix://relative/sock' }), 422, '/body/redisUrl', 'unix:///absolute');
   } finally {
     await t.close();
   }

@@ -86,6 +86,13 @@ test('sync starting as active announces; stopping it closes the bridge', async (
   assert.equal(c.status(undefined).state, 'disabled');
 });
 
+test('settings the bridge cannot start with leave the data plane as applied and say why', () => {
+  const c = controller(new AnnouncingPlane());
+  c.follow({ ...settings('active'), redisUrl: 'redis://h/x' }, config(false));
+  assert.equal(c.status(undefined).state, 'degraded');
+  assert.match(c.status(undefined).lastError!.message, /sync did not start: the Redis URL has database 'x'/);
+});
+
 test("the status carries the data plane's sync counters", () => {
   const c = controller(new AnnouncingPlane());
   const status = c.status({
