@@ -155,6 +155,7 @@ export class DesiredConfig {
           servers.push(entry);
           break;
         case 'settings':
+          // Already in config.sync.
           break;
       }
     }
