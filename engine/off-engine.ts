@@ -1,4 +1,5 @@
-import { EngineUnavailable, type Engine, type SessionPage } from './engine.js';
+import { EngineUnavailable, type Engine, type HealthOverlay, type SessionPage } from './engine.js';
+import type { NativeStatus } from './native.js';
 import { SyncCounters, type SyncStatus } from './sync/stats.js';
 
 /**
@@ -14,9 +15,9 @@ export class OffEngine implements Engine {
 
   restore(): void {}
 
-  applyHealth(): void {}
+  applyHealth(_down: HealthOverlay): void {}
 
-  counters(): undefined {
+  counters(): NativeStatus | undefined {
     return undefined;
   }
 

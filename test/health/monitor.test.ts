@@ -8,26 +8,24 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.js';
 import { createAjv } from '../../api/openapi.js';
-import type { Engine, HealthOverlay, SessionPage } from '../../engine/engine.js';
+import type { HealthOverlay } from '../../engine/engine.js';
 import { HealthMonitor } from '../../engine/health/monitor.js';
+import { OffEngine } from '../../engine/off-engine.js';
 import type { NativeNicStatus, NativeStatus } from '../../engine/native.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
 import { Store } from '../../store/store.js';
 import { waitFor } from '../e2e/netns.js';
 
-/** An engine that records the health overlay and reports the NIC links a test sets. */
-class RecordingEngine implements Engine {
-  readonly mode = 'off' as const;
+/** The off engine, recording the health overlay and reporting the NIC links a test sets. */
+class RecordingEngine extends OffEngine {
   overlay: HealthOverlay = new Map();
   readonly links = new Map<string, boolean>();
 
-  apply(): void {}
-  restore(): void {}
-  applyHealth(down: HealthOverlay): void {
+  override applyHealth(down: HealthOverlay): void {
     this.overlay = down;
   }
-  counters(): NativeStatus {
+  override counters(): NativeStatus {
     const nic = (name: string, linkUp: boolean): NativeNicStatus => ({
       name,
       port: 0,
@@ -38,16 +36,9 @@ class RecordingEngine implements Engine {
       device: { rxPackets: 0, txPackets: 0, rxMissed: 0, rxErrors: 0, txErrors: 0 },
     });
     const nics = [...this.links].map(([name, up]) => nic(name, up));
-    return { generation: 0, sessionsLive: 0, sessionsExpired: 0, sessionsReset: 0, nics, services: [], workers: [] };
+    const sync = { eventsQueued: 0, ringOverflows: 0, installed: 0, updated: 0, closed: 0, peerSessions: 0, dropped: {} };
+    return { generation: 0, sessionsLive: 0, sessionsExpired: 0, sessionsReset: 0, sync, nics, services: [], workers: [] };
   }
-  liveStatus(): Record<string, unknown> {
-    return {};
-  }
-  sessions(): SessionPage {
-    return { items: [] };
-  }
-  flushSessions(): void {}
-  async close(): Promise<void> {}
 }
 
 function httpServer(address: string, name: string): Promise<Server> {
