@@ -74,6 +74,7 @@ export class SyncBridge {
       counters,
       links: this.links,
       streamMaxLength: settings.replay.streamMaxLength,
+      replayWindowMs: () => options.maxTimeoutSeconds() * 1000 + replayMarginMs,
       portability: options.portability,
       role: () => this.role,
       writable: () => this.links.commands.status === 'ready',
@@ -187,7 +188,7 @@ export class SyncBridge {
    */
   private async replay(): Promise<void> {
     try {
-      await replayStream(this.ctx, this.options.maxTimeoutSeconds() * 1000 + replayMarginMs);
+      await replayStream(this.ctx, this.ctx.replayWindowMs());
     } catch (err) {
       if (!this.bothReady()) throw err;
       this.ctx.fail(new Error(`the replay of the stream was given up: ${(err as Error).message}`));

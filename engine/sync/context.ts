@@ -16,6 +16,8 @@ export interface BridgeContext {
   readonly counters: SyncCounters;
   readonly links: RedisLinks;
   readonly streamMaxLength: number;
+  /** How far back replay reads: the longest timeout configured, plus a margin. */
+  replayWindowMs(): number;
   /** Read at every use: workers and pools are what the data plane runs now. */
   portability(): Portability;
   role(): SyncRole;

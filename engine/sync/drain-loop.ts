@@ -1,7 +1,12 @@
 // Takes the workers' sync events off the data plane about every millisecond and publishes
-// them as one batch: PUBLISH for the peers listening now and XADD to the capped stream for a
-// node that starts later, in one pipeline. Nothing waits on Redis: when it is down or behind,
-// the drained records are counted as dropped (peers see the sequence gap and resync).
+// them as one batch: PUBLISH for the peers listening now and XADD to the stream for a node
+// that starts later, in one pipeline. Nothing waits on Redis: when it is down or behind, the
+// drained records are counted as dropped (peers see the sequence gap and resync).
+//
+// The stream holds what a replay can use and no more: each XADD trims entries older than the
+// replay window (MINID; a live session's records are refreshed within its timeout, so older
+// ones are never needed), and once a second an XTRIM applies the operator's cap in batches,
+// a bound on Redis memory whatever the rate (at most cap × 32 kB with full batches).
 
 import { syncRecordSize } from '../native.js';
 import type { BridgeContext } from './context.js';
@@ -12,6 +17,7 @@ export const drainIntervalMs = 1;
 export const maxDrainRecords = 512;
 /** Pipelines awaiting Redis beyond this many mean Redis is behind: drop rather than queue. */
 const maxInFlight = 64;
+const trimEveryMs = 1000;
 
 export class DrainLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -19,6 +25,7 @@ export class DrainLoop {
   private nextSequence = 0;
   private inFlight = 0;
   private running = false;
+  private trimmedAt = 0;
 
   constructor(private readonly ctx: BridgeContext) {}
 
@@ -62,10 +69,16 @@ export class DrainLoop {
     const { workers, fingerprint } = ctx.portability();
     const batch = encodeBatch({ snapshot: false, origin: ctx.node, workers, fingerprint, firstSequence, sentAt: Date.now() }, records);
     this.inFlight++;
-    ctx.links.commands
+    const now = Date.now();
+    const pipeline = ctx.links.commands
       .pipeline()
       .publish(sessionsChannel, batch)
-      .xadd(streamKey, 'MAXLEN', '~', ctx.streamMaxLength, '*', streamField, batch)
+      .xadd(streamKey, 'MINID', '~', Math.max(0, now - ctx.replayWindowMs()), '*', streamField, batch);
+    if (now - this.trimmedAt >= trimEveryMs) {
+      this.trimmedAt = now;
+      pipeline.xtrim(streamKey, 'MAXLEN', '~', ctx.streamMaxLength);
+    }
+    pipeline
       .exec()
       .then((results) => {
         const failed = results?.find(([err]) => err)?.[0];

@@ -12,7 +12,7 @@ export interface SyncSettings extends BridgeSettings {
 /** The settings object's name in the store (kind `settings`). */
 export const syncSettingsName = 'sync';
 
-const defaultStreamMaxLength = 1_000_000;
+const defaultStreamMaxLength = 100_000;
 
 /** The spec as stored (the API filled its defaults), with the same defaults for safety. */
 export function toSyncSettings(spec: Spec): SyncSettings {

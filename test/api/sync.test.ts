@@ -16,7 +16,7 @@ describe('sync', () => {
       const body = json(response);
       assert.equal(body.enabled, false);
       assert.equal(body.role, 'active');
-      assert.deepEqual(body.replay, { enabled: true, streamMaxLength: 1000000 });
+      assert.deepEqual(body.replay, { enabled: true, streamMaxLength: 100000 });
       assert.match(body.nodeId, /^[A-Za-z0-9._~-]{1,128}$/);
       assert.equal(body.resourceVersion, 0);
       assert.equal(body.name, undefined);

@@ -25,6 +25,7 @@ function harness(sessions: number) {
     counters,
     links,
     streamMaxLength: 1000,
+    replayWindowMs: () => 60_000,
     portability: () => ({ workers: 2, fingerprint: 9 }),
     role: () => role,
     writable: () => true,
