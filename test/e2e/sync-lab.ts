@@ -30,6 +30,8 @@ export interface SyncSettings {
   role: 'active' | 'backup';
   /** Each service's own `sync` flag (default true): false keeps its sessions to the node. */
   servicesSynced?: boolean;
+  /** More configuration, applied after the lab's services and before sync starts (benchmarks). */
+  configureMore?: (a: Appliance) => Promise<void>;
   /** Rebuild sessions from the Redis stream when starting empty (default true). */
   replay?: boolean;
 }
@@ -104,6 +106,7 @@ async function configure(topo: Topology, a: Appliance, lb: LbRole, redisUrl: str
   await put('echo', 'none', ['rs1', 'rs2']);
   await put('web', 'proxy-protocol-v2', ['rs1', 'rs2']);
   await put('mysql', 'none', ['rs1']);
+  await sync.configureMore?.(a);
   // Sync last: sessions that arrive (snapshot, replay) find their services already there.
   await a.ok('PUT', '/api/v1/sync', { enabled: sync.enabled, redisUrl, role: sync.role, nodeId: lb, replay: { enabled: sync.replay ?? true } });
 }

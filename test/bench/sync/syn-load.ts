@@ -1,0 +1,47 @@
+// New sessions at a chosen rate for the sync benchmark: trafgen (netsniff-ng) in the client
+// namespace sends TCP SYNs straight to the active appliance's client-side MAC, each from a
+// new (address, port) of the client network, so every SYN opens one session and writes one
+// sync record. The real servers drop them (nftables), so nothing else moves: what the
+// benchmark then sees replicated is the session opening alone.
+//
+// Sources: 10.0.1.100–199 × ports 1024–65535 advance together (lcm: 1.6 M distinct flows).
+
+import { nft } from '../../e2e/netns.js';
+import { hostInterface, lbInterfaces, type Topology } from '../../e2e/topology.js';
+
+export const synPort = 9000;
+const sourceBase = '10.0.1.100';
+
+/** The trafgen packet description: one SYN whose source address and port advance per frame. */
+export function synConfig(destinationMac: string, sourceMac: string, vip: string): string {
+  return `{
+  eth(da=${destinationMac}, sa=${sourceMac}),
+  ipv4(sa=${sourceBase}, da=${vip}, ttl=64, sa[3]=dinc(100, 199)),
+  tcp(sp=dinc(1024, 65535), dp=${synPort}, seq=drnd(), syn, win=65535)
+}`;
+}
+
+/** Makes the real servers drop SYNs to the benchmark's port (no answers, no resets). */
+export async function dropAtRealServers(topo: Topology): Promise<void> {
+  for (const rs of ['rs1', 'rs2'] as const)
+    await nft(topo.ns[rs], `table inet l4lb_bench {\n  chain syn_sink {\n    type filter hook input priority 0;\n    tcp dport ${synPort} drop\n  }\n}\n`);
+}
+
+export interface SynRun {
+  sent: number;
+  seconds: number;
+}
+
+/**
+ * Sends `count` SYNs towards `vip` on `lb`'s client-side interface, at `rate` per second
+ * (undefined: as fast as trafgen goes on one CPU). Bounded by `count` and a timeout.
+ */
+export async function sendSyns(topo: Topology, lb: 'lb1' | 'lb2', vip: string, count: number, rate?: number): Promise<SynRun> {
+  const config = synConfig(await topo.mac(lb, lbInterfaces.client), await topo.mac('client', hostInterface), vip);
+  const args = ['--dev', hostInterface, '--conf', '-', '--cpus', '1', '--num', String(count), '--no-sock-mem', '--notouch-irq', '--no-cpu-stats'];
+  if (rate) args.push('--rate', `${rate}pps`);
+  const timeoutMs = 10_000 + (rate ? (count / rate) * 2000 : count / 20);
+  const start = process.hrtime.bigint();
+  await topo.run('client', 'trafgen', args, { input: config, timeoutMs });
+  return { sent: count, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
