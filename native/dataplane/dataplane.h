@@ -103,7 +103,8 @@ class Dataplane {
   // sequence numbers first_sequence, first_sequence + 1, …; returns how many.
   size_t drain_sync(size_t max, uint32_t node, uint32_t first_sequence, std::vector<uint8_t>& out);
   // Checks peer wire records (`size` a multiple of the record size) and queues each to the
-  // worker that owns its flow here, its remaining time shortened by `age_ms`.
+  // worker that owns its flow here, its remaining time shortened by `age_ms`. Waits (up to
+  // 50 ms a call) for room in a full ingest ring.
   SyncIngestResult ingest_sync(const uint8_t* records, size_t size, uint64_t age_ms);
   // Appends refresh records (sequence 0) of the sessions of services that sync, from `cursor`
   // on (0 to start), at most `limit`; returns where to continue, kSnapshotDone after the last.

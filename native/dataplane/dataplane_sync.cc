@@ -7,6 +7,14 @@
 // (owner_of_local_port). Both hold on the origin by construction; they hold here only when
 // both nodes have the same worker count, so a record that breaks them is refused (not_owner)
 // rather than installed where no packet of the flow would ever look.
+//
+// A full ingest ring (a snapshot arriving faster than a worker installs, ~4 M/s) makes the
+// control thread wait for room, up to kIngestWait per call: Redis then holds the rest in
+// its socket buffers instead of records being lost. Only a worker stuck for that long
+// loses records (ingest_full), and a snapshot request repairs it.
+#include <chrono>
+#include <thread>
+
 #include <rte_ring_elem.h>
 
 #include "dataplane_impl.h"
@@ -14,6 +22,22 @@
 #include "sync_record.h"
 
 namespace l4lb {
+
+namespace {
+
+constexpr auto kIngestWait = std::chrono::milliseconds(50);
+constexpr auto kIngestRetry = std::chrono::microseconds(20);
+
+// Enqueues `e`, waiting for room until `deadline`.
+bool enqueue_until(rte_ring* ring, SyncEvent& e, std::chrono::steady_clock::time_point deadline) {
+  while (rte_ring_sp_enqueue_elem(ring, &e, sizeof(e)) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kIngestRetry);
+  }
+  return true;
+}
+
+}  // namespace
 
 size_t Dataplane::drain_sync(size_t max, uint32_t node, uint32_t first_sequence, std::vector<uint8_t>& out) {
   Impl& d = *impl_;
@@ -38,6 +62,7 @@ SyncIngestResult Dataplane::ingest_sync(const uint8_t* records, size_t size, uin
   Impl& d = *impl_;
   SyncIngestResult result;
   uint16_t workers = d.options.workers;
+  const auto deadline = std::chrono::steady_clock::now() + kIngestWait;
   auto refuse = [&](SyncDrop why) {
     ++d.sync_refused[static_cast<int>(why)];
     ++result.refused;
@@ -59,7 +84,7 @@ SyncIngestResult Dataplane::ingest_sync(const uint8_t* records, size_t size, uin
       refuse(SyncDrop::not_owner);
       continue;
     }
-    if (rte_ring_sp_enqueue_elem(d.workers[owner]->sync_in, &e, sizeof(e)) != 0) {
+    if (!enqueue_until(d.workers[owner]->sync_in, e, deadline)) {
       refuse(SyncDrop::ingest_full);
       continue;
     }

@@ -45,7 +45,7 @@ enum class SyncDrop : uint8_t {
   version,                // another format version
   expired,                // its remaining time passed on the way
   not_owner,              // the flow's owner here is not its owner on the origin (portability)
-  ingest_full,            // the owner's ingest ring was full
+  ingest_full,            // the owner's ingest ring stayed full (its worker installed nothing for 50 ms)
   unknown_service,        // no service here with its virtual address, port and protocol
   service_not_synced,     // the service here has sync off
   unknown_server,         // no real server with its address and port in that service
