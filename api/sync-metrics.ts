@@ -65,7 +65,7 @@ export function registerSyncMetrics(app: FastifyInstance, registry: Registry): v
   const lag = new Histogram({
     name: 'l4lb_sync_lag_seconds',
     help: 'Time from a peer sending a batch to this node receiving it.',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
   engine.onSyncLag((ms) => lag.observe(ms / 1000));

@@ -23,7 +23,7 @@ export const services = {
 } as const;
 export const vip = plan.vips[0];
 /** Data-plane workers of every appliance: more than one, so sessions' owning workers matter. */
-export const workers = 2;
+export const defaultWorkers = 2;
 
 export interface SyncSettings {
   enabled: boolean;
@@ -111,8 +111,8 @@ async function configure(topo: Topology, a: Appliance, lb: LbRole, redisUrl: str
   await a.ok('PUT', '/api/v1/sync', { enabled: sync.enabled, redisUrl, role: sync.role, nodeId: lb, replay: { enabled: sync.replay ?? true } });
 }
 
-/** Builds the topology and starts redis and the real servers; no appliance yet. */
-export async function startSyncLab(): Promise<SyncLab> {
+/** Builds the topology and starts redis and the real servers; no appliance yet. Every appliance runs `workers` workers. */
+export async function startSyncLab(workers = defaultWorkers): Promise<SyncLab> {
   const topo = await buildTopology();
   const started: { stop(): Promise<void> }[] = [];
   const lbs: Partial<Record<LbRole, Appliance>> = {};

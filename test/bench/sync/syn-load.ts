@@ -4,19 +4,22 @@
 // sync record. The real servers drop them (nftables), so nothing else moves: what the
 // benchmark then sees replicated is the session opening alone.
 //
-// Sources: 10.0.1.100–199 × ports 1024–65535 advance together (lcm: 1.6 M distinct flows).
+// Sources: a block of 50 addresses of the client network (10.0.1.100–149, 150–199 or 200–249)
+// × ports 1024–65535, advancing together (lcm: 1.6 M distinct flows); each run of the
+// benchmark takes its own block, since trafgen starts every run from the same values.
 
 import { nft } from '../../e2e/netns.js';
 import { hostInterface, lbInterfaces, type Topology } from '../../e2e/topology.js';
 
 export const synPort = 9000;
-const sourceBase = '10.0.1.100';
+export type SourceBlock = 0 | 1 | 2;
 
 /** The trafgen packet description: one SYN whose source address and port advance per frame. */
-export function synConfig(destinationMac: string, sourceMac: string, vip: string): string {
+export function synConfig(destinationMac: string, sourceMac: string, vip: string, block: SourceBlock): string {
+  const first = 100 + 50 * block;
   return `{
   eth(da=${destinationMac}, sa=${sourceMac}),
-  ipv4(sa=${sourceBase}, da=${vip}, ttl=64, sa[3]=dinc(100, 199)),
+  ipv4(sa=10.0.1.${first}, da=${vip}, ttl=64, sa[3]=dinc(${first}, ${first + 49})),
   tcp(sp=dinc(1024, 65535), dp=${synPort}, seq=drnd(), syn, win=65535)
 }`;
 }
@@ -33,11 +36,12 @@ export interface SynRun {
 }
 
 /**
- * Sends `count` SYNs towards `vip` on `lb`'s client-side interface, at `rate` per second
- * (undefined: as fast as trafgen goes on one CPU). Bounded by `count` and a timeout.
+ * Sends `count` SYNs of new flows from source `block` towards `vip` on `lb`'s client-side
+ * interface, at `rate` per second (undefined: as fast as trafgen goes on one CPU). Bounded by
+ * `count` and a timeout.
  */
-export async function sendSyns(topo: Topology, lb: 'lb1' | 'lb2', vip: string, count: number, rate?: number): Promise<SynRun> {
-  const config = synConfig(await topo.mac(lb, lbInterfaces.client), await topo.mac('client', hostInterface), vip);
+export async function sendSyns(topo: Topology, lb: 'lb1' | 'lb2', vip: string, block: SourceBlock, count: number, rate?: number): Promise<SynRun> {
+  const config = synConfig(await topo.mac(lb, lbInterfaces.client), await topo.mac('client', hostInterface), vip, block);
   const args = ['--dev', hostInterface, '--conf', '-', '--cpus', '1', '--num', String(count), '--no-sock-mem', '--notouch-irq', '--no-cpu-stats'];
   if (rate) args.push('--rate', `${rate}pps`);
   const timeoutMs = 10_000 + (rate ? (count / rate) * 2000 : count / 20);
