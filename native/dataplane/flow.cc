@@ -61,15 +61,8 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
   }
   if (!local_port) return refuse(w, m, in_port, Drop::no_local_port);
 
-  Session s;
-  s.inbound = key;
-  s.outbound = FlowKey{backend.address, local, backend.port, local_port, key.protocol};
-  s.service_id = service.id;
-  s.backend_id = backend.id;
-  s.client_port_id = client_side.port;
-  s.client_next_hop = client_side.next_hop;
-  s.server_port_id = backend.egress.port;
-  s.server_next_hop = backend.egress.next_hop;
+  Session s = make_session(key, FlowKey{backend.address, local, backend.port, local_port, key.protocol}, service, backend,
+                           client_side);
   s.state = f.protocol == IPPROTO_TCP ? TcpState::none : TcpState::udp;
   s.flags |= client_address_flags(service.client_address, key.protocol);
   s.timeout_s = state_timeout_s(s.state, service.timeouts);
@@ -79,16 +72,9 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
     w.local_ports->release(local, local_port);
     return refuse(w, m, in_port, Drop::table_full);
   }
-  WorkerCounters& c = *w.counters;
-  ++c.services[service.id].new_sessions;
-  ++c.backends[backend.id].new_sessions;
-  ++c.sessions_live;
-  if (is_active(s.state)) {
-    ++c.backends[backend.id].active;
-    ++w.active[backend.id];
-  } else {
-    ++c.backends[backend.id].inactive;
-  }
+  ++w.counters->services[service.id].new_sessions;
+  ++w.counters->backends[backend.id].new_sessions;
+  count_live_session(w, s);
   return index;
 }
 
@@ -135,6 +121,30 @@ void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction dir
 }
 
 }  // namespace
+
+Session make_session(const FlowKey& inbound, const FlowKey& outbound, const Service& service, const Backend& backend,
+                     const Egress& client_side) {
+  Session s;
+  s.inbound = inbound;
+  s.outbound = outbound;
+  s.service_id = service.id;
+  s.backend_id = backend.id;
+  s.client_port_id = client_side.port;
+  s.client_next_hop = client_side.next_hop;
+  s.server_port_id = backend.egress.port;
+  s.server_next_hop = backend.egress.next_hop;
+  return s;
+}
+
+void count_live_session(Worker& w, const Session& s) {
+  ++w.counters->sessions_live;
+  if (is_active(s.state)) {
+    ++w.counters->backends[s.backend_id].active;
+    ++w.active[s.backend_id];
+  } else {
+    ++w.counters->backends[s.backend_id].inactive;
+  }
+}
 
 void set_state(Worker& w, Session& s, TcpState next) {
   if (next == s.state) return;

@@ -31,6 +31,12 @@ inline bool owns(const PortInfo& port, Ipv4 address) {
 // process_ipv4() for a burst of IPv4 frames received on one port, all for the data path (not
 // for the probe address); cheaper per frame than one at a time (flow.cc says why).
 void process_ipv4_burst(Worker& w, rte_mbuf* const* frames, uint16_t count, uint16_t in_port);
+// A session of `service` from `inbound` to `outbound` on `backend`, answering the client by
+// `client_side`: what a new flow and a peer's session (sync_events.cc) both start from.
+Session make_session(const FlowKey& inbound, const FlowKey& outbound, const Service& service, const Backend& backend,
+                     const Egress& client_side);
+// Counts a session just inserted: live, and active or inactive for its backend.
+void count_live_session(Worker& w, const Session& s);
 // Moves a session to `next`, keeping the backend's active/inactive counts in step.
 void set_state(Worker& w, Session& s, TcpState next);
 // Releases the local port, updates the counters and erases the session.

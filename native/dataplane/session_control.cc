@@ -23,14 +23,7 @@ SessionInfo describe(const Worker& w, const Session& s) {
   SessionInfo info;
   info.protocol = s.inbound.protocol;
   info.state = static_cast<uint8_t>(s.state);
-  info.client_address = s.inbound.source;
-  info.client_port = s.inbound.source_port;
-  info.virtual_address = s.inbound.destination;
-  info.virtual_port = s.inbound.destination_port;
-  info.local_address = s.outbound.destination;
-  info.local_port = s.outbound.destination_port;
-  info.server_address = s.outbound.source;
-  info.server_port = s.outbound.source_port;
+  copy_ends(s, info);
   info.service_id = s.service_id;
   info.backend_id = s.backend_id;
   info.worker = w.id;

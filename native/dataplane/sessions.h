@@ -65,6 +65,20 @@ struct Session {
 };
 static_assert(sizeof(Session) == 96, "a session is one and a half cache lines; keep it so");
 
+// Copies a session's four ends into `out`: anything with client_, virtual_, local_ and
+// server_ address and port fields (SessionInfo, SyncEvent).
+template <class Ends>
+void copy_ends(const Session& s, Ends& out) {
+  out.client_address = s.inbound.source;
+  out.client_port = s.inbound.source_port;
+  out.virtual_address = s.inbound.destination;
+  out.virtual_port = s.inbound.destination_port;
+  out.local_address = s.outbound.destination;
+  out.local_port = s.outbound.destination_port;
+  out.server_address = s.outbound.source;
+  out.server_port = s.outbound.source_port;
+}
+
 class SessionTable {
  public:
   explicit SessionTable(uint32_t capacity);

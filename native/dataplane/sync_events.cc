@@ -50,15 +50,7 @@ void insert_session(Worker& w, const SyncEvent& e, const Service& service, const
     if (holder == kNoSession || !w.local_ports->reserve(e.local_address, e.local_port))
       return count_drop(w, SyncDrop::conflict);
   }
-  Session s;
-  s.inbound = inbound;
-  s.outbound = outbound;
-  s.service_id = service.id;
-  s.backend_id = backend.id;
-  s.client_port_id = client_side.port;
-  s.client_next_hop = client_side.next_hop;
-  s.server_port_id = backend.egress.port;
-  s.server_next_hop = backend.egress.next_hop;
+  Session s = make_session(inbound, outbound, service, backend, client_side);
   s.state = static_cast<TcpState>(e.state);
   s.flags = uint8_t(e.flags | kSessionFromPeer);
   s.seq_delta = e.seq_delta;
@@ -72,16 +64,9 @@ void insert_session(Worker& w, const SyncEvent& e, const Service& service, const
     w.local_ports->release(e.local_address, e.local_port);
     return count_drop(w, SyncDrop::table_full);
   }
-  WorkerCounters& c = *w.counters;
-  ++c.sessions_live;
-  if (is_active(s.state)) {
-    ++c.backends[backend.id].active;
-    ++w.active[backend.id];
-  } else {
-    ++c.backends[backend.id].inactive;
-  }
-  ++c.sync.installed;
-  ++c.sync.peer_sessions;
+  count_live_session(w, s);
+  ++w.counters->sync.installed;
+  ++w.counters->sync.peer_sessions;
 }
 
 void apply_peer_event(Worker& w, const SyncEvent& e) {
@@ -121,14 +106,7 @@ SyncEvent sync_event_of(const Worker& w, const Session& s, SyncKind kind) {
   e.state = static_cast<uint8_t>(s.state);
   e.flags = s.flags;
   e.worker = w.id;
-  e.client_address = s.inbound.source;
-  e.virtual_address = s.inbound.destination;
-  e.local_address = s.outbound.destination;
-  e.server_address = s.outbound.source;
-  e.client_port = s.inbound.source_port;
-  e.virtual_port = s.inbound.destination_port;
-  e.local_port = s.outbound.destination_port;
-  e.server_port = s.outbound.source_port;
+  copy_ends(s, e);
   e.seq_delta = s.seq_delta;
   e.client_first_seq = s.client_first_seq;
   e.client_next_seq = s.client_next_seq;
