@@ -4,29 +4,9 @@
 // inactive backend connections), with l4lb_ prefixes and units in the names.
 
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { NativeStatus } from '../engine/native.js';
-
-type Labels = Record<string, string>;
-type Sample = [labels: Labels, value: number];
-
-/**
- * A metric whose values the engine keeps: each scrape restates them (a counter is reset and
- * increased by the engine's total, which stays monotonic because the engine's is).
- */
-function engineMetric(kind: 'counter' | 'gauge', registry: Registry, name: string, help: string, labelNames: string[], read: (s: NativeStatus) => Sample[], status: () => NativeStatus | undefined): void {
-  const collect = function (this: Counter | Gauge) {
-    this.reset();
-    const s = status();
-    if (!s) return;
-    for (const [labels, value] of read(s)) {
-      if (this instanceof Gauge) this.set(labels, value);
-      else this.inc(labels, value);
-    }
-  };
-  if (kind === 'counter') new Counter({ name, help, labelNames, registers: [registry], collect });
-  else new Gauge({ name, help, labelNames, registers: [registry], collect });
-}
+import { restatedMetric, type Labels, type Sample } from './restated-metric.js';
 
 const directions = (inValue: number, outValue: number, labels: Labels): Sample[] => [
   [{ ...labels, direction: 'in' }, inValue],
@@ -36,9 +16,9 @@ const directions = (inValue: number, outValue: number, labels: Labels): Sample[]
 export function registerEngineMetrics(app: FastifyInstance, registry: Registry): void {
   const status = () => app.reconciler.engine.counters();
   const counter = (name: string, help: string, labels: string[], read: (s: NativeStatus) => Sample[]) =>
-    engineMetric('counter', registry, name, help, labels, read, status);
+    restatedMetric('counter', registry, name, help, labels, read, status);
   const gauge = (name: string, help: string, labels: string[], read: (s: NativeStatus) => Sample[]) =>
-    engineMetric('gauge', registry, name, help, labels, read, status);
+    restatedMetric('gauge', registry, name, help, labels, read, status);
 
   const nics = (s: NativeStatus) => s.nics;
   counter('l4lb_nic_packets_total', 'Frames received (in) and sent (out) by the data plane on a NIC.', ['nic', 'direction'], (s) =>

@@ -2,13 +2,12 @@
 // and the lag of every batch received as a histogram.
 
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import type { SyncStatus } from '../engine/sync/stats.js';
+import { restatedMetric, type Sample } from './restated-metric.js';
 
 const states = ['disabled', 'connecting', 'synced', 'degraded', 'not-running'] as const;
 const roles = ['active', 'backup'] as const;
-
-type Sample = [labels: Record<string, string>, value: number];
 
 export function registerSyncMetrics(app: FastifyInstance, registry: Registry): void {
   const engine = app.reconciler.engine;
@@ -20,29 +19,11 @@ export function registerSyncMetrics(app: FastifyInstance, registry: Registry): v
     return scraped.status;
   };
 
-  // Counters the bridge keeps: each scrape restates them (they only grow).
+  // Values the bridge keeps: each scrape restates them.
   const counter = (name: string, help: string, labelNames: string[], read: (s: SyncStatus) => Sample[]) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read(status())) this.inc(labels, value);
-      },
-    });
+    restatedMetric('counter', registry, name, help, labelNames, read, status);
   const gauge = (name: string, help: string, labelNames: string[], read: (s: SyncStatus) => Sample[]) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read(status())) this.set(labels, value);
-      },
-    });
+    restatedMetric('gauge', registry, name, help, labelNames, read, status);
 
   counter('l4lb_sync_records_sent_total', 'Session records published to peers (live and snapshot).', [], (s) => [[{}, s.records.sent]]);
   counter('l4lb_sync_records_received_total', 'Session records received from peers and the stream replay.', [], (s) => [[{}, s.records.received]]);
