@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureNetwork, servicePlan, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
+import { openKeepAlive } from './clients.js';
 import { requireRoot, stopChild, tryRun, waitFor } from './netns.js';
 import { startEcho, startNginx, type Server } from './servers.js';
 import { buildTopology, plan, type RsRole, type Topology } from './topology.js';
@@ -32,63 +33,6 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 async function addService(lb: Appliance, name: string, port: number, protocol: 'tcp' | 'udp', clientAddress: Mode, servers: RsRole[], serverPort: number): Promise<void> {
   await lb.ok('PUT', `/api/v1/virtual-services/${name}`, { address: vip, port, protocol, nic: 'client', localAddressPool: 'lips', scheduler: 'rr', clientAddress });
   for (const s of servers) await lb.ok('PUT', `/api/v1/virtual-services/${name}/real-servers/${s}`, { address: rs[s], port: serverPort });
-}
-
-// One HTTP/1.1 keep-alive connection from the client namespace: each line on stdin is a path to
-// GET on it; each response body is printed as a JSON string on a line of its own.
-const keepAliveClient = `
-const [address, port] = process.argv.slice(1);
-const out = (s) => process.stdout.write(s + '\\n');
-const c = require('node:net').connect(Number(port), address, () => out('connected'));
-let buffer = '';
-c.on('data', (d) => {
-  buffer += d.toString('latin1');
-  for (;;) {
-    const end = buffer.indexOf('\\r\\n\\r\\n');
-    if (end < 0) return;
-    const length = Number(/content-length: *(\\d+)/i.exec(buffer.slice(0, end))?.[1] ?? 0);
-    if (buffer.length < end + 4 + length) return;
-    out(JSON.stringify(buffer.slice(end + 4, end + 4 + length)));
-    buffer = buffer.slice(end + 4 + length);
-  }
-});
-c.on('error', (e) => { out('error ' + e.code); process.exit(1); });
-c.on('close', () => { out('closed'); process.exit(0); });
-require('node:readline').createInterface({ input: process.stdin }).on('line', (path) => c.write('GET ' + path + ' HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n'));
-`;
-
-interface KeepAlive {
-  get(path: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function openKeepAlive(topo: Topology, port: number): Promise<KeepAlive> {
-  const child = topo.spawnIn('client', process.execPath, ['-e', keepAliveClient, vip, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  });
-  const next = async (what: string) => {
-    const line = await waitFor(what, async () => lines.shift(), 50, 100);
-    if (line.startsWith('error') || line === 'closed') throw new Error(`${what}: ${line}`);
-    return line;
-  };
-  try {
-    await next(`a connection to ${vip}:${port}`);
-  } catch (err) {
-    await stopChild(child, 'SIGKILL');
-    throw err;
-  }
-  return {
-    get: async (path) => {
-      child.stdin!.write(`${path}\n`);
-      return JSON.parse(await next(`GET ${path}`)) as string;
-    },
-    close: () => stopChild(child, 'SIGTERM'),
-  };
 }
 
 /**
@@ -313,7 +257,7 @@ s.send(Buffer.from('hello'), 5354, '${vip}');`;
   });
 
   test('a service switched between modes changes new sessions; an open one keeps its mode', async () => {
-    const open = await openKeepAlive(topo, 8083);
+    const open = await openKeepAlive(topo, vip, 8083);
     try {
       assert.match(await open.get('/ip'), new RegExp(`^${client.replace(/\./g, '\\.')}:`));
       await lb.ok('PATCH', '/api/v1/virtual-services/modes', { clientAddress: 'none' });
