@@ -330,3 +330,24 @@ TEST(sync_snapshot_walks_the_table_in_pieces) {
   CHECK_EQ(all.size(), size_t(10));
   for (const SyncEvent& e : all) CHECK(e.kind == SyncKind::refresh);
 }
+
+TEST(sync_full_ring_counts_overflows_and_forwarding_goes_on) {
+  Lab lab(1, 8192, active());
+  lab.seed_neighbours();
+  Worker& w = lab.worker();
+  const unsigned room = rte_ring_get_capacity(w.sync_out);
+  const unsigned flows = room + 100;
+  for (unsigned i = 0; i < flows; ++i) {
+    client_port().inject(packets::tcp(from_client(uint16_t(20000 + i)), kSyn, kIsn, 0));
+    if (i % 32 == 31) {
+      lab.poll();
+      server_port().clear();
+    }
+  }
+  lab.poll();
+  server_port().clear();
+  CHECK_EQ(w.sessions->size(), flows);   // every flow forwarded
+  CHECK_EQ(w.counters->sync.events_queued, uint64_t(room));
+  CHECK_EQ(w.counters->sync.ring_overflows, uint64_t(flows - room));
+  CHECK_EQ(queued_events(w).size(), size_t(room));
+}
