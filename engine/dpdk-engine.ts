@@ -51,6 +51,7 @@ function toSession(s: NativeSession): Session {
     realServerName: s.server,
     worker: s.worker,
     expiresInMs: s.expiresInMs,
+    origin: s.fromPeer ? 'peer' : 'local',
   };
 }
 

@@ -24,6 +24,8 @@ export interface Session {
   realServerName: string;
   worker: number;
   expiresInMs: number;
+  /** `peer`: installed from a sync peer and no packet of it seen here yet; `local` otherwise. */
+  origin: 'local' | 'peer';
 }
 
 export interface SessionQuery {

@@ -148,6 +148,8 @@ export interface NativeSession {
   server: string;
   worker: number;
   expiresInMs: number;
+  /** Installed from a sync peer and not touched by a packet here yet. */
+  fromPeer: boolean;
 }
 
 export interface NativeSessionFilter {

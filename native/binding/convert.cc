@@ -277,6 +277,7 @@ Napi::Object session_to_js(Napi::Env env, const SessionRecord& s) {
   o.Set("service", s.service);
   o.Set("server", s.server);
   o.Set("worker", s.worker);
+  o.Set("fromPeer", s.from_peer);
   o.Set("expiresInMs", s.expires_in_ms);
   return o;
 }

@@ -28,6 +28,7 @@ SessionInfo describe(const Worker& w, const Session& s) {
   info.backend_id = s.backend_id;
   info.worker = w.id;
   info.expires_in_ms = s.expires_ms > w.now_ms ? uint32_t(s.expires_ms - w.now_ms) : 0;
+  info.from_peer = s.flags & kSessionFromPeer;
   return info;
 }
 

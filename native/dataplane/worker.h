@@ -41,6 +41,7 @@ struct SessionInfo {
   uint32_t service_id = 0, backend_id = 0;
   uint16_t worker = 0;
   uint32_t expires_in_ms = 0;
+  bool from_peer = false;       // installed from a sync peer, no packet seen here yet
 };
 
 constexpr uint32_t kAnyId = 0xffffffff;

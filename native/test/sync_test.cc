@@ -55,6 +55,15 @@ std::vector<SyncEvent> queued_events(Worker& w) {
   return out;
 }
 
+// Whether the worker lists its one session as installed from a peer.
+bool listed_from_peer(Worker& w) {
+  WorkerRequest list;
+  list.limit = 10;
+  serve_request(w, list);
+  CHECK_EQ(list.sessions.size(), size_t(1));
+  return !list.sessions.empty() && list.sessions[0].from_peer;
+}
+
 // What `port` sent (decoded; frames freed).
 std::vector<Seen> sent(RingPort& port) { return sent_frames(port); }
 
@@ -228,6 +237,7 @@ TEST(sync_peer_installs_sessions_and_carries_their_flows_on) {
   CHECK_EQ(w.sessions->size(), 1u);
   CHECK_EQ(w.counters->sync.peer_sessions, int64_t(1));
   CHECK_EQ(w.counters->backends[0].active, 1u);
+  CHECK(listed_from_peer(w));
 
   // The next client segment leaves from the same local port, shifted by the header's length.
   client_port().inject(packets::tcp(from_client(40004), kAck | kPsh, kIsn + 6, kServerIsn + 1, 5));
@@ -248,6 +258,7 @@ TEST(sync_peer_installs_sessions_and_carries_their_flows_on) {
   CHECK_EQ(back.size(), size_t(1));
   if (back.size() == 1) CHECK_EQ(back[0].ack, kIsn + 11);
   CHECK_EQ(w.counters->sync.peer_sessions, int64_t(0));   // adopted by the first packet
+  CHECK(!listed_from_peer(w));
 
   // Its local port is held: a new client finds the one-port pool exhausted.
   client_port().inject(packets::tcp(from_client(40005), kSyn, kIsn, 0));

@@ -75,6 +75,7 @@ export interface SessionView {
   local: { address: string; port: number };
   realServerName: string;
   virtualService: string;
+  origin: 'local' | 'peer';
 }
 
 /** The sessions of one service that the appliance holds (a single page: at most 10000). */

@@ -53,6 +53,7 @@ describe('failover with session sync keeps every connection', { skip }, () => {
     const copied = new Set(copies.map(key));
     const uncopied = originals.filter((s) => traffic.echo.localPorts.includes(s.client.port) && !copied.has(key(s)));
     assert.deepEqual(uncopied, []);
+    assert.ok(copies.every((s) => s.origin === 'peer') && originals.every((s) => s.origin === 'local'), 'origins');
     await waitSessionsFor(lab.lbs.lb2!, 'web', [traffic.http.localPort]);
     await waitSessionsFor(lab.lbs.lb2!, 'mysql', [baseline.db.clientPort]);
   });
@@ -90,6 +91,7 @@ describe('failover with session sync keeps every connection', { skip }, () => {
     const ports = new Set(held.map((s) => s.client.port));
     assert.deepEqual(traffic.echo.localPorts.filter((p) => !ports.has(p)), [], 'lb2 lost echo sessions');
     assert.ok(held.every((s) => s.state === 'established'), JSON.stringify(held.filter((s) => s.state !== 'established')));
+    assert.ok(held.every((s) => s.origin === 'local'), 'every echo session has carried packets on lb2');
     assert.equal((await lb2.ok('GET', '/api/v1/sync')).role, 'active');
     // And lb2 takes new connections as the active node.
     assert.equal(await echoRequest(lab.topo.ns.client, 'tcp', vip, services.echo.port, 'fresh'), 'fresh');
