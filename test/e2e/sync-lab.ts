@@ -8,7 +8,7 @@
 import { configureNetwork, servicePlan, startAppliance, type Appliance } from './appliance.js';
 import { startMariaDb, type MariaDb } from './mariadb.js';
 import { waitFor } from './netns.js';
-import { startRedis, type Redis } from './redis.js';
+import { RedisServer } from '../redis-server.js';
 import { startEcho, startNginx, type Server } from './servers.js';
 import { buildTopology, plan, type LbRole, type Topology } from './topology.js';
 
@@ -38,7 +38,7 @@ export interface SyncSettings {
 
 export interface SyncLab {
   readonly topo: Topology;
-  readonly redis: Redis;
+  readonly redis: RedisServer;
   readonly nginx: Record<'rs1' | 'rs2', Server>;
   readonly mariadb: MariaDb;
   /** The appliances started so far, by namespace. */
@@ -123,8 +123,9 @@ export async function startSyncLab(workers = defaultWorkers): Promise<SyncLab> {
     await topo.destroy();
   };
   try {
-    const redis = await startRedis(topo.ns.sw);
-    started.push(redis);
+    const redis = new RedisServer({ ns: topo.ns.sw });
+    started.push({ stop: () => redis.close() });
+    await redis.start();
     const nginx = {} as Record<'rs1' | 'rs2', Server>;
     for (const rs of ['rs1', 'rs2'] as const) {
       started.push(await startEcho(topo.ns[rs], 'tcp', plan.realServers[rs], services.echo.port));

@@ -111,7 +111,7 @@ describe('Redis dies and comes back: forwarding never stops, sync resumes', { sk
   });
 
   test('redis killed: both say degraded, and every connection goes on without a stall', async () => {
-    await lab.redis.kill();
+    await lab.redis.stop('SIGKILL');
     await waitSyncState(lab.lbs.lb1!, 'degraded');
     await waitSyncState(lab.lbs.lb2!, 'degraded');
     // New connections open while Redis is down: lb1 forwards them (and cannot copy them yet).

@@ -7,7 +7,8 @@ import { controlChannel, sessionsChannel, streamField, streamKey } from '../../e
 import { nodeNumber } from '../../engine/sync/wire.js';
 import { fakeRecord } from './fake-data-plane.js';
 import { peerBatch, peerOf, TestNodes, type TestNode } from './nodes.js';
-import { redisMissing, RedisServer, waitFor } from './redis-server.js';
+import { redisMissing, RedisServer } from '../redis-server.js';
+import { waitFor } from './wait.js';
 
 const missing = redisMissing();
 const synced = (...nodes: TestNode[]) => nodes.every((n) => n.status().state === 'synced');
@@ -149,7 +150,7 @@ describe('sync bridge', { skip: missing }, () => {
     // This one needs a server that asks for a password.
     await redis.close();
     const password = 'pw-never-shown';
-    redis = new RedisServer(password);
+    redis = new RedisServer({ password });
     await redis.start();
     nodes = new TestNodes(redis);
     const a = nodes.start('a', 'active', { password });

@@ -8,7 +8,7 @@ import type { NativeConfig } from '../../engine/native.js';
 import { SyncController } from '../../engine/sync/controller.js';
 import type { SyncSettings } from '../../engine/sync/settings.js';
 import { FakeDataPlane } from './fake-data-plane.js';
-import { waitFor } from './redis-server.js';
+import { waitFor } from './wait.js';
 
 class AnnouncingPlane extends FakeDataPlane {
   announcements = 0;

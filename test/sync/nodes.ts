@@ -5,7 +5,7 @@ import type { Portability } from '../../engine/sync/peers.js';
 import { SyncCounters, type SyncRole, type SyncStatus } from '../../engine/sync/stats.js';
 import { encodeBatch, nodeNumber, portabilityFingerprint } from '../../engine/sync/wire.js';
 import { FakeDataPlane, fakeRecord } from './fake-data-plane.js';
-import type { RedisServer } from './redis-server.js';
+import type { RedisServer } from '../redis-server.js';
 
 /** The local address pool every test node runs unless told otherwise. */
 export const defaultPortability: Portability = {

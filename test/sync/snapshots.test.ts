@@ -9,7 +9,7 @@ import { SnapshotServer } from '../../engine/sync/snapshots.js';
 import { SyncCounters, type SyncRole } from '../../engine/sync/stats.js';
 import { decodeBatch } from '../../engine/sync/wire.js';
 import { FakeDataPlane, fakeRecord } from './fake-data-plane.js';
-import { waitFor } from './redis-server.js';
+import { waitFor } from './wait.js';
 
 function harness(sessions: number) {
   const plane = new FakeDataPlane();

@@ -105,8 +105,8 @@ async function run(lab: SyncLab): Promise<Row[]> {
   const { lb1, lb2 } = await startPair(lab);
 
   console.log('baseline: Redis Pub/Sub alone');
-  const ceiling = await redisCeiling(lab.redis.socketPath, 2000, 512);
-  const quietLag = await redisLag(lab.redis.socketPath, rate, seconds);
+  const ceiling = await redisCeiling(lab.redis.socket, 2000, 512);
+  const quietLag = await redisLag(lab.redis.socket, rate, seconds);
 
   console.log(`live: ${sessions} SYNs as fast as trafgen sends`);
   const before = await held(lb2);
@@ -127,7 +127,7 @@ async function run(lab: SyncLab): Promise<Row[]> {
   const expected = (await held(lb2)) + rate * seconds;
   const [, loadedLag] = await Promise.all([
     sendSyns(lab.topo, 'lb1', vip, 1, rate * seconds, rate),
-    redisLag(lab.redis.socketPath, rate, seconds),
+    redisLag(lab.redis.socket, rate, seconds),
   ]);
   await whenSettled([lb2], expected, performance.now());
   const lagAfter = histogramBuckets(await scrape(lb2), 'l4lb_sync_lag_seconds');
