@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 # what the end-to-end namespace tests (test/e2e/) run: ip, ping, nft, ethtool, sysctl, tcpdump,
 # curl and nginx as the real servers; the third what the session-sync tests run: Redis, a
 # MariaDB server and client as the long-lived database connection, keepalived to check the
-# shipped VRRP example.
+# shipped VRRP example; the fourth the browser the admin panel's end-to-end test drives
+# (headless, through playwright-core, which brings no browser of its own).
 packages=(build-essential python3 pkg-config libdpdk-dev
   iproute2 iputils-ping nftables ethtool procps tcpdump curl nginx-light
-  redis-server mariadb-server mariadb-client keepalived)
+  redis-server mariadb-server mariadb-client keepalived
+  chromium)
 
 . scripts/apt-install.sh
 install_missing setup "${packages[@]}"
