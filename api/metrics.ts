@@ -4,9 +4,11 @@
 
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ApplyCounts } from '../engine/reconciler.js';
 import { kinds, type KindName } from '../store/kinds.js';
 import { registerEngineMetrics } from './engine-metrics.js';
 import { registerHealthMetrics } from './health-metrics.js';
+import { restatedMetric, type Sample } from './restated-metric.js';
 import { registerSyncMetrics } from './sync-metrics.js';
 
 export interface ApiMetrics {
@@ -56,6 +58,12 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
       this.set(app.reconciler.appliedGeneration);
     },
   });
+
+  restatedMetric('counter', registry, 'l4lb_config_applies_total', 'Configuration commits the engine applied, refused (the write was rolled back), and restores after a write that failed to commit.', ['result'], (c: ApplyCounts): Sample[] => [
+    [{ result: 'applied' }, c.applied],
+    [{ result: 'refused' }, c.refused],
+    [{ result: 'restored' }, c.restored],
+  ], () => app.reconciler.counts);
 
   registerEngineMetrics(app, registry);
   registerHealthMetrics(app, registry);

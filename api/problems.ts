@@ -81,7 +81,8 @@ export function validationProblem(context: string, errors: ErrorObject[]): Probl
   return new Problem(400, 'validation', detail, list);
 }
 
-function toProblem(error: FastifyError | Error): Problem {
+/** The problem an error becomes in a response. */
+export function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error;
   if (error instanceof ConfigError) {
     const [status, type] = configStatus[error.kind];

@@ -7,7 +7,7 @@ import type { Spec } from '../store/kinds.js';
 import type { StoredObject, WriteTx } from '../store/store.js';
 import { mergePatch } from './merge-patch.js';
 import { componentValidator } from './openapi.js';
-import { Problem, validationProblem } from './problems.js';
+import { Problem, toProblem, validationProblem } from './problems.js';
 
 export type Body = Record<string, unknown>;
 
@@ -91,14 +91,38 @@ export function patchedSpec(schema: string, written: Body, patch: Body): Spec {
   return specFromBody(merged);
 }
 
-/** Runs one store transaction and records how long it took. */
-export function write<T>(app: FastifyInstance, body: (tx: WriteTx) => T): T {
+/**
+ * Runs one store transaction for `request`, records how long it took, and logs what it
+ * changed once it committed, with the request that caused it (pino adds its reqId).
+ */
+export function write<T>(request: FastifyRequest, body: (tx: WriteTx) => T): T {
+  const app = request.server;
   const end = app.apiMetrics.configWriteSeconds.startTimer();
+  let attempted: WriteTx | undefined;
   try {
-    return app.store.write(body);
+    const value = app.store.write((tx) => {
+      attempted = tx;
+      return body(tx);
+    });
+    if (attempted && attempted.changes.length > 0) logChange(request, attempted);
+    return value;
+  } catch (err) {
+    // Changes made and then refused (by the whole-configuration checks or the engine) are worth a line; a body that never got that far is not.
+    if (attempted && attempted.changes.length > 0) logChange(request, attempted, err);
+    throw err;
   } finally {
     end();
   }
+}
+
+function logChange(request: FastifyRequest, tx: WriteTx, refusal?: unknown): void {
+  const changes = tx.changes.map((c) => ({ op: c.op, kind: c.kind, name: c.scope ? `${c.scope}/${c.name}` : c.name }));
+  const what = changes.map((c) => `${c.op} ${c.kind} ${c.name}`).join(', ');
+  const details = { generation: tx.committedGeneration, changes, cause: { method: request.method, url: request.url, remoteAddress: request.ip } };
+  if (refusal === undefined) return request.log.info(details, `configuration changed: ${what}`);
+  const problem = toProblem(refusal as Error);
+  const level = problem.status < 500 ? 'info' : 'warn';
+  request.log[level]({ ...details, status: problem.status, reason: problem.message }, `configuration change refused: ${what}: ${problem.message}`);
 }
 
 export function sendObject(reply: FastifyReply, status: number, object: StoredObject, shown: Body): FastifyReply {

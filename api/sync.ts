@@ -59,6 +59,10 @@ function finish(spec: Spec, previous: Spec | undefined, request: FastifyRequest)
 
 export function registerSync(app: FastifyInstance): void {
   const current = () => app.store.get('settings', '', name);
+  // Degraded means records are being lost: worth a warning; the rest is the normal course.
+  app.reconciler.engine.onSyncStateChange((change) =>
+    app.log[change.state === 'degraded' ? 'warn' : 'info']({ sync: change }, `sync ${change.state}${change.role ? ` (${change.role})` : ''}: ${change.cause}`),
+  );
 
   app.get(fastifyPath(path), { schema: operationSchema(path, 'get') }, async (_request, reply) => {
     const object = current() ?? defaults();
@@ -66,7 +70,7 @@ export function registerSync(app: FastifyInstance): void {
   });
 
   app.put(fastifyPath(path), { schema: operationSchema(path, 'put') }, async (request, reply) => {
-    const object = write(app, (tx) => {
+    const object = write(request, (tx) => {
       const stored = tx.get('settings', '', name);
       checkPreconditions(request, stored ?? defaults());
       return tx.put('settings', '', name, finish(specFromBody(request.body as Body), stored?.spec, request));
@@ -75,7 +79,7 @@ export function registerSync(app: FastifyInstance): void {
   });
 
   app.patch(fastifyPath(path), { schema: operationSchema(path, 'patch') }, async (request, reply) => {
-    const object = write(app, (tx) => {
+    const object = write(request, (tx) => {
       const stored = tx.get('settings', '', name);
       const base = stored ?? defaults();
       checkPreconditions(request, base);

@@ -20,7 +20,6 @@ export async function serve(options: ServeOptions): Promise<FastifyInstance> {
   const engine = createEngine(options);
   const store = new Store(openDb(options.db));
   const reconciler = new Reconciler(store, engine);
-  reconciler.start();
   // Probes leave through the data plane's exception interfaces: without one there is nothing to check.
   const health = engine.mode === 'dpdk' ? new HealthMonitor(store, engine) : undefined;
   const app = await buildApp({
@@ -30,6 +29,7 @@ export async function serve(options: ServeOptions): Promise<FastifyInstance> {
     ...(options.token ? { token: options.token } : {}),
     logger: { level: options.logLevel, redact: ['req.headers.authorization'] },
   });
+  reconciler.start(app.log);
   health?.start(app.log);
   app.addHook('onClose', async () => {
     await health?.close();

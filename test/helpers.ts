@@ -1,7 +1,7 @@
 // Shared test fixtures: an app on a fresh in-memory (or file) store with the engine off, a
 // JSON request helper around inject, and a small valid configuration to build on.
 
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { OffEngine } from '../engine/off-engine.js';
 import { Reconciler } from '../engine/reconciler.js';
@@ -15,11 +15,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(options: { db?: string; token?: string } = {}): Promise<TestApp> {
+export async function testApp(options: { db?: string; token?: string; logger?: FastifyServerOptions['logger'] } = {}): Promise<TestApp> {
   const store = new Store(openDb(options.db ?? ':memory:'));
   const reconciler = new Reconciler(store, new OffEngine());
   reconciler.start();
-  const app = await buildApp({ store, reconciler, ...(options.token ? { token: options.token } : {}) });
+  const app = await buildApp({ store, reconciler, ...(options.token ? { token: options.token } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   await app.ready();
   return {
     app,
