@@ -6,7 +6,7 @@ import { DesiredConfig, isEngineObject, type Undo } from './desired-config.js';
 import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
 import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
 import { SyncController } from './sync/controller.js';
-import type { SyncStatus } from './sync/stats.js';
+import type { SyncStateChange, SyncStatus } from './sync/stats.js';
 
 const statusTtlMs = 100;
 
@@ -202,6 +202,10 @@ export class DpdkEngine implements Engine {
 
   onSyncLag(listener: (ms: number) => void): void {
     this.sync.counters.onLag(listener);
+  }
+
+  onSyncStateChange(listener: (change: SyncStateChange) => void): void {
+    this.sync.onStateChange(listener);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
 
 import type { KindName } from '../store/kinds.js';
 import type { NativeStatus } from './native.js';
-import type { SyncStatus } from './sync/stats.js';
+import type { SyncStateChange, SyncStatus } from './sync/stats.js';
 import type { Commit, ConfigReader } from '../store/store.js';
 
 export type EngineMode = 'dpdk' | 'off';
@@ -78,5 +78,7 @@ export interface Engine {
   syncStatus(): SyncStatus;
   /** Calls `listener` with the lag of every batch received from a peer, in milliseconds. */
   onSyncLag(listener: (ms: number) => void): void;
+  /** Calls `listener` after each change of the sync state or role, with its cause. */
+  onSyncStateChange(listener: (change: SyncStateChange) => void): void;
   close(): Promise<void>;
 }

@@ -40,5 +40,8 @@ export class OffEngine implements Engine {
 
   onSyncLag(): void {}
 
+  /** Without a data plane the state stays `not-running`. */
+  onSyncStateChange(): void {}
+
   async close(): Promise<void> {}
 }

@@ -34,6 +34,8 @@ export interface BridgeOptions {
   maxTimeoutSeconds(): number;
   /** Replay the stream on the first connection (the data plane has just started, empty). */
   replayOnStart: boolean;
+  /** Called after `state` changed, with why. */
+  stateChanged(cause: string): void;
 }
 
 /** After a join failed with the links still up (a timeout), try again this much later. */
@@ -67,6 +69,7 @@ export class SyncBridge {
     this.role = settings.role;
     this.links = connectRedis(settings.redisUrl, settings.redisPassword);
     const password = settings.redisPassword;
+    const redact = (message: string) => (password ? message.split(password).join('***') : message);
     this.ctx = {
       nodeId: this.nodeId,
       node: this.node,
@@ -80,8 +83,7 @@ export class SyncBridge {
       writable: () => this.links.commands.status === 'ready',
       closed: () => this.isClosed,
       fail: (err) => {
-        const message = err instanceof Error ? err.message : String(err);
-        counters.error(password ? message.split(password).join('***') : message);
+        counters.error(redact(err instanceof Error ? err.message : String(err)));
       },
     };
     this.drainLoop = new DrainLoop(this.ctx);
@@ -93,8 +95,10 @@ export class SyncBridge {
       link.on('ready', () => this.linksChanged());
       link.on('close', () => this.linksChanged());
       link.on('error', (err: Error) => {
-        if (!this.joinedOnce) this.troubled = true;
         this.ctx.fail(err);
+        if (this.joinedOnce || this.troubled) return;
+        this.troubled = true;
+        options.stateChanged(`Redis: ${redact(err.message)}`);
       });
     }
     this.links.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
@@ -149,9 +153,11 @@ export class SyncBridge {
     if (!this.bothReady()) {
       if (this.synced) {
         this.synced = false;
-        this.ctx.fail(new Error('the connection to Redis was lost; records are dropped until it is back'));
+        const lost = 'the connection to Redis was lost; records are dropped until it is back';
+        this.ctx.fail(new Error(lost));
         // The resync after the outage replaces whatever was lost; sequences start over.
         this.peers.forgetSequences();
+        this.options.stateChanged(lost);
       }
       return;
     }
@@ -169,6 +175,7 @@ export class SyncBridge {
       if (this.isClosed || !this.bothReady() || connection !== this.subscriberConnections) return;
       this.synced = true;
       this.joinedOnce = true;
+      this.options.stateChanged(first ? 'joined Redis' : 'Redis is back; resyncing');
       this.control.hello();
       // Back after an outage, an active's peers need what it holds; anyone else needs the active's.
       if (!first && this.role === 'active') this.snapshots.request();

@@ -8,7 +8,7 @@ import type { NativeConfig, NativeEngine, NativeSyncCounters } from '../native.j
 import { SyncBridge } from './bridge.js';
 import type { Portability } from './peers.js';
 import { sameConnection, type SyncSettings } from './settings.js';
-import { SyncCounters, type SyncRole, type SyncStatus } from './stats.js';
+import { SyncCounters, type SyncRole, type SyncState, type SyncStateChange, type SyncStatus } from './stats.js';
 import { portabilityFingerprint } from './wire.js';
 
 /** Gratuitous ARP after becoming active: at once, then after each of these delays. */
@@ -25,6 +25,8 @@ export class SyncController {
   /** Only the first bridge replays the stream: the data plane started empty just before. */
   private started = false;
   private readonly announceTimers = new Set<NodeJS.Timeout>();
+  private reported: { state: SyncState; role?: SyncRole } = { state: 'disabled' };
+  private stateListener: ((change: SyncStateChange) => void) | undefined;
 
   constructor(
     private readonly native: SyncNative,
@@ -41,6 +43,7 @@ export class SyncController {
     if (!settings?.enabled) {
       this.stopBridge();
       this.cancelAnnouncements();
+      this.stateChanged('the sync settings turned it off');
       return;
     }
     if (this.bridge && this.settings && sameConnection(this.settings, settings)) this.bridge.setRole(settings.role);
@@ -48,12 +51,30 @@ export class SyncController {
     this.settings = settings;
     if (settings.role === 'active' && wasRole !== 'active') this.announce();
     else if (settings.role === 'backup') this.cancelAnnouncements();
+    this.stateChanged(this.bridge ? `the sync settings made it ${settings.role}` : 'sync did not start (lastError says why)');
+  }
+
+  onStateChange(listener: (change: SyncStateChange) => void): void {
+    this.stateListener = listener;
   }
 
   status(native: NativeSyncCounters | undefined): SyncStatus {
     if (this.bridge) return this.bridge.status(native);
-    // Enabled without a bridge: it could not start (lastError says why).
-    return this.counters.status({ state: this.settings?.enabled ? 'degraded' : 'disabled', peers: [] }, native);
+    return this.counters.status({ state: this.bridgelessState(), peers: [] }, native);
+  }
+
+  /** Enabled without a bridge: it could not start (lastError says why). */
+  private bridgelessState(): SyncState {
+    return this.settings?.enabled ? 'degraded' : 'disabled';
+  }
+
+  /** Tells the listener once per change of state or role. */
+  private stateChanged(cause: string): void {
+    const state = this.bridge?.state ?? this.bridgelessState();
+    const role = this.bridge ? this.settings?.role : undefined;
+    if (state === this.reported.state && role === this.reported.role) return;
+    this.reported = role ? { state, role } : { state };
+    this.stateListener?.({ ...this.reported, cause });
   }
 
   close(): void {
@@ -71,6 +92,7 @@ export class SyncController {
         portability: () => this.portability,
         maxTimeoutSeconds: () => this.maxTimeoutSeconds,
         replayOnStart: !this.started,
+        stateChanged: (cause) => this.stateChanged(cause),
       });
       this.started = true;
     } catch (err) {

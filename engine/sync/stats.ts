@@ -6,6 +6,13 @@ import type { NativeSyncCounters } from '../native.js';
 export type SyncState = 'disabled' | 'connecting' | 'synced' | 'degraded' | 'not-running';
 export type SyncRole = 'active' | 'backup';
 
+/** A change of the sync state or role, with what caused it (for the log). */
+export interface SyncStateChange {
+  state: SyncState;
+  role?: SyncRole;
+  cause: string;
+}
+
 export interface PeerStatus {
   nodeId: string;
   role: SyncRole | 'unknown';

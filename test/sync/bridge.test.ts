@@ -177,5 +177,11 @@ describe('sync bridge', { skip: missing }, () => {
     await waitFor('the resync reached the backup', () => b.plane.portsFrom(a.number).length >= 4);
     a.plane.emit(3001);
     await waitFor('live records flow again', () => b.plane.portsFrom(a.number).includes(3001));
+    // Each change reported once, with its cause, and never the password.
+    assert.deepEqual(a.stateChanges, [
+      'synced: joined Redis',
+      'degraded: the connection to Redis was lost; records are dropped until it is back',
+      'synced: Redis is back; resyncing',
+    ]);
   });
 });

@@ -116,3 +116,18 @@ test("the status carries the data plane's sync counters", () => {
     dropped: { expired: 7, unknown_service: 1 },
   });
 });
+
+test('state and role changes are reported once each, with their cause', async () => {
+  const c = controller(new AnnouncingPlane());
+  const changes: string[] = [];
+  c.onStateChange((change) => changes.push(`${change.state} ${change.role ?? '-'}: ${change.cause}`));
+  c.follow(settings('backup'), config(true));
+  c.follow(settings('backup'), config(true));
+  c.follow(settings('active'), config(false));
+  c.follow(settings('active', false), config(false));
+  assert.deepEqual(changes, [
+    'connecting backup: the sync settings made it backup',
+    'connecting active: the sync settings made it active',
+    'disabled -: the sync settings turned it off',
+  ]);
+});

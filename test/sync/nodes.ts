@@ -19,6 +19,8 @@ export interface TestNode {
   bridge: SyncBridge;
   plane: FakeDataPlane;
   counters: SyncCounters;
+  /** The state after each change the bridge reported, with its cause. */
+  stateChanges: string[];
   status(): SyncStatus;
 }
 
@@ -37,6 +39,7 @@ export class TestNodes {
     const plane = new FakeDataPlane();
     const counters = new SyncCounters();
     const portability = options.portability ?? defaultPortability;
+    const stateChanges: string[] = [];
     const bridge = new SyncBridge({
       settings: {
         redisUrl: this.redis.url,
@@ -50,8 +53,9 @@ export class TestNodes {
       portability: () => portability,
       maxTimeoutSeconds: () => 90,
       replayOnStart: true,
+      stateChanged: (cause) => stateChanges.push(`${bridge.state}: ${cause}`),
     });
-    const node = { nodeId, number: nodeNumber(nodeId), bridge, plane, counters, status: () => bridge.status() };
+    const node = { nodeId, number: nodeNumber(nodeId), bridge, plane, counters, stateChanges, status: () => bridge.status() };
     this.nodes.push(node);
     return node;
   }
