@@ -13,6 +13,7 @@ import { registerLocalAddressPools } from './local-address-pools.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
 import { registerNics } from './nics.js';
 import { compileValidator } from './openapi.js';
+import { registerPanel } from './panel.js';
 import { registerProblems } from './problems.js';
 import { registerRealServers } from './real-servers.js';
 import { registerRoutes } from './routes.js';
@@ -81,5 +82,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRealServers(app);
   registerSync(app);
   registerSessions(app);
+  registerPanel(app);
   return app;
 }

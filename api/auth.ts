@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isPanelPath } from './panel.js';
 import { Problem, sendProblem } from './problems.js';
 
-/** Paths anyone may read: probes for orchestrators, and the API's own documentation. */
+/**
+ * Paths anyone may read: probes for orchestrators, the API's own documentation, and the admin
+ * panel's static files (its data comes from the API, with the token).
+ */
 function isPublic(url: string): boolean {
   const path = url.split('?')[0];
-  return path === '/healthz' || path === '/readyz' || path === '/openapi.json' || path === '/openapi.yaml' || path === '/docs' || path.startsWith('/docs/');
+  return path === '/healthz' || path === '/readyz' || path === '/openapi.json' || path === '/openapi.yaml' || path === '/docs' || path.startsWith('/docs/') || isPanelPath(path);
 }
 
 // Comparing SHA-256 digests keeps the comparison constant-time whatever the lengths.
