@@ -109,6 +109,17 @@ export interface NativeSyncCounters {
   dropped: Record<string, number>;
 }
 
+/** A worker's burst-duration histogram (native/dataplane/burst_histogram.h). */
+export interface NativeBurstHistogram {
+  /** Upper bounds (inclusive) of the finite buckets, in ns: 256 doubling to 1048576. */
+  boundsNs: number[];
+  /** Per bucket, not cumulative: one more than boundsNs, the last for longer polls (+Inf). */
+  counts: number[];
+  sumNs: number;
+  /** The sum of counts. */
+  count: number;
+}
+
 export interface NativeStatus {
   sync: NativeSyncCounters;
   generation: number;
@@ -130,6 +141,8 @@ export interface NativeStatus {
     redirectedIn: number;
     loops: number;
     busyLoops: number;
+    /** Durations of the busy loops (one burst each). */
+    burst: NativeBurstHistogram;
   }[];
 }
 

@@ -213,6 +213,24 @@ Napi::Object service_to_js(Napi::Env env, const ServiceStatus& svc) {
   return service;
 }
 
+// Counts per bucket, not cumulative, the last one +Inf (beyond the last of boundsNs).
+Napi::Object burst_to_js(Napi::Env env, const BurstHistogram& h) {
+  Napi::Array bounds = Napi::Array::New(env, BurstHistogram::kBounds);
+  for (uint32_t i = 0; i < BurstHistogram::kBounds; ++i) bounds.Set(i, double(burst_bound_ns(i)));
+  Napi::Array counts = Napi::Array::New(env, BurstHistogram::kBounds + 1);
+  uint64_t count = 0;
+  for (uint32_t i = 0; i <= BurstHistogram::kBounds; ++i) {
+    counts.Set(i, double(h.counts[i]));
+    count += h.counts[i];
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("boundsNs", bounds);
+  o.Set("counts", counts);
+  o.Set("sumNs", double(h.sum_ns));
+  o.Set("count", double(count));
+  return o;
+}
+
 Napi::Object worker_to_js(Napi::Env env, const WorkerStatus& w) {
   static const Field<WorkerStatus> fields[] = {{"sessions", &WorkerStatus::sessions},
                                                {"redirectedOut", &WorkerStatus::redirected_out},
@@ -222,6 +240,7 @@ Napi::Object worker_to_js(Napi::Env env, const WorkerStatus& w) {
   Napi::Object worker = fields_to_js(env, w, fields);
   worker.Set("id", w.id);
   worker.Set("lcore", w.lcore);
+  worker.Set("burst", burst_to_js(env, w.burst));
   return worker;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "burst_histogram.h"
 #include "snapshot.h"
 #include "sync_record.h"
 
@@ -74,6 +75,7 @@ struct WorkerCounters {
   uint64_t redirected_out = 0, redirected_in = 0;
   uint64_t sessions_live = 0, sessions_expired = 0, sessions_reset = 0;
   uint64_t loops = 0, busy_loops = 0, cycles_busy = 0;
+  BurstHistogram burst;   // durations of the busy loops
   ClientAddressCounters client_address;
   SyncCounters sync;
 };

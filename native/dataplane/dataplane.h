@@ -54,6 +54,7 @@ struct WorkerStatus {
   uint16_t id = 0;
   unsigned lcore = 0;
   uint64_t sessions = 0, redirected_out = 0, redirected_in = 0, loops = 0, busy_loops = 0;
+  BurstHistogram burst;          // durations of the busy loops (burst_histogram.h)
 };
 
 // Peer records handed to workers, and those refused before (also counted in status()).

@@ -75,7 +75,7 @@ EngineStatus Dataplane::status() {
   }
   for (auto& w : d.workers) {
     const WorkerCounters& c = *w->counters;
-    status.workers.push_back({w->id, w->lcore, c.sessions_live, c.redirected_out, c.redirected_in, c.loops, c.busy_loops});
+    status.workers.push_back({w->id, w->lcore, c.sessions_live, c.redirected_out, c.redirected_in, c.loops, c.busy_loops, c.burst});
     status.sessions_live += c.sessions_live;
     status.sessions_expired += c.sessions_expired;
     status.sessions_reset += c.sessions_reset;
