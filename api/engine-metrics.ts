@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { NativeStatus } from '../engine/native.js';
+import { restatedHistogram } from './restated-histogram.js';
 import { restatedMetric, type Labels, type Sample } from './restated-metric.js';
 
 const directions = (inValue: number, outValue: number, labels: Labels): Sample[] => [
@@ -74,4 +75,11 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
       [{ worker: String(w.id), kind: 'all' }, w.loops],
       [{ worker: String(w.id), kind: 'busy' }, w.busyLoops],
     ]));
+  restatedHistogram(registry, 'l4lb_worker_burst_duration_seconds', 'Time a worker took for a busy loop iteration: the bursts it received from every NIC, tap and worker ring, processed and sent.', (s: NativeStatus) =>
+    s.workers.map(({ id, burst }) => ({
+      labels: { worker: String(id) },
+      bounds: burst.boundsNs.map((ns) => ns / 1e9),
+      counts: burst.counts,
+      sum: burst.sumNs / 1e9,
+    })), status);
 }
