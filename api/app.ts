@@ -16,6 +16,7 @@ import { compileValidator } from './openapi.js';
 import { registerPanel } from './panel.js';
 import { registerProblems } from './problems.js';
 import { registerRealServers } from './real-servers.js';
+import { registerRequestLog } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { registerSessions } from './sessions.js';
 import { registerSync } from './sync.js';
@@ -63,13 +64,14 @@ function registerBodyParsers(app: FastifyInstance): void {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
+  const app = Fastify({ logger: options.logger ?? false, disableRequestLogging: true, bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
   app.decorate('store', options.store);
   app.decorate('reconciler', options.reconciler);
   app.decorate('health', options.health ?? null);
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as Record<string, unknown>, httpPart));
   registerBodyParsers(app);
   registerProblems(app);
+  registerRequestLog(app);
   registerAuth(app, options.token);
   await registerDocs(app);
   app.decorate('apiMetrics', createMetrics(app));

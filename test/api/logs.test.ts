@@ -49,6 +49,14 @@ test('a committed change is logged once, with its generation, objects and the re
   assert.ok(line.reqId && line.reqId === completed?.reqId);
 });
 
+test('reads are not logged at info (the panel polls, Prometheus scrapes); writes are, once each', async () => {
+  await t.request('GET', '/api/v1/nics', undefined, auth);
+  await t.request('GET', '/metrics', undefined, auth);
+  assert.deepEqual(logged(), []);
+  await t.request('POST', '/api/v1/nics', clientNic, auth);
+  assert.deepEqual(logged().map((l) => l.msg), ['configuration changed: put nics client', 'request completed']);
+});
+
 test('nested objects are named with their parent; a delete is logged as one', async () => {
   await seed({ ...t, request: (m, u, b, h = {}) => t.request(m, u, b, { ...auth, ...h }) });
   lines.length = 0;
