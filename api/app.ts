@@ -15,6 +15,7 @@ import { registerNics } from './nics.js';
 import { compileValidator } from './openapi.js';
 import { registerPanel } from './panel.js';
 import { registerProblems } from './problems.js';
+import { registerRateLimit, type RateLimit } from './rate-limit.js';
 import { registerRealServers } from './real-servers.js';
 import { registerRequestLog } from './request-log.js';
 import { registerRoutes } from './routes.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   health?: HealthMonitor;
   /** Bearer token every non-public request must carry; none means open (loopback only by default). */
   token?: string;
+  /** Requests per second each client address may make (none: unlimited, as in tests). */
+  rateLimit?: RateLimit;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -72,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerBodyParsers(app);
   registerProblems(app);
   registerRequestLog(app);
+  registerRateLimit(app, options.rateLimit);
   registerAuth(app, options.token);
   await registerDocs(app);
   app.decorate('apiMetrics', createMetrics(app));

@@ -14,6 +14,8 @@ export interface ServeOptions {
   idle: 'adaptive' | 'busy';
   sessionsPerWorker: number;
   logLevel: string;
+  /** API requests per second per client address; 0 is unlimited. */
+  rateLimit: number;
 }
 
 export class UsageError extends Error {}
@@ -40,6 +42,9 @@ Options (each also read from the environment variable shown):
                                               [L4LB_SESSIONS, default 1048576]
   --log-level LEVEL        fatal, error, warn, info, debug or trace
                                                   [L4LB_LOG_LEVEL, default info]
+  --rate-limit N           API requests per second per client address, 0 for no
+                           limit (not applied on a Unix socket)
+                                               [L4LB_RATE_LIMIT, default 100]
   -h, --help               show this help
 
 SIGTERM or SIGINT stops the appliance cleanly.
@@ -73,6 +78,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
       idle: { type: 'string' },
       sessions: { type: 'string' },
       'log-level': { type: 'string' },
+      'rate-limit': { type: 'string' },
     },
     strict: true,
   });
@@ -92,5 +98,6 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
     idle,
     sessionsPerWorker: integer('--sessions', values.sessions ?? env.L4LB_SESSIONS ?? '1048576', 1024, 1 << 24),
     logLevel,
+    rateLimit: integer('--rate-limit', values['rate-limit'] ?? env.L4LB_RATE_LIMIT ?? '100', 0, 1_000_000),
   };
 }

@@ -27,6 +27,7 @@ export async function serve(options: ServeOptions): Promise<FastifyInstance> {
     reconciler,
     ...(health ? { health } : {}),
     ...(options.token ? { token: options.token } : {}),
+    rateLimit: { perSecond: options.rateLimit },
     logger: { level: options.logLevel, redact: ['req.headers.authorization'] },
   });
   reconciler.start(app.log);
