@@ -157,10 +157,10 @@ function syncView() {
       openEditor({ schemaName: 'Sync', title: 'Sync settings', original: live.sync, fixedName: false, save: ({ patch }) =>
         Object.keys(patch).length && request('PATCH', '/api/v1/sync', patch, { contentType: 'application/merge-patch+json', ifMatch: live.sync.resourceVersion }) }) }, 'Edit settings')),
     h('div', { class: 'narrow' }, syncCard(live.sync),
-      h('table', { class: 'kv card' },
+      h('section', { class: 'card' }, h('h3', {}, 'Settings'), h('table', { class: 'kv' },
         h('tr', {}, h('th', {}, 'enabled'), h('td', {}, statePill(String(live.sync.enabled ?? false)))),
         h('tr', {}, h('th', {}, 'redis'), h('td', {}, live.sync.redisUrl ?? '—')),
-        h('tr', {}, h('th', {}, 'configured role'), h('td', {}, live.sync.role ?? '—')))),
+        h('tr', {}, h('th', {}, 'configured role'), h('td', {}, live.sync.role ?? '—'))))),
   ];
 }
 

@@ -39,12 +39,12 @@ export function pill(text, tone = 'neutral', title) {
 }
 
 const toneOf = {
-  up: 'good', healthy: 'good', synced: 'good', active: 'good', true: 'good',
-  down: 'bad', degraded: 'bad', absent: 'bad', false: 'bad',
+  up: 'good', healthy: 'good', synced: 'good', active: 'good', applied: 'good', true: 'good',
+  down: 'bad', degraded: 'bad', absent: 'bad', refused: 'bad', false: 'bad',
   unknown: 'warn', connecting: 'warn', unchecked: 'neutral', disabled: 'neutral', 'not-running': 'neutral', backup: 'neutral',
 };
 
-/** A pill coloured by what the word means in the API's enums. */
-export function statePill(state, title) {
-  return pill(String(state ?? '—'), toneOf[String(state)] ?? 'neutral', title);
+/** A pill coloured by what `state` means in the API's enums, showing `label` (the state itself by default). */
+export function statePill(state, title, label = state) {
+  return pill(String(label ?? '—'), toneOf[String(state)] ?? 'neutral', title);
 }

@@ -52,7 +52,7 @@ export const kinds = [
   },
 ];
 
-/** The applied-generation mark of one object: pending until the engine has applied its write. */
+/** Whether the engine runs an object's last write yet: applied, or pending until it has. */
 export function appliedPill(o) {
   const s = o.status ?? {};
   if (s.generation === undefined || s.appliedGeneration === undefined) return null;
@@ -66,14 +66,15 @@ export function appliedPill(o) {
  * actions: { edit(item), remove(item) }.
  */
 export function objectTable(kind, items, live, actions) {
-  const head = h('tr', {}, h('th', {}, 'name'), kind.columns.map(([label, , cls]) => h('th', { class: cls }, label)), h('th', {}, ''));
+  const head = h('tr', {}, h('th', {}, 'name'), kind.columns.map(([label, , cls]) => h('th', { class: cls }, label)), h('th', {}, 'engine'), h('th', {}, ''));
   const rows = items.map((o) => h('tr', { dataset: { name: o.name } },
     h('td', { class: 'name' }, o.name),
     kind.columns.map(([, value, cls]) => h('td', { class: cls }, value(o, live) ?? '')),
+    h('td', {}, appliedPill(o)),
     h('td', { class: 'row-actions' },
       h('button', { type: 'button', onclick: () => actions.edit(o) }, 'Edit'),
       h('button', { type: 'button', class: 'danger', onclick: () => actions.remove(o) }, 'Delete'))));
   return h('table', { class: 'grid', dataset: { kind: kind.id } },
     h('thead', {}, head),
-    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { class: 'empty', colspan: kind.columns.length + 2 }, `No ${kind.title.toLowerCase()} yet.`))));
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { class: 'empty', colspan: kind.columns.length + 3 }, `No ${kind.title.toLowerCase()} yet.`))));
 }

@@ -4,6 +4,7 @@
 
 import { h, pill, statePill } from './dom.js';
 import { compact } from './live.js';
+import { appliedPill } from './resources.js';
 
 /** The sum of a figure over items; null when no item has it (no data plane). */
 function sum(items, get) {
@@ -21,7 +22,7 @@ function healthCell(service, server) {
   if (!health) return h('span', { class: 'muted' }, service.healthCheck ? 'not probed' : 'no check');
   return Object.entries(health).map(([nic, s]) => {
     const detail = [`through NIC ${nic}`, s.egress ? 'forwarding NIC: sets the weight' : 'probed only', s.lastError && `last error: ${s.lastError}`, `since ${s.since}`];
-    const el = statePill(`${nic}${s.egress ? ' ▸' : ''} ${s.state}`, detail.filter(Boolean).join('\n'));
+    const el = statePill(s.state, detail.filter(Boolean).join('\n'), `${nic}${s.egress ? ' ▸' : ''} ${s.state}`);
     el.dataset.nic = nic;
     el.dataset.state = s.state;
     return el;
@@ -58,6 +59,7 @@ function serviceBlock(service, servers, rate, actions) {
       h('span', { class: 'vip' }, `${service.address}:${service.port}/${service.protocol}`),
       health ? statePill(health.state, health.failingNics.length ? `failing NICs: ${health.failingNics.join(', ')}` : undefined) : pill(service.healthCheck ? 'not probed' : 'no check'),
       service.enabled ? null : pill('disabled', 'warn'),
+      appliedPill(service),
       h('span', { class: 'muted' }, `nic ${service.nic} · pool ${service.localAddressPool} · ${service.scheduler}${service.healthCheck ? ` · check ${service.healthCheck}` : ''}${service.clientAddress !== 'none' ? ` · ${service.clientAddress}` : ''}`),
       h('span', { class: 'spacer' }),
       h('button', { type: 'button', onclick: () => actions.addServer(service) }, '+ Real server'),
@@ -70,7 +72,7 @@ function serviceBlock(service, servers, rate, actions) {
       figure('sessions active / inactive', `${compact(sum(servers, (r) => r.status?.activeSessions))} / ${compact(sum(servers, (r) => r.status?.inactiveSessions))}`, 'sessions'),
       figure('servers up / down / unknown', health ? `${health.up} / ${health.down} / ${health.unknown}` : '—', 'health')),
     h('table', { class: 'grid' },
-      h('thead', {}, h('tr', {}, ['real server', 'address', 'weight', '', 'health per NIC (▸ forwarding)', 'sessions', 'conn/s', 'pkt/s in / out', 'B/s in / out', ''].map((t, i) => h('th', { class: i >= 5 && i <= 8 ? 'num' : undefined }, t)))),
+      h('thead', {}, h('tr', {}, ['real server', 'address', 'weight', '', 'health per NIC (▸ forwarding)', 'sessions act / inact', 'conn/s', 'pkt/s in / out', 'B/s in / out', ''].map((t, i) => h('th', { class: i >= 5 && i <= 8 ? 'num' : undefined }, t)))),
       h('tbody', {}, serverRows(service, servers, rate, actions))));
 }
 
