@@ -8,7 +8,7 @@
 import { h, fill } from './dom.js';
 
 /** A schema with its $ref followed and its allOf parts merged (the outer keywords win). */
-export function resolve(doc, schema) {
+function resolve(doc, schema) {
   if (!schema) return {};
   if (schema.$ref) return resolve(doc, schema.$ref.split('/').slice(1).reduce((node, key) => node[key], doc));
   if (!schema.allOf) return schema;
@@ -28,7 +28,7 @@ function equal(a, b) {
 }
 
 /** The RFC 7396 merge patch that turns `before` into `after` over the form's keys. */
-export function mergePatch(before, after, keys) {
+function mergePatch(before, after, keys) {
   const patch = {};
   for (const key of keys) {
     const a = before?.[key];
@@ -140,7 +140,7 @@ function subform(doc, schema, base, value, skip = new Set(), choices = {}) {
 }
 
 /** Shows a problem in `box` and marks the fields it names inside `form`. */
-export function showProblem(form, box, error) {
+function showProblem(form, box, error) {
   for (const el of form.querySelectorAll('.invalid')) el.classList.remove('invalid');
   for (const el of form.querySelectorAll('.field-error')) el.remove();
   if (!error) {

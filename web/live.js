@@ -5,7 +5,7 @@
 
 import { ApiError, list, request } from './api.js';
 
-export const pollIntervalMs = 2000;
+const pollIntervalMs = 2000;
 
 const enc = encodeURIComponent;
 
@@ -77,7 +77,7 @@ export function startPolling(onData, onError) {
     clearTimeout(timer);
     try {
       const current = await snapshot();
-      onData({ ...current, rate: rates(previous, current) });
+      await onData({ ...current, rate: rates(previous, current) });
       previous = current;
     } catch (err) {
       onError(err);

@@ -176,6 +176,10 @@ describe('the admin panel in a browser (DPDK engine, bearer token)', { skip }, (
     await moving('packets');
     await moving('bytes');
     assert.ok((await figure('connections'))[0]! > 0);
+    // The sessions behind those figures, listed one by one.
+    await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+    await page.locator('table.grid tbody tr', { hasText: `${lbPlan.vip}:80` }).first().waitFor();
+    await page.getByRole('link', { name: 'Services', exact: true }).click();
   });
 
   test('a stopped nginx shows down on its NIC and the service degraded', async () => {
