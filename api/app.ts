@@ -17,7 +17,7 @@ import { registerPanel } from './panel.js';
 import { registerProblems } from './problems.js';
 import { registerRateLimit, type RateLimit } from './rate-limit.js';
 import { registerRealServers } from './real-servers.js';
-import { registerRequestLog } from './request-log.js';
+import { RequestLog } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { registerSessions } from './sessions.js';
 import { registerSync } from './sync.js';
@@ -67,14 +67,13 @@ function registerBodyParsers(app: FastifyInstance): void {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, disableRequestLogging: true, bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
+  const app = Fastify({ logger: options.logger ?? false, logController: new RequestLog(), bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
   app.decorate('store', options.store);
   app.decorate('reconciler', options.reconciler);
   app.decorate('health', options.health ?? null);
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as Record<string, unknown>, httpPart));
   registerBodyParsers(app);
   registerProblems(app);
-  registerRequestLog(app);
   registerRateLimit(app, options.rateLimit);
   registerAuth(app, options.token);
   await registerDocs(app);

@@ -1,18 +1,20 @@
-// One log line per request, after the response: reads (the admin panel polls every 2 s,
-// Prometheus scrapes) at debug so they do not drown what matters, writes at info, failures
-// of the server itself are logged where they happen (problems.ts). Fastify's own pair of
-// lines per request is turned off in app.ts.
+// Fastify's per-request log lines at sensible levels: nothing when a request arrives, one
+// line when it completes — reads (the admin panel polls every 2 s, Prometheus scrapes) at
+// debug so they do not drown what matters, writes at info, errors at error as Fastify does.
+// Unknown routes are logged like any other request rather than as a line of their own.
 
-import type { FastifyInstance } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
 const reads = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function registerRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const level = reads.has(request.method) ? 'debug' : 'info';
-    request.log[level](
-      { method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
-      'request completed',
-    );
-  });
+export class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override routeNotFound(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const details = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 };
+    if (error) return reply.log.error({ ...details, err: error }, 'request errored');
+    reply.log[reads.has(request.method) ? 'debug' : 'info'](details, 'request completed');
+  }
 }
