@@ -30,14 +30,13 @@ function healthCell(service, server) {
 }
 
 function serverRows(service, servers, rate, actions) {
-  if (!servers.length) return [h('tr', {}, h('td', { class: 'empty', colspan: 10 }, 'No real servers yet.'))];
+  if (!servers.length) return [h('tr', {}, h('td', { class: 'empty', colspan: 9 }, 'No real servers yet.'))];
   return servers.map((r) => {
     const key = `rs:${service.name}:${r.name}`;
     return h('tr', { dataset: { realServer: r.name } },
-      h('td', { class: 'name' }, r.name),
+      h('td', { class: 'name' }, r.name, r.enabled ? null : [' ', pill('disabled', 'warn')]),
       h('td', {}, `${r.address}:${r.port}`),
       h('td', { class: 'num' }, r.weight),
-      h('td', {}, r.enabled ? '' : pill('disabled', 'warn')),
       h('td', { class: 'health' }, healthCell(service, r)),
       h('td', { class: 'num' }, `${compact(r.status?.activeSessions)} / ${compact(r.status?.inactiveSessions)}`),
       h('td', { class: 'num' }, compact(rate(`${key}:newSessions`))),
@@ -72,7 +71,12 @@ function serviceBlock(service, servers, rate, actions) {
       figure('sessions active / inactive', `${compact(sum(servers, (r) => r.status?.activeSessions))} / ${compact(sum(servers, (r) => r.status?.inactiveSessions))}`, 'sessions'),
       figure('servers up / down / unknown', health ? `${health.up} / ${health.down} / ${health.unknown}` : '—', 'health')),
     h('table', { class: 'grid' },
-      h('thead', {}, h('tr', {}, ['real server', 'address', 'weight', '', 'health per NIC (▸ forwarding)', 'sessions act / inact', 'conn/s', 'pkt/s in / out', 'B/s in / out', ''].map((t, i) => h('th', { class: i >= 5 && i <= 8 ? 'num' : undefined }, t)))),
+      h('thead', {}, h('tr', {},
+        h('th', {}, 'real server'), h('th', {}, 'address'), h('th', { class: 'num' }, 'weight'),
+        h('th', { title: '▸ marks the NIC the data plane forwards through: its state sets the weight' }, 'health per NIC'),
+        h('th', { class: 'num', title: 'active (TCP established, UDP) / inactive' }, 'sessions'),
+        ['conn/s', 'pkt/s in / out', 'B/s in / out'].map((t) => h('th', { class: 'num' }, t)),
+        h('th', {}))),
       h('tbody', {}, serverRows(service, servers, rate, actions))));
 }
 
