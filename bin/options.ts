@@ -1,6 +1,7 @@
 // Command-line flags of `l4lb serve`, each with an L4LB_* environment equivalent; a flag wins
 // over the environment, the environment over the default.
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export type Listen = { host: string; port: number } | { path: string };
@@ -30,6 +31,8 @@ Options (each also read from the environment variable shown):
                            path                   [L4LB_LISTEN, default 127.0.0.1:8080]
   --db FILE                the configuration database (SQLite)
                                                   [L4LB_DB, default ./var/l4lb.db]
+  --token-file FILE        read the token from FILE (its first line): unlike --token, it
+                           never shows in the process list         [L4LB_TOKEN_FILE]
   --token TOKEN            require "Authorization: Bearer TOKEN" on every request except
                            /healthz, /readyz and the docs                 [L4LB_TOKEN]
   --engine dpdk|off        the data plane; "off" serves the API and store alone
@@ -64,6 +67,18 @@ function integer(flag: string, text: string, min: number, max: number): number {
   return value;
 }
 
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const token = text.split('\n')[0].trim();
+  if (!token) throw new UsageError(`--token-file ${file}: the file's first line is empty`);
+  return token;
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -73,6 +88,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
       listen: { type: 'string' },
       db: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
       engine: { type: 'string' },
       workers: { type: 'string' },
       idle: { type: 'string' },
@@ -88,7 +104,8 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
   if (idle !== 'adaptive' && idle !== 'busy') throw new UsageError(`--idle ${idle}: expected adaptive or busy`);
   const logLevel = values['log-level'] ?? env.L4LB_LOG_LEVEL ?? 'info';
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level ${logLevel}: expected one of ${logLevels.join(', ')}`);
-  const token = values.token ?? env.L4LB_TOKEN;
+  const tokenFile = values['token-file'] ?? env.L4LB_TOKEN_FILE;
+  const token = tokenFile !== undefined ? readToken(tokenFile) : values.token ?? env.L4LB_TOKEN;
   return {
     listen: parseListen(values.listen ?? env.L4LB_LISTEN ?? '127.0.0.1:8080'),
     db: values.db ?? env.L4LB_DB ?? './var/l4lb.db',

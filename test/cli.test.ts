@@ -1,14 +1,15 @@
 // The appliance as an operator runs it: the real binary, a real SQLite file, a socket.
-// Covers --help, flag errors, SIGTERM shutdown, the bearer token from the environment, and a
-// restart that shows every object unchanged.
+// Covers --help, flag errors, SIGTERM shutdown, the bearer token from the environment or a
+// file, the rate limit flag, and a restart that shows every object unchanged.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseServeOptions } from '../bin/options.js';
 import { projectFile } from '../lib/project-files.js';
 import { seedRequests } from './helpers.js';
 
@@ -97,4 +98,26 @@ test('objects survive a SIGTERM and a restart on the same database, token from L
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--token-file reads the token from the file\'s first line; a missing or empty file is a usage error naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l4lb-token-'));
+  try {
+    const file = join(dir, 'token');
+    writeFileSync(file, 'from-the-file\nignored\n');
+    assert.equal(parseServeOptions(['--token-file', file], { L4LB_TOKEN: 'from-env' }).token, 'from-the-file');
+    assert.equal(parseServeOptions([], { L4LB_TOKEN_FILE: file }).token, 'from-the-file');
+    assert.throws(() => parseServeOptions(['--token-file', join(dir, 'missing')], {}), /--token-file .*missing: ENOENT/);
+    writeFileSync(file, '\n');
+    assert.throws(() => parseServeOptions(['--token-file', file], {}), /the file's first line is empty/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--rate-limit: 100 per second unless set; 0 turns it off; anything else is a usage error', () => {
+  assert.equal(parseServeOptions([], {}).rateLimit, 100);
+  assert.equal(parseServeOptions(['--rate-limit', '0'], {}).rateLimit, 0);
+  assert.equal(parseServeOptions([], { L4LB_RATE_LIMIT: '20' }).rateLimit, 20);
+  assert.throws(() => parseServeOptions(['--rate-limit', 'lots'], {}), /--rate-limit lots: expected an integer/);
 });
