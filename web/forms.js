@@ -104,15 +104,16 @@ function field(doc, key, rawSchema, path, value, required, choices) {
   }
   const type = schema.type === 'integer' ? 'number' : schema.writeOnly ? 'password' : 'text';
   const input = h('input', { id, name: key, type, placeholder, autocomplete: 'off', value: value ?? '' });
-  if (choices) {
-    input.setAttribute('list', `${id}-choices`);
+  const suggestions = choices && h('datalist', { id: `${id}-choices` }, choices.map((c) => h('option', { value: c })));
+  if (suggestions) {
+    input.setAttribute('list', suggestions.id);
     input.placeholder = choices.length ? `e.g. ${choices[0]}` : 'none exists yet';
   }
   if (schema.type === 'integer') {
     if (schema.minimum !== undefined) input.min = schema.minimum;
     if (schema.maximum !== undefined) input.max = schema.maximum;
   }
-  return { el: wrap(choices ? [input, h('datalist', { id: `${id}-choices` }, choices.map((c) => h('option', { value: c })))] : input), read: () => {
+  return { el: wrap([input, suggestions]), read: () => {
     if (input.value === '') return undefined;
     return schema.type === 'integer' ? Number(input.value) : input.value;
   } };
@@ -143,10 +144,6 @@ function subform(doc, schema, base, value, skip = new Set(), choices = {}) {
 function showProblem(form, box, error) {
   for (const el of form.querySelectorAll('.invalid')) el.classList.remove('invalid');
   for (const el of form.querySelectorAll('.field-error')) el.remove();
-  if (!error) {
-    box.hidden = true;
-    return;
-  }
   const errors = error.fieldErrors ?? (error.path ? [{ path: error.path, message: error.message }] : []);
   const wraps = [...form.querySelectorAll('[data-path]')];
   for (const e of errors) {
