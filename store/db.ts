@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { projectFile } from '../lib/project-files.js';
 
@@ -9,10 +9,13 @@ export type Db = Database.Database;
  * Opens the configuration database and brings its schema up to date.
  * WAL lets readers (status, metrics) run beside the writer; `synchronous = FULL` makes every
  * acknowledged write survive a power cut, which matters more here than write throughput.
+ * The file holds the Redis password: a directory it creates, and the file, are the owner's
+ * only (SQLite gives the -wal and -shm files the database file's permissions).
  */
 export function openDb(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
+  if (file !== ':memory:') chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

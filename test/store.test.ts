@@ -3,7 +3,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectFile } from '../lib/project-files.js';
@@ -24,6 +24,19 @@ describe('store', () => {
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
     } finally {
       db.close();
+    }
+  });
+
+  test('the database (it holds the Redis password) and a directory made for it are the owner\'s only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l4lb-store-'));
+    try {
+      const file = join(dir, 'new', 'l4lb.db');
+      const db = openDb(file);
+      db.close();
+      assert.equal(statSync(join(dir, 'new')).mode & 0o777, 0o700);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
