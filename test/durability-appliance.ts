@@ -1,5 +1,5 @@
 // The appliance as the durability test kills it: the built binary with `--engine off` on an
-// ephemeral loopback port, its pino lines read from stdout for two facts (where it listens,
+// ephemeral loopback port (not rate limited: the stream is faster than a client should be), its pino lines read from stdout for two facts (where it listens,
 // and what the reconciler replayed at start), ended by its PID with SIGKILL.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,7 +31,7 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startAppliance(db: string): Promise<KillableAppliance> {
   const child = spawn(
     process.execPath,
-    [projectFile('dist/bin/l4lb.js'), 'serve', '--engine', 'off', '--listen', '127.0.0.1:0', '--db', db, '--log-level', 'info'],
+    [projectFile('dist/bin/l4lb.js'), 'serve', '--engine', 'off', '--listen', '127.0.0.1:0', '--rate-limit', '0', '--db', db, '--log-level', 'info'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pid = child.pid!;
