@@ -177,7 +177,7 @@ export class HealthMonitor {
     const details = { service: target.service, realServer: target.server, nic: target.nic, from: transition.from, to: transition.to };
     const where = `real server ${target.server} of ${target.service} through NIC ${target.nic}`;
     if (transition.to === 'down') this.log.warn({ ...details, cause: transition.cause.error }, `${where} is down: ${transition.cause.error}`);
-    else this.log.info(details, `${where} is ${transition.to}`);
+    else this.log.info({ ...details, cause: 'its probes succeed' }, `${where} is ${transition.to}: its probes succeed`);
     for (const o of this.observers) o.changed?.(target, transition);
     this.queueOverlay();
   }

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.js';
 import { createAjv } from '../../api/openapi.js';
@@ -56,6 +57,13 @@ describe('health monitor over the API, on loopback', () => {
   const servers: Record<string, Server> = {};
   const ports: Record<string, number> = {};
   const addresses = { rs1: '127.0.1.11', rs2: '127.0.1.12', rs3: '127.0.2.13' };
+  const logLines: { level: number; msg: string; cause?: string; realServer?: string; nic?: string }[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
 
   const json = async (method: string, url: string, body?: unknown) => {
     const r = await app.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body as object }) });
@@ -75,7 +83,7 @@ describe('health monitor over the API, on loopback', () => {
     const reconciler = new Reconciler(store, engine);
     reconciler.start();
     monitor = new HealthMonitor(store, engine, { runIp: async () => {} });
-    app = await buildApp({ store, reconciler, health: monitor });
+    app = await buildApp({ store, reconciler, health: monitor, logger: { level: 'info', stream: logStream } });
     monitor.start(app.log);
     engine.links.set('a', true).set('b', true);
     await json('PUT', '/api/v1/nics/a', { device: 'net_af_packet0,iface=a0', networks: ['127.0.1.0/24'], probeAddress: '127.0.1.2/24' });
@@ -144,6 +152,17 @@ describe('health monitor over the API, on loopback', () => {
     assert.equal((await health('web', 'rs2')).a.state, 'up');
     engine.links.set('b', true);
     await waitState('other', 'rs3', 'b', 'up');
+  });
+
+  test('each transition is logged once, with its cause: down at warn with the probe\'s error, up at info', () => {
+    const rs1 = logLines.filter((l) => l.realServer === 'rs1' && l.nic === 'a');
+    assert.deepEqual(rs1.map((l) => [l.level, l.msg.replace(/: .*/, '')]), [
+      [30, 'real server rs1 of web through NIC a is up'],
+      [40, 'real server rs1 of web through NIC a is down'],
+      [30, 'real server rs1 of web through NIC a is up'],
+    ]);
+    assert.match(rs1[1].cause!, /ECONNREFUSED/);
+    assert.equal(rs1[2].cause, 'its probes succeed');
   });
 
   test('health in status matches openapi.yaml', async () => {
