@@ -1,0 +1,131 @@
+// The fuzzer's network of fuzz_lab.h.
+#include "fuzz_lab.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <rte_mempool.h>
+#include <rte_random.h>
+#include <rte_ring_elem.h>
+
+#include "frame_checks.h"
+#include "sessions.h"
+#include "sync_record.h"
+
+namespace fuzz {
+
+using namespace l4lb;
+using packets::ip;
+
+namespace {
+
+constexpr uint16_t kWorkers = 2;
+constexpr uint32_t kSessionsPerWorker = 64;
+constexpr Ipv4 kSecondLip = ip(10, 1, 0, 3), kUnresolvedServer = ip(10, 1, 0, 13);
+
+ServiceConfig service(const char* name, uint16_t port, Protocol protocol, SchedulerKind scheduler, ClientAddress mode) {
+  ServiceConfig s;
+  s.name = name;
+  s.address = lab::kVip;
+  s.port = port;
+  s.protocol = protocol;
+  s.nic = "client";
+  s.pool = "locals";
+  s.scheduler = scheduler;
+  s.client_address = mode;
+  // The third real server's MAC is never known: its frames wait for ARP and are given up.
+  s.real_servers = {RealServerConfig{"rs1", lab::kRs1, lab::kServerPort, 1, true},
+                    RealServerConfig{"rs2", lab::kRs2, lab::kServerPort, 2, true},
+                    RealServerConfig{"rs3", kUnresolvedServer, lab::kServerPort, 1, true}};
+  return s;
+}
+
+Config config() {
+  Config c;
+  c.generation = 2;
+  c.sync.enabled = true;
+  c.nics = {NicConfig{"client", "net_ring (fuzz)", {Prefix{ip(10, 0, 0, 0), 24}}, lab::kClient, Prefix{lab::kProbe, 24}, 1500},
+            NicConfig{"server", "net_ring (fuzz)", {Prefix{ip(10, 1, 0, 0), 24}}, 0, {}, 1500}};
+  c.pools = {PoolConfig{"locals", "server", {lab::kLip, kSecondLip}, 1024, 1151}};
+  c.services = {service("tcp", 80, Protocol::tcp, SchedulerKind::rr, ClientAddress::none),
+                service("toa", 81, Protocol::tcp, SchedulerKind::wlc, ClientAddress::toa),
+                service("proxy1", 82, Protocol::tcp, SchedulerKind::sh, ClientAddress::proxy_v1),
+                service("proxy2", 83, Protocol::tcp, SchedulerKind::mh, ClientAddress::proxy_v2),
+                service("udp", 53, Protocol::udp, SchedulerKind::wrr, ClientAddress::none),
+                service("udp-proxy2", 54, Protocol::udp, SchedulerKind::lc, ClientAddress::proxy_v2)};
+  ServiceConfig drained = service("drained", 90, Protocol::tcp, SchedulerKind::wlc, ClientAddress::none);
+  for (RealServerConfig& r : drained.real_servers) r.weight = 0;
+  ServiceConfig disabled = service("disabled", 91, Protocol::tcp, SchedulerKind::rr, ClientAddress::toa);
+  disabled.enabled = false;
+  c.services.push_back(drained);
+  c.services.push_back(disabled);
+  return c;
+}
+
+void free_all(std::vector<rte_mbuf*>& frames, lab::RingPort& port, bool kernel_side) {
+  for (rte_mbuf* m : frames) check_sent(m, port.port, kernel_side);
+  lab::release(frames);
+}
+
+}  // namespace
+
+FuzzLab::FuzzLab() { build(); }
+
+FuzzLab::~FuzzLab() { lab_.reset(); }
+
+void FuzzLab::build() {
+  rte_srand(1);   // local port slices start at a random point: the same one for every lab
+  lab_ = std::make_unique<lab::Lab>(kWorkers, kSessionsPerWorker);
+  std::map<std::string, NicPorts> ports = {
+      {"client", NicPorts{lab::client_port().port, lab::tap_port().port, lab::kClientSideMac}},
+      {"server", NicPorts{lab::server_port().port, kNoPort, lab::kServerSideMac}}};
+  lab_->publish(compile_snapshot(config(), ports, kWorkers, service_ids_, backend_ids_, nullptr));
+  lab_->seed_neighbours();
+}
+
+void FuzzLab::reset() {
+  lab_.reset();
+  rte_mempool* pool = packets::pool();
+  if (rte_mempool_avail_count(pool) != pool->size) {
+    std::fprintf(stderr, "fuzz: %u mbufs still held after the lab went away\n", pool->size - rte_mempool_avail_count(pool));
+    std::abort();
+  }
+  build();
+}
+
+void FuzzLab::advance(uint64_t ms) { lab_->advance(ms); }
+
+std::vector<const Session*> FuzzLab::sessions() const {
+  std::vector<const Session*> live;
+  for (auto& w : lab_->workers) w->sessions->for_each([&](uint32_t i) { live.push_back(&w->sessions->at(i)); });
+  return live;
+}
+
+void FuzzLab::feed(Ingress ingress, uint16_t queue, const std::vector<uint8_t>& frame, const Layout& layout, bool checked) {
+  lab::RingPort& port = ingress == Ingress::client   ? lab::client_port()
+                        : ingress == Ingress::server ? lab::server_port()
+                                                     : lab::tap_port();
+  port.inject(make_frame(frame, layout, checked), queue);
+  // The receiving worker first; then the other, which takes what it was passed (a frame of
+  // its flow, copies of ARP answers) and may pass something back.
+  uint16_t other = uint16_t(1 - queue);
+  lab_->poll(queue);
+  lab_->poll(other);
+  lab_->poll(queue);
+  drain();
+}
+
+// Everything the workers sent, checked and freed; their sync events read and forgotten.
+void FuzzLab::drain() {
+  for (uint16_t q = 0; q < kWorkers; ++q) {
+    for (lab::RingPort* port : {&lab::client_port(), &lab::server_port(), &lab::tap_port()}) {
+      std::vector<rte_mbuf*> sent = port->sent(q);
+      free_all(sent, *port, port == &lab::tap_port());
+    }
+    SyncEvent events[64];
+    while (rte_ring_dequeue_burst_elem(lab_->worker(q).sync_out, events, sizeof(SyncEvent), 64, nullptr) > 0) {
+    }
+  }
+}
+
+}  // namespace fuzz

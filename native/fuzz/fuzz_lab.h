@@ -1,0 +1,53 @@
+// The network the packet fuzzer drives: the native test lab's ring ports and two workers
+// (test/lab.h), so frames also cross between workers, under a configuration compiled the way
+// Dataplane::apply() compiles one (compile_snapshot): a client-side NIC with its kernel tap,
+// a server-side NIC, TCP services on one VIP passing the client address by none, TOA, PROXY v1
+// and PROXY v2, UDP services with none and PROXY v2, a service with no usable real server, two
+// local addresses with a small port range, and session sync on. Small session tables and
+// port ranges let full tables and exhausted ports happen, and keep memory flat.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "lab.h"
+#include "sessions.h"
+#include "snapshot.h"
+
+namespace fuzz {
+
+enum class Ingress : uint8_t { client, server, kernel };
+
+// How a frame sits in its buffers: room before it, room after it, and where a second segment
+// starts (0: one segment).
+struct Layout {
+  uint16_t headroom = RTE_PKTMBUF_HEADROOM;
+  bool tailroom = true;
+  uint16_t split = 0;
+};
+
+class FuzzLab {
+ public:
+  FuzzLab();
+  ~FuzzLab();
+
+  // Receives `frame` on `ingress`, queue `queue` (so worker `queue` reads it), lets both
+  // workers run, then checks and frees everything they sent (frame_checks.h). `checked`: the
+  // frame's checksums were made valid, so whatever leaves with it must still have valid ones.
+  void feed(Ingress ingress, uint16_t queue, const std::vector<uint8_t>& frame, const Layout& layout, bool checked);
+  void advance(uint64_t ms);
+  // Live sessions of both workers, for aiming frames at established flows.
+  std::vector<const l4lb::Session*> sessions() const;
+  // A fresh lab: empty tables, same configuration. Aborts if the old one held on to an mbuf.
+  void reset();
+
+ private:
+  void build();
+  void drain();
+
+  std::unique_ptr<lab::Lab> lab_;
+  l4lb::IdMap service_ids_{l4lb::kMaxServices}, backend_ids_{l4lb::kMaxBackends};
+};
+
+}  // namespace fuzz

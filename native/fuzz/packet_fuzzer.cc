@@ -1,0 +1,113 @@
+// libFuzzer target over the data plane's packet path: each input is one Ethernet frame that
+// a worker receives through a ring port exactly as from a NIC (rx burst → classify → ARP /
+// ICMP / parse → session lookup → translate → TOA or PROXY header → neighbour → tx), in the
+// network of fuzz_lab.h. Sessions opened by earlier inputs stay, so later inputs reach
+// established flows; every kInputsPerLab inputs the lab starts over, which keeps memory flat
+// and checks that no mbuf was kept.
+//
+// Input: three bytes of setup, then the frame.
+//   byte 0  bits 0-1  where it arrives: 0 or 3 client-side NIC, 1 server-side NIC, 2 the
+//                     client NIC's kernel tap (the exception path out)
+//           bit 2     the NIC queue, hence which of the two workers reads it first
+//           bit 3     no headroom (else the usual 128 bytes)
+//           bit 4     no tailroom (else the rest of a 2 KB buffer)
+//           bit 5     make its checksums valid first, then hold sent frames to valid ones
+//           bits 6-7  time passing before it: none, 10 ms, 1 s, 100 s (ARP retries, expiry)
+//   byte 1  where the frame's second segment starts (0: one segment)
+//   byte 2  0, or aim at live session (n-1) mod count: addresses and ports (of the quoted
+//           packet, for an ICMP error) rewritten to that flow's, in the frame's direction
+//
+// A failed invariant aborts (frame_checks.h); a sanitizer report or leak ends the run too.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <rte_eal.h>
+
+#include "frame_checks.h"
+#include "fuzz_lab.h"
+#include "sessions.h"
+
+namespace {
+
+constexpr unsigned kInputsPerLab = 2000;
+constexpr uint64_t kTimeSteps[4] = {0, 10, 1000, 100000};
+constexpr uint32_t kEth = 14, kIp = 20;
+
+fuzz::FuzzLab* the_lab = nullptr;
+
+void put16(uint8_t* at, uint16_t v) {
+  at[0] = uint8_t(v >> 8);
+  at[1] = uint8_t(v);
+}
+void put32(uint8_t* at, uint32_t v) {
+  put16(at, uint16_t(v >> 16));
+  put16(at + 2, uint16_t(v));
+}
+
+// Writes `key`'s addresses into the IPv4 header at `ip` and its ports into what follows it.
+bool write_key(uint8_t* ip, uint8_t* end, const l4lb::FlowKey& key) {
+  uint32_t header = (ip[0] & 0x0f) * 4u;
+  if (header < kIp || ip + header + 4 > end) return false;
+  put32(ip + 12, key.source);
+  put32(ip + 16, key.destination);
+  put16(ip + header, key.source_port);
+  put16(ip + header + 2, key.destination_port);
+  ip[9] = key.protocol;
+  return true;
+}
+
+l4lb::FlowKey reversed(const l4lb::FlowKey& k) {
+  return l4lb::FlowKey{k.destination, k.source, k.destination_port, k.source_port, k.protocol};
+}
+
+// Puts the frame into session `choice`'s flow: as the client's packet to the VIP when it
+// arrives on the client side, as the real server's to the local address otherwise; an ICMP
+// error instead quotes the packet the load balancer sent the other way.
+void aim(std::vector<uint8_t>& frame, fuzz::Ingress ingress, uint8_t choice) {
+  std::vector<const l4lb::Session*> live = the_lab->sessions();
+  if (live.empty() || frame.size() < kEth + kIp) return;
+  const l4lb::Session& s = *live[(choice - 1u) % live.size()];
+  const l4lb::FlowKey& key = ingress == fuzz::Ingress::server ? s.outbound : s.inbound;
+  uint8_t* ip = frame.data() + kEth;
+  uint8_t* end = frame.data() + frame.size();
+  uint32_t header = (ip[0] & 0x0f) * 4u;
+  if (ip[9] == IPPROTO_ICMP && header >= kIp && ip + header + 8 + kIp <= end) {
+    put32(ip + 16, key.destination);   // the error comes to our address
+    write_key(ip + header + 8, end, reversed(key));
+  } else {
+    write_key(ip, end, key);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* eal_args[] = {"packet-fuzzer", "--no-huge", "--no-shconf", "-m", "512", "--no-pci",
+                            "--log-level", "lib.eal:error", "-l", "0"};
+  if (rte_eal_init(sizeof eal_args / sizeof *eal_args, const_cast<char**>(eal_args)) < 0) std::abort();
+  the_lab = new fuzz::FuzzLab();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static unsigned inputs = 0;
+  if (size < 3) return 0;
+  if (++inputs % kInputsPerLab == 0) the_lab->reset();
+  uint8_t setup = data[0];
+  static constexpr fuzz::Ingress kIngress[4] = {fuzz::Ingress::client, fuzz::Ingress::server, fuzz::Ingress::kernel,
+                                                fuzz::Ingress::client};
+  fuzz::Ingress ingress = kIngress[setup & 3];
+  uint16_t queue = (setup >> 2) & 1;
+  fuzz::Layout layout;
+  layout.headroom = (setup & 0x08) ? 0 : RTE_PKTMBUF_HEADROOM;
+  layout.tailroom = !(setup & 0x10);
+  layout.split = data[1];
+  bool checked = (setup & 0x20) && ingress != fuzz::Ingress::kernel;
+  std::vector<uint8_t> frame(data + 3, data + size);
+  if (data[2]) aim(frame, ingress, data[2]);
+  if (setup & 0x20) fuzz::fix_checksums(frame);
+  the_lab->advance(kTimeSteps[setup >> 6]);
+  the_lab->feed(ingress, queue, frame, layout, checked);
+  return 0;
+}
