@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { HealthTarget } from '../engine/health/targets.js';
 
 const states = ['unknown', 'up', 'down'] as const;
+const serviceStates = ['unchecked', 'healthy', 'degraded'] as const;
 
 function labels(t: HealthTarget): Record<string, string> {
   return { service: t.service, real_server: t.server, nic: t.nic };
@@ -42,6 +43,38 @@ export function registerHealthMetrics(app: FastifyInstance, registry: Registry):
       this.reset();
       for (const { target, state } of monitor.states())
         for (const s of states) this.set({ ...labels(target), state: s }, s === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'l4lb_service_health',
+    help: 'Health of a virtual service with a health check: 1 for its state (healthy; degraded when health takes any server out; unchecked with no server to check), 0 for the others.',
+    labelNames: ['service', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { service, health } of monitor.serviceStates())
+        for (const state of serviceStates) this.set({ service, state }, health.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'l4lb_service_real_servers',
+    help: 'Real servers of a checked virtual service by the health that sets their weight: as seen through the NIC each is forwarded through.',
+    labelNames: ['service', 'health'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { service, health } of monitor.serviceStates())
+        for (const state of states) this.set({ service, health: state }, health[state]);
+    },
+  });
+  new Gauge({
+    name: 'l4lb_service_failing_nic',
+    help: '1 for each NIC of a virtual service\'s real servers whose link is down or through which every probe fails.',
+    labelNames: ['service', 'nic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { service, health } of monitor.serviceStates()) for (const nic of health.failingNics) this.set({ service, nic }, 1);
     },
   });
   monitor.observe({

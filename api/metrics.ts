@@ -43,6 +43,15 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
     },
   });
   new Gauge({
+    name: 'l4lb_engine_info',
+    help: 'The data plane this appliance runs, as a label: dpdk, or off (API and store alone).',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      this.set({ mode: app.reconciler.engine.mode }, 1);
+    },
+  });
+  new Gauge({
     name: 'l4lb_config_generation',
     help: 'Generation of the stored configuration; every committed write adds one.',
     registers: [registry],

@@ -40,6 +40,9 @@ export function registerSyncMetrics(app: FastifyInstance, registry: Registry): v
   ]);
   gauge('l4lb_sync_state', 'Session-sync state: 1 for the current one, 0 for the others.', ['state'], (s) =>
     states.map((state): Sample => [{ state }, s.state === state ? 1 : 0]));
+  gauge('l4lb_sync_node_info', 'This node\'s id in sync, as a label (1 while sync runs).', ['node_id'], (s) => (s.nodeId ? [[{ node_id: s.nodeId }, 1]] : []));
+  gauge('l4lb_sync_peer_last_seen_seconds', 'Seconds since each peer was last heard from, with its role, whether its sessions can run here, and why not.', ['peer', 'role', 'compatible', 'reason'], (s) =>
+    s.peers.map((p): Sample => [{ peer: p.nodeId, role: p.role, compatible: String(p.compatible), reason: p.reason ?? '' }, p.lastSeenMsAgo / 1000]));
   gauge('l4lb_sync_role', 'The role sync runs: 1 for the current one, 0 for the other (both 0 when not running).', ['role'], (s) =>
     roles.map((role): Sample => [{ role }, s.role === role ? 1 : 0]));
 

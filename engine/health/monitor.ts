@@ -12,7 +12,7 @@ import { ProbeRouting, type ProbePath, type RunIp } from './routing.js';
 import { Scheduler, systemClock } from './scheduler.js';
 import type { NativeNicStatus } from '../native.js';
 import type { ProbeOutcome, Transition } from './state.js';
-import { serverHealth, serviceHealth, effectiveState } from './status.js';
+import { serverHealth, serviceHealth, effectiveState, type ServiceHealth } from './status.js';
 import { healthTargets, type HealthTarget } from './targets.js';
 
 export interface HealthLog {
@@ -94,6 +94,12 @@ export class HealthMonitor {
       return servers ? { health: serviceHealth(servers, healthOf, this.failing) } : {};
     }
     return {};
+  }
+
+  /** Every checked service's `status.health` (the service health gauges). */
+  *serviceStates(): IterableIterator<{ service: string; health: ServiceHealth }> {
+    const healthOf = (t: HealthTarget) => this.checker.health(t.id);
+    for (const [service, servers] of this.byService) yield { service, health: serviceHealth(servers, healthOf, this.failing) };
   }
 
   /** Every target's current state (the state gauge). */

@@ -1,5 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildApp } from '../../api/app.js';
+import { OffEngine } from '../../engine/off-engine.js';
+import { Reconciler } from '../../engine/reconciler.js';
+import type { SyncStatus } from '../../engine/sync/stats.js';
+import { openDb } from '../../store/db.js';
+import { Store } from '../../store/store.js';
 import { json, testApp } from '../helpers.js';
 import { assertProblem } from './problem.js';
 
@@ -52,5 +58,39 @@ test('a Redis URL the bridge could not use is refused', async () => {
     assertProblem(await t.request('PATCH', '/api/v1/sync', { redisUrl: 'unix://relative/sock' }), 422, '/body/redisUrl', 'unix:///absolute');
   } finally {
     await t.close();
+  }
+});
+
+test('/metrics names this node and each peer, with its role, compatibility and reason, as the panel shows them', async () => {
+  const store = new Store(openDb(':memory:'));
+  const engine = new (class extends OffEngine {
+    override syncStatus(): SyncStatus {
+      return {
+        ...super.syncStatus(),
+        state: 'synced',
+        role: 'active',
+        nodeId: 'lb1',
+        peers: [
+          { nodeId: 'lb2', role: 'backup', lastSeenMsAgo: 250, compatible: true },
+          { nodeId: 'lb3', role: 'unknown', lastSeenMsAgo: 1500, compatible: false, reason: 'workers 4, here 2' },
+        ],
+      };
+    }
+  })();
+  const reconciler = new Reconciler(store, engine);
+  reconciler.start();
+  const app = await buildApp({ store, reconciler });
+  try {
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    for (const line of [
+      'l4lb_engine_info{mode="off"} 1',
+      'l4lb_sync_node_info{node_id="lb1"} 1',
+      'l4lb_sync_peer_last_seen_seconds{peer="lb2",role="backup",compatible="true",reason=""} 0.25',
+      'l4lb_sync_peer_last_seen_seconds{peer="lb3",role="unknown",compatible="false",reason="workers 4, here 2"} 1.5',
+    ])
+      assert.ok(metrics.includes(`\n${line}\n`), `${line} in /metrics`);
+  } finally {
+    await app.close();
+    store.close();
   }
 });

@@ -27,6 +27,7 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_config_generation: ['gauge', []],
   l4lb_config_applied_generation: ['gauge', []],
   l4lb_config_applies_total: ['counter', ['result']],
+  l4lb_engine_info: ['gauge', ['mode']],
   l4lb_nic_packets_total: ['counter', ['nic', 'direction']],
   l4lb_nic_bytes_total: ['counter', ['nic', 'direction']],
   l4lb_nic_kernel_packets_total: ['counter', ['nic', 'direction']],
@@ -53,6 +54,9 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_health_probe_duration_seconds: ['histogram', ['type']],
   l4lb_health_state_changes_total: ['counter', ['service', 'real_server', 'nic', 'to']],
   l4lb_health_state: ['gauge', ['service', 'real_server', 'nic', 'state']],
+  l4lb_service_health: ['gauge', ['service', 'state']],
+  l4lb_service_real_servers: ['gauge', ['service', 'health']],
+  l4lb_service_failing_nic: ['gauge', ['service', 'nic']],
   l4lb_sync_records_sent_total: ['counter', []],
   l4lb_sync_records_received_total: ['counter', []],
   l4lb_sync_records_applied_total: ['counter', []],
@@ -64,6 +68,8 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_sync_peers: ['gauge', ['compatible']],
   l4lb_sync_state: ['gauge', ['state']],
   l4lb_sync_role: ['gauge', ['role']],
+  l4lb_sync_node_info: ['gauge', ['node_id']],
+  l4lb_sync_peer_last_seen_seconds: ['gauge', ['peer', 'role', 'compatible', 'reason']],
   l4lb_sync_lag_seconds: ['histogram', []],
 };
 const fromPromClient = /^l4lb_(process|nodejs)_/;
@@ -162,6 +168,9 @@ describe('/metrics after real traffic (two workers)', { skip }, () => {
     for (const real_server of ['rs1', 'rs2'])
       assert.equal(value(first, 'l4lb_health_state', { service: 'web', real_server, nic: 'server', state: 'up' }), 1, real_server);
     assert.ok((value(first, 'l4lb_health_probes_total', { type: 'http', result: 'success' }) ?? 0) > 0);
+    assert.equal(value(first, 'l4lb_service_health', { service: 'web', state: 'healthy' }), 1);
+    assert.equal(value(first, 'l4lb_service_real_servers', { service: 'web', health: 'up' }), 2);
+    assert.equal(value(first, 'l4lb_engine_info', { mode: 'dpdk' }), 1);
     assert.equal(value(first, 'l4lb_config_objects', { kind: 'virtual-services' }), 1);
     assert.deepEqual(first.get('l4lb_sessions')!.samples.map((s) => s.labels.worker).sort(), ['0', '1']);
   });

@@ -147,6 +147,10 @@ describe('health monitor over the API, on loopback', () => {
     const other = await json('GET', '/api/v1/virtual-services/other');
     assert.equal(other.status.health.state, 'degraded');
     assert.deepEqual(other.status.health.failingNics, ['b']);
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(text, /^l4lb_service_failing_nic\{service="other",nic="b"\} 1$/m);
+    assert.match(text, /^l4lb_service_health\{service="other",state="degraded"\} 1$/m);
+    assert.match(text, /^l4lb_service_real_servers\{service="other",health="down"\} 1$/m);
     const web = await json('GET', '/api/v1/virtual-services/web');
     assert.equal(web.status.health.state, 'healthy');
     assert.equal((await health('web', 'rs2')).a.state, 'up');
@@ -183,6 +187,12 @@ describe('health monitor over the API, on loopback', () => {
     assert.match(text, /^l4lb_health_state_changes_total\{service="web",real_server="rs1",nic="a",to="down"\} 1$/m);
     assert.match(text, /^l4lb_health_state\{service="web",real_server="rs2",nic="a",state="up"\} 1$/m);
     assert.match(text, /^l4lb_health_state\{service="web",real_server="rs2",nic="a",state="down"\} 0$/m);
+    // The service-level figures the panel shows (status.health of the virtual services).
+    assert.match(text, /^l4lb_service_health\{service="web",state="healthy"\} 1$/m);
+    assert.match(text, /^l4lb_service_real_servers\{service="web",health="up"\} 2$/m);
+    assert.match(text, /^l4lb_service_real_servers\{service="web",health="down"\} 0$/m);
+    assert.match(text, /^l4lb_service_health\{service="other",state="healthy"\} 1$/m);
+    assert.doesNotMatch(text, /^l4lb_service_failing_nic\{/m);
   });
 
   test('removing the health check from a service stops its checks at once', async () => {
