@@ -34,7 +34,8 @@ Options (each also read from the environment variable shown):
   --token-file FILE        read the token from FILE (its first line): unlike --token, it
                            never shows in the process list         [L4LB_TOKEN_FILE]
   --token TOKEN            require "Authorization: Bearer TOKEN" on every request except
-                           /healthz, /readyz and the docs                 [L4LB_TOKEN]
+                           /healthz, /readyz, the docs and the admin panel's static
+                           files                                          [L4LB_TOKEN]
   --engine dpdk|off        the data plane; "off" serves the API and store alone
                                                   [L4LB_ENGINE, default dpdk]
   --workers N              data-plane worker threads (DPDK lcores), each with one
