@@ -36,6 +36,8 @@ export interface NginxOptions {
    * <request on it> "<request line>"`.
    */
   proxyProtocolPort?: number;
+  /** Requests nginx serves on one keep-alive connection before closing it (nginx's default: 1000). */
+  keepaliveRequests?: number;
 }
 
 /** Collects a child's stderr (bounded) so a failed start can say why. */
@@ -91,7 +93,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   default_type text/plain;
-  keepalive_timeout 65;
+  keepalive_timeout 65;${options.keepaliveRequests ? `\n  keepalive_requests ${options.keepaliveRequests};` : ''}
   log_format proxied '$proxy_protocol_addr:$proxy_protocol_port $remote_addr:$remote_port $connection $connection_requests "$request"';
   server {
     listen ${address}:${port};
