@@ -20,6 +20,9 @@ veth_pair() {  # name-here peer-name peer-namespace
 }
 
 up() {
+  # The walkthrough's tools; the appliance itself needs none of them (scripts/setup.sh).
+  . "$(dirname "$0")/apt-install.sh"
+  install_missing lab nginx-light nftables curl iputils-ping
   for n in client sw rs1 rs2; do
     ip netns add "l4lab-$n"
     ns "$n" ip link set lo up

@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Installs what l4lb needs on a fresh Debian 12 machine, skipping what is already there, then
-# builds it. Called by scripts/run.sh and scripts/test.sh; safe to run any number of times.
+# builds it. `setup.sh` alone installs what the appliance runs on (scripts/run.sh);
+# `setup.sh --tests` adds what the test suite drives (scripts/test.sh). Safe to run any
+# number of times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the toolchain for the native parts (better-sqlite3 builds from source,
-# the data plane builds against DPDK) and the programs the tests drive; the second line is
-# what the end-to-end namespace tests (test/e2e/) run: ip, ping, nft, ethtool, sysctl, tcpdump,
-# curl and nginx as the real servers; the third what the session-sync tests run: Redis, a
-# MariaDB server and client as the long-lived database connection, keepalived to check the
-# shipped VRRP example; the fourth the browser the admin panel's end-to-end test drives
-# (headless, through playwright-core, which brings no browser of its own).
-packages=(build-essential python3 pkg-config libdpdk-dev
-  iproute2 iputils-ping nftables ethtool procps tcpdump curl nginx-light
+# The appliance: the toolchain for the native parts (better-sqlite3 builds from source, the
+# data plane builds against DPDK) and the tools the health checker configures its exception
+# interfaces with (ip, ethtool, sysctl).
+packages=(build-essential python3 pkg-config libdpdk-dev iproute2 ethtool procps)
+
+# The tests: first what the end-to-end namespace tests (test/e2e/) run: ping, nft, tcpdump,
+# curl and nginx as the real servers; then what the session-sync tests run: Redis, a MariaDB
+# server and client as the long-lived database connection, keepalived to check the shipped
+# VRRP example; then the browser the admin panel's end-to-end test drives (headless, through
+# playwright-core, which brings no browser of its own).
+test_packages=(iputils-ping nftables tcpdump curl nginx-light
   redis-server mariadb-server mariadb-client keepalived
   chromium)
+
+case "${1:-}" in
+  --tests) packages+=("${test_packages[@]}") ;;
+  "") ;;
+  *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+esac
 
 . scripts/apt-install.sh
 install_missing setup "${packages[@]}"

@@ -3,6 +3,6 @@
 # privileges they do not have fail instead of being skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 mapfile -t tests < <(find dist/test -name "*.test.js" | sort)
 node --test --test-concurrency=1 "${tests[@]}"
