@@ -1,0 +1,15 @@
+# Sourced by setup.sh and bench-tools.sh: the Debian packages l4lb needs, in two lists.
+
+# The appliance: the toolchain for the native parts (better-sqlite3 builds from source, the
+# data plane builds against DPDK) and the tools the health checker configures its exception
+# interfaces with (ip, ethtool, sysctl).
+runtime_packages=(build-essential python3 pkg-config libdpdk-dev iproute2 ethtool procps)
+
+# The tests: first what the end-to-end namespace tests (test/e2e/) run: ping, nft, tcpdump,
+# curl and nginx as the real servers; then what the session-sync tests run: Redis, a MariaDB
+# server and client as the long-lived database connection, keepalived to check the shipped
+# VRRP example; then the browser the admin panel's end-to-end test drives (headless, through
+# playwright-core, which brings no browser of its own).
+test_packages=(iputils-ping nftables tcpdump curl nginx-light
+  redis-server mariadb-server mariadb-client keepalived
+  chromium)
