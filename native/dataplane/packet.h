@@ -74,8 +74,9 @@ inline bool parse_ipv4(rte_mbuf* m, Ipv4Frame* f, Drop* why) {
   f->protocol = ip->next_proto_id;
   uint32_t need = 0;
   switch (f->protocol) {
-    case IPPROTO_TCP:
-      if (f->l4_length < sizeof(rte_tcp_hdr)) return false;
+    case IPPROTO_TCP:   // its data offset is read, so its fixed part must be in this segment
+      if (f->l4_length < sizeof(rte_tcp_hdr) || kEtherLength + header_length + sizeof(rte_tcp_hdr) > first)
+        return false;
       need = (f->tcp()->data_off >> 4) * 4u;
       if (need < sizeof(rte_tcp_hdr) || need > f->l4_length) return false;
       break;
