@@ -81,6 +81,11 @@ export function validationProblem(context: string, errors: ErrorObject[]): Probl
   return new Problem(400, 'validation', detail, list);
 }
 
+/** `Unsupported Media Type` → `unsupported-media-type` */
+function problemType(title: string): string {
+  return title.toLowerCase().replace(/ /g, '-');
+}
+
 /** The problem an error becomes in a response. */
 export function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error;
@@ -97,9 +102,16 @@ export function toProblem(error: FastifyError | Error): Problem {
     const context = fastifyError.validationContext === 'querystring' ? 'query' : fastifyError.validationContext ?? 'body';
     return validationProblem(context, fastifyError.validation as ErrorObject[]);
   }
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    // secure-json-parse also refuses valid JSON that could poison prototypes.
+    return new Problem(400, 'validation', 'the body is not JSON this API accepts', [
+      { field: '/body', message: 'is not valid JSON, or has a __proto__ or constructor.prototype key' },
+    ]);
+  }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
-    return new Problem(status, (fastifyError.code ?? 'request').toLowerCase(), error.message);
+    // Fastify's own codes (FST_ERR_…) are its internals: the type says what the status says.
+    return new Problem(status, problemType(titles[status] ?? 'request'), error.message);
   }
   return new Problem(500, 'internal', 'internal error; the log has the details');
 }
