@@ -3,7 +3,7 @@
 // every `keepAliveIntervalMs`, and opens a new connection (`GET /`, then close) every
 // `newIntervalMs`. Every failure is reported with its kind, the real server the connection
 // was bound to (nginx answers `/` with its name), and when the attempt started and failed; a
-// failed keep-alive connection is opened again at once. Once a second it reports the
+// failed keep-alive connection is opened again 50 ms later. Once a second it reports the
 // successes so far. The test labels stretches of time with phases and judges failures by
 // the windows in which it expected them. The process ends itself after `lifetimeMs` and when
 // the test's end of its stdin closes, so it never outlives the test.
@@ -99,7 +99,8 @@ function keepAliveConn(id) {
     socket.destroy();
     const end = Date.now();
     out({ fail: { kind: 'keepalive', conn: id, server: c.server, start: c.start ?? end, end, error } });
-    setImmediate(() => keepAliveConn(id));
+    // A short pause bounds the retries while every server refuses.
+    setTimeout(() => keepAliveConn(id), 50);
   };
   const send = () => {
     c.start = Date.now();
