@@ -25,8 +25,9 @@ export const operations: Operation[] = Object.entries(openapiDocument.paths).fla
 export const operationById = new Map(operations.map((o) => [o.operation.operationId as string, o]));
 
 function declaredSchema(operation: Json, status: number, contentType: string, where: string): Json | undefined {
-  const response = resolveComponent<Json>(operation.responses[String(status)] ?? operation.responses.default);
-  assert.ok(response, `${where}: status ${status} is not declared`);
+  const declared = operation.responses[String(status)] ?? operation.responses.default;
+  assert.ok(declared, `${where}: status ${status} is not declared`);
+  const response = resolveComponent<Json>(declared);
   if (status === 204) return undefined;
   const mediaType = contentType.split(';')[0];
   const content = response.content?.[mediaType];
