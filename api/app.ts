@@ -14,7 +14,7 @@ import { createMetrics, type ApiMetrics } from './metrics.js';
 import { registerNics } from './nics.js';
 import { compileValidator } from './openapi.js';
 import { registerPanel } from './panel.js';
-import { registerProblems } from './problems.js';
+import { registerProblems, sendProblem, toProblem } from './problems.js';
 import { registerRateLimit, type RateLimit } from './rate-limit.js';
 import { registerRealServers } from './real-servers.js';
 import { RequestLog } from './request-log.js';
@@ -67,7 +67,15 @@ function registerBodyParsers(app: FastifyInstance): void {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, logController: new RequestLog(), bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    logController: new RequestLog(),
+    bodyLimit,
+    // A name may be 128 characters (openapi.yaml Name); the router's default limit is 100.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
+    // What the router refuses before any route runs (a malformed escape, a parameter over the limit) is a problem too.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, toProblem(error)),
+  });
   app.decorate('store', options.store);
   app.decorate('reconciler', options.reconciler);
   app.decorate('health', options.health ?? null);

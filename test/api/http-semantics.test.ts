@@ -121,6 +121,19 @@ describe('http semantics', () => {
     }
   });
 
+  test('a name of the longest allowed length is reachable by its path; what the router refuses is a problem', async () => {
+    const t = await testApp();
+    try {
+      const longest = 'n'.repeat(128);
+      assert.equal((await t.request('POST', '/api/v1/health-checks', { name: longest, type: 'tcp' })).statusCode, 201);
+      assert.equal((await t.request('GET', `/api/v1/health-checks/${longest}`)).statusCode, 200);
+      assertProblem(await t.request('GET', `/api/v1/health-checks/${longest}n`), 414, undefined, 'max param length');
+      assertProblem(await t.request('GET', '/api/v1/health-checks/%E0%A4%A'), 400, undefined, 'not a valid url component');
+    } finally {
+      await t.close();
+    }
+  });
+
   test('a bearer token guards everything but the probes and the docs', async () => {
     const t = await testApp({ token: 'sesame' });
     try {
