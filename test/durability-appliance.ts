@@ -54,7 +54,7 @@ export async function startAppliance(db: string): Promise<KillableAppliance> {
     });
     // Every later line is read and dropped, so the pipe never fills and stalls the appliance.
     lines.on('line', (line) => {
-      if (url) return;
+      if (url || !line.startsWith('{')) return;
       const record = JSON.parse(line) as { msg: string; generation?: number; objects?: number };
       if (record.msg.startsWith('stored configuration applied')) start = { generation: record.generation!, objects: record.objects! };
       const listening = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(record.msg);
