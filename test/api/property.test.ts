@@ -1,6 +1,7 @@
 // Property-based test of the whole API (issue 9): sequences of requests generated from
 // openapi.yaml, valid ones and spoiled ones mixed, against one app (engine off, in-memory
-// store) whose configuration is cleared, and three times in four seeded, before each sequence.
+// store, a bearer token required) whose configuration is cleared, and three times in four
+// seeded, before each sequence.
 // For every response: no 5xx (but the 503 of the session operations without an engine),
 // every 4xx a problem document (validation problems naming their fields), every response as
 // the contract declares it, and the generation moves by one exactly on each acknowledged
@@ -36,9 +37,13 @@ const anyRequest = fc.oneof(
   }),
 );
 
+/** The app requires a bearer token, as an exposed appliance would: requests carry it unless spoiled. */
+const token = 'property-test-token';
+
 function send(t: TestApp, r: ApiRequest): Promise<LightMyRequestResponse> {
   const payload = r.payload ?? (r.body === undefined ? undefined : JSON.stringify(r.body));
-  return t.app.inject({ method: r.method as 'GET', url: r.url, headers: r.headers, ...(payload === undefined ? {} : { payload }) });
+  const headers = { authorization: `Bearer ${token}`, ...r.headers };
+  return t.app.inject({ method: r.method as 'GET', url: r.url, headers, ...(payload === undefined ? {} : { payload }) });
 }
 
 function describe(r: ApiRequest, response: LightMyRequestResponse): string {
@@ -78,7 +83,9 @@ async function clear(t: TestApp): Promise<void> {
 }
 
 test('generated and mutated requests from openapi.yaml: no 5xx, problems for 4xx, the contract kept, the configuration consistent', { timeout: 20 * 60_000 }, async (ctx) => {
-  const t = await testApp();
+  const app = await testApp({ token });
+  // The fixture, clearing and the final checks speak with the token too.
+  const t: TestApp = { ...app, request: (method, url, body, headers = {}) => app.request(method, url, body, { authorization: `Bearer ${token}`, ...headers }) };
   const unhandled: unknown[] = [];
   const record = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', record);

@@ -1,7 +1,7 @@
 // Ways to spoil a valid request, each a fast-check arbitrary of a function from request to
 // request: wrong types, missing and unknown fields, out-of-range numbers, huge strings, bodies
 // that are not JSON or not objects, wrong content types, bad If-Match values, hostile path
-// parameters and bad query parameters. Most must be refused (with a problem); none may fail the server.
+// parameters, bad query parameters and wrong credentials. Most must be refused (with a problem); none may fail the server.
 
 import fc from 'fast-check';
 import { isObject, type ApiRequest } from './openapi-arbitraries.js';
@@ -89,8 +89,13 @@ const badQuery = fc
   )
   .map((query) => (r: ApiRequest) => ({ ...r, url: `${r.url.split('?')[0]}?${query}` }));
 
+// Credentials that are not the test's token (which the test adds unless the request has its own).
+const badAuthorization = fc
+  .oneof(fc.constantFrom('', 'Bearer', 'Bearer ', 'Bearer wrong', 'Basic dXNlcjpwYXNz', 'Bearer a b', `Bearer ${'t'.repeat(10_000)}`), fc.stringMatching(/^[\x20-\x7e]{0,60}$/))
+  .map((value) => (r: ApiRequest) => ({ ...r, headers: { ...r.headers, authorization: value } }));
+
 /** A request with one mutation applied. */
 export function mutatedRequest(valid: fc.Arbitrary<ApiRequest>): fc.Arbitrary<ApiRequest> {
-  const mutation = fc.oneof(...bodyMutations, badIfMatch, badPathParam, badQuery);
+  const mutation = fc.oneof(...bodyMutations, badIfMatch, badPathParam, badQuery, badAuthorization);
   return fc.tuple(valid, mutation).map(([request, mutate]) => mutate(request));
 }
