@@ -25,6 +25,7 @@ const numRuns = Number(process.env.FC_RUNS ?? 1000);
 const seed = Number(process.env.FC_SEED ?? 9_2026);
 const path = process.env.FC_PATH;
 
+const publicOperations = new Set(['getHealthz', 'getReadyz']);
 const sessionOperations = new Set(['listSessions', 'flushSessions']);
 const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -56,6 +57,7 @@ function checkResponse(r: ApiRequest, response: LightMyRequestResponse): void {
   const status = response.statusCode;
   const engineOff = status === 503 && sessionOperations.has(r.operationId);
   assert.ok(status < 500 || engineOff, `a server error: ${where}`);
+  if (r.headers.authorization !== undefined && !publicOperations.has(r.operationId)) assert.equal(status, 401, `wrong credentials let through: ${where}`);
   if (status >= 400) {
     assert.match(String(response.headers['content-type']), /^application\/problem\+json/, where);
     const problem = response.json() as { type: string; title: string; status: number; detail: string; errors?: { field: string }[] };
