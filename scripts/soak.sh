@@ -13,6 +13,8 @@ fi
 built=dist/test/soak/main.js
 if [ ! -f "$built" ] || [ -n "$(find lib api engine store bin test native/dataplane native/binding -newer "$built" \
     \( -name '*.ts' -o -name '*.cc' -o -name '*.h' \) -not -path '*/build/*' -print -quit)" ]; then
-  npm run --silent build
+  # Incremental (no `rm -rf dist` as npm run build does): other runs may be using dist.
+  bash scripts/build-native.sh
+  npx tsc -p tsconfig.json
 fi
 exec node "$built" "$@"
