@@ -22,8 +22,7 @@ export interface ApiRequest {
   payload?: string;
 }
 
-// Names per collection (the fixture's among them), so that requests meet: a service names a
-// NIC a previous request created, a GET finds what a PUT wrote.
+// Names per collection, the fixture's among them.
 const namePools: Record<string, string[]> = {
   nics: ['client', 'server', 'extra'],
   routes: ['far', 'near'],
@@ -205,7 +204,7 @@ export function validRequest(op: Operation): fc.Arbitrary<ApiRequest> {
       const pathPart = op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(path[i++]!));
       const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
       // A replaced object's body may carry its name back (as read); any other name is a rename.
-      if (op.method === 'put' && isObject(body) && body.name !== undefined) body.name = path[path.length - 1];
+      const sent = op.method === 'put' && isObject(body) && body.name !== undefined ? { ...body, name: path[path.length - 1] } : body;
       const headers: Record<string, string> = {};
       if (ifMatch !== null) headers['if-match'] = ifMatch;
       if (contentType) headers['content-type'] = contentType;
@@ -214,7 +213,7 @@ export function validRequest(op: Operation): fc.Arbitrary<ApiRequest> {
         method: op.method.toUpperCase(),
         url: search ? `${pathPart}?${search}` : pathPart,
         headers,
-        ...(body === undefined ? {} : { body }),
+        ...(sent === undefined ? {} : { body: sent }),
       };
     });
 }
