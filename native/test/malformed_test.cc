@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <rte_ether.h>
+#include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
@@ -75,4 +76,19 @@ TEST(malformed_tcp_header_across_segments_is_not_read_past_the_first) {
   CHECK(nothing_sent(lab, m));
   CHECK_EQ(lab.drops(Drop::malformed), uint64_t(1));
   CHECK_EQ(lab.worker().sessions->size(), 0u);
+}
+
+TEST(malformed_echo_of_zeros_gets_a_valid_reply_checksum) {
+  Lab lab;
+  rte_mbuf* m = packets::icmp_echo(from_client(0), 0, 0);   // then made all zeros
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, kEth + sizeof(rte_ipv4_hdr));
+  uint16_t length = uint16_t(rte_pktmbuf_data_len(m) - kEth - sizeof(rte_ipv4_hdr));
+  std::memset(icmp + 1, 0, length - sizeof(rte_icmp_hdr));
+  icmp->icmp_cksum = 0;
+  icmp->icmp_cksum = uint16_t(~rte_raw_cksum(icmp, length));
+  client_port().inject(m);
+  lab.poll();
+  std::vector<packets::Seen> replies = sent_frames(client_port());
+  CHECK_EQ(replies.size(), size_t(1));
+  CHECK(!replies.empty() && replies[0].icmp_type == RTE_IP_ICMP_ECHO_REPLY && replies[0].l4_checksum_ok);
 }
