@@ -3,6 +3,7 @@
 // and a body valid against that schema as sent (no defaults filled in, no coercion).
 
 import assert from 'node:assert/strict';
+import type { ValidateFunction } from 'ajv';
 import type { LightMyRequestResponse } from 'fastify';
 import { createAjv, localRefs, openapiDocument, resolveComponent } from '../api/openapi.js';
 
@@ -24,6 +25,18 @@ export const operations: Operation[] = Object.entries(openapiDocument.paths).fla
 
 export const operationById = new Map(operations.map((o) => [o.operation.operationId as string, o]));
 
+// Compiled once per declared schema: Ajv's own cache would serialize the schema on every call.
+const validators = new Map<Json, ValidateFunction>();
+
+function validatorOf(schema: Json): ValidateFunction {
+  let validate = validators.get(schema);
+  if (!validate) {
+    validate = ajv.compile(localRefs(schema) as Json);
+    validators.set(schema, validate);
+  }
+  return validate;
+}
+
 function declaredSchema(operation: Json, status: number, contentType: string, where: string): Json | undefined {
   const declared = operation.responses[String(status)] ?? operation.responses.default;
   assert.ok(declared, `${where}: status ${status} is not declared`);
@@ -40,6 +53,6 @@ export function assertDeclared(operation: Json, response: LightMyRequestResponse
   const schema = declaredSchema(operation, response.statusCode, String(response.headers['content-type'] ?? ''), where);
   if (!schema) return;
   const body = schema.type === 'string' ? response.body : response.json();
-  const validate = ajv.compile(localRefs(schema) as Json);
+  const validate = validatorOf(schema);
   assert.ok(validate(body), `${where}: ${ajv.errorsText(validate.errors)} in ${response.body.slice(0, 400)}`);
 }

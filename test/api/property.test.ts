@@ -21,7 +21,7 @@ import { assertConfigConsistent } from './config-invariants.js';
 import { validRequest, type ApiRequest } from './openapi-arbitraries.js';
 import { mutatedRequest } from './request-mutations.js';
 
-const numRuns = Number(process.env.FC_RUNS ?? 1000);
+const numRuns = Number(process.env.FC_RUNS ?? 2000);
 const seed = Number(process.env.FC_SEED ?? 9_2026);
 const path = process.env.FC_PATH;
 
