@@ -50,9 +50,18 @@ struct Ipv4Frame {
   }
 };
 
-// Validates the IPv4 header and the TCP/UDP/ICMP header behind it. The IP header checksum is
-// not verified: it costs a pass over the header per packet, every NIC and the kernel on the
-// path have checked it already, and the incremental updates keep a wrong one wrong.
+// The TCP flag combinations connections use, PSH, ECE and CWR aside (any goes with them):
+// SYN, SYN+ACK, RST, RST+ACK, ACK, FIN+ACK, and SYN, ACK, FIN+ACK with URG. Anything else
+// (SYN+FIN, SYN+RST, no flags, FIN alone, all of them) is a scan or an attack: a bit per
+// combination of FIN, SYN, RST, ACK and URG (flags & 0x37).
+constexpr uint64_t kTcpFlagsInUse = (1ull << 0x02) | (1ull << 0x12) | (1ull << 0x04) | (1ull << 0x14) |
+                                    (1ull << 0x10) | (1ull << 0x11) | (1ull << 0x22) | (1ull << 0x30) |
+                                    (1ull << 0x31);
+
+// Validates the IPv4 header and the TCP/UDP/ICMP header behind it: lengths that fit, TCP flags
+// in use, a UDP length within the IP payload. The IP header checksum is not verified: it costs
+// a pass over the header per packet, every NIC and the kernel on the path have checked it
+// already, and the incremental updates keep a wrong one wrong.
 // Cost: a dozen loads and compares on one cache line.
 inline bool parse_ipv4(rte_mbuf* m, Ipv4Frame* f, Drop* why) {
   *why = Drop::malformed;
@@ -78,13 +87,17 @@ inline bool parse_ipv4(rte_mbuf* m, Ipv4Frame* f, Drop* why) {
       if (f->l4_length < sizeof(rte_tcp_hdr) || kEtherLength + header_length + sizeof(rte_tcp_hdr) > first)
         return false;
       need = (f->tcp()->data_off >> 4) * 4u;
-      if (need < sizeof(rte_tcp_hdr) || need > f->l4_length) return false;
+      if (need < sizeof(rte_tcp_hdr) || need > f->l4_length || !(kTcpFlagsInUse >> (f->tcp()->tcp_flags & 0x37) & 1))
+        return false;
       break;
     case IPPROTO_UDP: need = sizeof(rte_udp_hdr); break;
     case IPPROTO_ICMP: need = sizeof(rte_icmp_hdr); break;
     default: return true;   // not ours to read further; the caller drops it
   }
-  return f->l4_length >= need && kEtherLength + header_length + need <= first;
+  if (f->l4_length < need || kEtherLength + header_length + need > first) return false;
+  if (f->protocol != IPPROTO_UDP) return true;
+  uint16_t udp_length = rte_be_to_cpu_16(f->udp()->dgram_len);
+  return udp_length >= sizeof(rte_udp_hdr) && udp_length <= f->l4_length;
 }
 
 }  // namespace l4lb
