@@ -281,17 +281,29 @@ TEST(malformed_tcp_header_across_segments_is_not_read_past_the_first) {
   CHECK_EQ(lab.worker().sessions->size(), 0u);
 }
 
-TEST(malformed_echo_of_zeros_gets_a_valid_reply_checksum) {
-  Lab lab;
-  rte_mbuf* m = packets::icmp_echo(from_client(0), 0, 0);   // then made all zeros
-  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, kEth + sizeof(rte_ipv4_hdr));
-  uint16_t length = uint16_t(rte_pktmbuf_data_len(m) - kEth - sizeof(rte_ipv4_hdr));
-  std::memset(icmp + 1, 0, length - sizeof(rte_icmp_hdr));
-  icmp->icmp_cksum = 0;
-  icmp->icmp_cksum = uint16_t(~rte_raw_cksum(icmp, length));
-  client_port().inject(m);
-  lab.poll();
-  std::vector<packets::Seen> replies = sent_frames(client_port());
-  CHECK_EQ(replies.size(), size_t(1));
-  CHECK(!replies.empty() && replies[0].icmp_type == RTE_IP_ICMP_ECHO_REPLY && replies[0].l4_checksum_ok);
+// An echo reply whose checksum update comes to 0: right for a message summing to 0xffff, wrong
+// for an all-zero one; and a reply whose data spans two segments, split at an odd offset.
+TEST(malformed_echo_replies_whose_checksum_update_gives_zero) {
+  for (bool all_zeros : {true, false}) {
+    Lab lab;
+    rte_mbuf* m = packets::icmp_echo(from_client(0), 0, 0);
+    auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, kEth + sizeof(rte_ipv4_hdr));
+    uint16_t length = uint16_t(rte_pktmbuf_data_len(m) - kEth - sizeof(rte_ipv4_hdr));
+    auto* data = reinterpret_cast<uint8_t*>(icmp + 1);
+    std::memset(data, all_zeros ? 0 : 0xff, length - sizeof(rte_icmp_hdr));   // else the reply sums to 0xffff
+    icmp->icmp_cksum = 0;
+    icmp->icmp_cksum = uint16_t(~rte_raw_cksum(icmp, length));
+    if (!all_zeros) m = split_at_guard(m, kEth + sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + 1);
+    client_port().inject(m);
+    lab.poll();
+    std::vector<rte_mbuf*> out = client_port().sent();
+    CHECK_EQ(out.size(), size_t(1));
+    if (!out.empty()) {
+      std::vector<uint8_t> copy(length);
+      auto* reply = static_cast<const uint8_t*>(rte_pktmbuf_read(out[0], kEth + sizeof(rte_ipv4_hdr), length, copy.data()));
+      CHECK_EQ(reply[0], RTE_IP_ICMP_ECHO_REPLY);
+      CHECK_EQ(rte_raw_cksum(reply, length), 0xffff);
+    }
+    release(out);
+  }
 }
