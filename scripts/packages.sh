@@ -9,7 +9,9 @@ runtime_packages=(build-essential python3 pkg-config libdpdk-dev iproute2 ethtoo
 # curl and nginx as the real servers; then what the session-sync tests run: Redis, a MariaDB
 # server and client as the long-lived database connection, keepalived to check the shipped
 # VRRP example; then the browser the admin panel's end-to-end test drives (headless, through
-# playwright-core, which brings no browser of its own).
+# playwright-core, which brings no browser of its own); then clang with its sanitizer and
+# libFuzzer runtimes, for the packet fuzzer (native/fuzz, test/fuzz.test.ts).
 test_packages=(iputils-ping nftables tcpdump curl nginx-light
   redis-server mariadb-server mariadb-client keepalived
-  chromium)
+  chromium
+  clang libclang-rt-14-dev)

@@ -1,0 +1,37 @@
+// The packet fuzzer (native/fuzz, issue 9) for its CI budget: `make -C native fuzz-run` runs
+// libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer over the data plane's packet
+// path for FUZZ_SECONDS on a copy of the seed corpus, and exits non-zero on a crash, a leak, a
+// sanitizer report or a broken invariant. scripts/fuzz.sh runs it for longer. Without clang and
+// its libFuzzer runtime the test is skipped, except under CI=true, where that fails.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectFile } from '../lib/project-files.js';
+
+const budgetSeconds = 60;
+const minimumRuns = 10_000;   // a few thousand inputs a second even on a small CI machine
+
+function missingFuzzer(): string | undefined {
+  const runtimes = spawnSync('clang++', ['--print-runtime-dir'], { encoding: 'utf8' });
+  const runtime = runtimes.status === 0 ? join(runtimes.stdout.trim(), 'libclang_rt.fuzzer-x86_64.a') : '';
+  if (runtime && existsSync(runtime)) return undefined;
+  const reason = 'the packet fuzzer needs clang++ and libFuzzer (Debian: clang, libclang-rt-14-dev; scripts/setup.sh installs them)';
+  if (process.env.CI === 'true') throw new Error(`${reason}; refusing to skip under CI=true`);
+  return reason;
+}
+
+test(`the packet fuzzer runs clean for ${budgetSeconds} s`, { skip: missingFuzzer() }, () => {
+  const result = spawnSync('make', ['-s', '-C', projectFile('native'), '-j', '2', 'fuzz-run', `FUZZ_SECONDS=${budgetSeconds}`], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 15 * 60_000,   // building the instrumented data plane takes a few minutes
+  });
+  const output = `${result.stdout}${result.stderr}`;
+  assert.equal(result.status, 0, output.slice(-8000));
+  const done = /Done (\d+) runs in (\d+) second/.exec(output);
+  assert.ok(done, `no final "Done N runs" line from libFuzzer:\n${output.slice(-4000)}`);
+  assert.ok(Number(done[1]) > minimumRuns, `only ${done[1]} runs in ${done[2]} s:\n${output.slice(-4000)}`);
+});
