@@ -39,12 +39,15 @@ class FuzzLab {
   void advance(uint64_t ms);
   // Live sessions of both workers, for aiming frames at established flows.
   std::vector<const l4lb::Session*> sessions() const;
-  // A fresh lab: empty tables, same configuration. Aborts if the old one held on to an mbuf.
+  // A fresh lab: empty tables, same configuration. Aborts if an mbuf is missing from the pool
+  // once the old lab went away (as feed() does when one is neither free nor held).
   void reset();
 
  private:
   void build();
   void drain();
+  uint32_t held() const;
+  void check_pool(uint32_t held) const;
 
   std::unique_ptr<lab::Lab> lab_;
   l4lb::IdMap service_ids_{l4lb::kMaxServices}, backend_ids_{l4lb::kMaxBackends};
