@@ -46,7 +46,7 @@ EngineStatus Dataplane::status() {
     n.name = name;
     n.port = nic.port.port;
     n.tap = nic.tap_name;
-    LinkState link = link_state(nic.port.port);
+    LinkState link = link_state(nic.port);
     n.link_up = link.up;
     n.speed_mbps = link.speed_mbps;
     for (auto& w : d.workers) add(n.counters, w->counters->ports[nic.port.port]);

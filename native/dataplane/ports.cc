@@ -16,6 +16,8 @@
 #include "ports.h"
 
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,6 +87,11 @@ std::string argument(const std::string& args, const std::string& key) {
 }
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Drivers whose port is a kernel interface named by `iface=`.
+bool on_kernel_interface(const std::string& driver) {
+  return starts_with(driver, "net_af_packet") || starts_with(driver, "net_af_xdp");
+}
 
 std::string errno_text(int error) { return rte_strerror(error < 0 ? -error : error); }
 
@@ -224,6 +231,7 @@ OpenPort open_port(const PortSpec& spec, rte_mempool* pool) {
   OpenPort result;
   result.port = attach(spec.device, device.name, device.pci, label);
   if (!device.pci) result.vdev_name = device.name;
+  if (on_kernel_interface(device.name)) result.host_interface = argument(device.args, "iface");
   try {
     uint64_t offloads = start_port(result.port, device.name, label, QueueSetup{spec.queues, kRxDescriptors,
                                                                              kTxDescriptors, spec.mtu, true}, pool);
@@ -269,7 +277,7 @@ std::string check_device(const std::string& device) {
   if (rc != 0)
     return "no DPDK driver for device '" + parsed.name + "': name a PCI address or a vdev whose name starts "
            "with its driver, such as net_af_packet0,iface=eth1";
-  if (starts_with(parsed.name, "net_af_packet") || starts_with(parsed.name, "net_af_xdp")) {
+  if (on_kernel_interface(parsed.name)) {
     std::string interface = argument(parsed.args, "iface");
     if (interface.empty()) return "device " + parsed.name + " needs iface=<interface>";
     if (if_nametoindex(interface.c_str()) == 0) return "interface " + interface + " does not exist";
@@ -277,10 +285,24 @@ std::string check_device(const std::string& device) {
   return "";
 }
 
-LinkState link_state(uint16_t port) {
+bool kernel_carrier(const std::string& interface) {
+  ifreq request{};
+  if (interface.size() >= sizeof request.ifr_name) return false;
+  std::memcpy(request.ifr_name, interface.c_str(), interface.size());
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool running = ioctl(fd, SIOCGIFFLAGS, &request) == 0 && (request.ifr_flags & IFF_UP) && (request.ifr_flags & IFF_RUNNING);
+  close(fd);
+  return running;
+}
+
+// Two system calls per kernel-interface port; status is read at most every 100 ms.
+LinkState link_state(const OpenPort& port) {
   rte_eth_link link{};
-  if (rte_eth_link_get_nowait(port, &link) != 0) return {};
-  return {link.link_status == RTE_ETH_LINK_UP, link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed};
+  if (rte_eth_link_get_nowait(port.port, &link) != 0) return {};
+  LinkState state{link.link_status == RTE_ETH_LINK_UP, link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed};
+  if (!port.host_interface.empty()) state.up = state.up && kernel_carrier(port.host_interface);
+  return state;
 }
 
 }  // namespace l4lb

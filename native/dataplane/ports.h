@@ -56,6 +56,7 @@ struct OpenPort {
   MacAddress mac;
   bool tx_ip_checksum_offload = false;
   bool tx_l4_checksum_offload = false;
+  std::string host_interface;    // af_packet / af_xdp: the kernel interface the port reads
 };
 
 // Probes (hot-plugs a vdev), configures `queues` rx/tx pairs with `pool` and starts the port;
@@ -71,6 +72,10 @@ struct LinkState {
   bool up = false;
   uint32_t speed_mbps = 0;
 };
-LinkState link_state(uint16_t port);
+// DPDK's view of the link; for a port on a kernel interface (af_packet, af_xdp), also that
+// interface's carrier, which those drivers never refresh after start.
+LinkState link_state(const OpenPort& port);
+// Whether a kernel interface of this network namespace is up with a carrier (IFF_RUNNING).
+bool kernel_carrier(const std::string& interface);
 
 }  // namespace l4lb

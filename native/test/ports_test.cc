@@ -168,12 +168,19 @@ TEST(a_hot_plugged_port_opens_with_its_queues_and_closes) {
   CHECK_EQ(rte_eth_dev_info_get(port.port, &info), 0);
   CHECK_EQ(info.nb_rx_queues, 2);
   CHECK_EQ(info.nb_tx_queues, 2);
-  LinkState link = link_state(port.port);
+  CHECK(port.host_interface.empty());
+  LinkState link = link_state(port);
   CHECK(link.up);
   CHECK(link.speed_mbps > 0);
   close_port(port);
   CHECK(!port_exists("net_null0"));
-  CHECK(!link_state(port.port).up);
+  CHECK(!link_state(port).up);
+}
+
+TEST(a_kernel_interface_carrier_is_read_from_the_kernel) {
+  CHECK(kernel_carrier("lo"));
+  CHECK(!kernel_carrier("l4lb-absent0"));
+  CHECK(!kernel_carrier(std::string(40, 'x')));
 }
 
 TEST(the_same_device_opens_again_after_close) {
