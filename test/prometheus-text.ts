@@ -45,10 +45,13 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
+// NaN in any case: prom-client 15 writes `Nan` (an event-loop lag with no samples yet), which
+// Prometheus reads (Go's ParseFloat ignores the case).
 function parseValue(text: string, line: string): number {
-  const special: Record<string, number> = { '+Inf': Infinity, '-Inf': -Infinity, NaN: NaN };
-  const value = text in special ? special[text]! : Number(text);
-  if (Number.isNaN(value) && text !== 'NaN') throw new Error(`bad value in: ${line}`);
+  const special: Record<string, number> = { '+Inf': Infinity, '-Inf': -Infinity, nan: NaN };
+  const key = text.toLowerCase() === 'nan' ? 'nan' : text;
+  const value = key in special ? special[key]! : Number(text);
+  if (Number.isNaN(value) && key !== 'nan') throw new Error(`bad value in: ${line}`);
   return value;
 }
 

@@ -51,10 +51,7 @@ export interface FaultLab {
 }
 
 export async function scrape(a: Appliance): Promise<Scrape> {
-  // prom-client 15 writes NaN as `Nan` (an event-loop lag with no samples yet); Prometheus
-  // reads it (ParseFloat ignores case), the strict reader does not.
-  const text = ((await a.ok('GET', '/metrics')) as string).replace(/ Nan$/gm, ' NaN');
-  const families = parsePrometheusText(text);
+  const families = parsePrometheusText((await a.ok('GET', '/metrics')) as string);
   const samples: PromSample[] = [...families.values()].flatMap((f) => f.samples);
   return (name, labels = {}) =>
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
