@@ -4,23 +4,13 @@
 
 #include <netinet/in.h>
 
+#include "big_endian.h"
 #include "client_address.h"
 #include "sessions.h"
 
 namespace l4lb {
 
 namespace {
-
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, uint16_t(v >> 16));
-  put16(p + 2, uint16_t(v));
-}
-uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-uint32_t get32(const uint8_t* p) { return uint32_t(get16(p)) << 16 | get16(p + 2); }
 
 constexpr uint8_t kLastState = static_cast<uint8_t>(TcpState::udp);
 constexpr uint8_t kWireFlags = kSessionClientAddress | kSessionAddressPassed;

@@ -24,11 +24,15 @@
 
 #include <rte_eal.h>
 
+#include "big_endian.h"
 #include "frame_checks.h"
 #include "fuzz_lab.h"
 #include "sessions.h"
 
 namespace {
+
+using l4lb::put16;
+using l4lb::put32;
 
 constexpr unsigned kInputsPerLab = 2000;
 constexpr uint64_t kTimeSteps[4] = {0, 10, 1000, 100000};
@@ -36,14 +40,6 @@ constexpr uint32_t kEth = 14, kIp = 20;
 
 fuzz::FuzzLab* the_lab = nullptr;
 
-void put16(uint8_t* at, uint16_t v) {
-  at[0] = uint8_t(v >> 8);
-  at[1] = uint8_t(v);
-}
-void put32(uint8_t* at, uint32_t v) {
-  put16(at, uint16_t(v >> 16));
-  put16(at + 2, uint16_t(v));
-}
 
 // Writes `key`'s addresses into the IPv4 header at `ip` and its ports into what follows it.
 bool write_key(uint8_t* ip, uint8_t* end, const l4lb::FlowKey& key) {
