@@ -7,7 +7,8 @@
 // new sessions → handshakes → established forwarding → the raw rx→tx loop. phases.h says what
 // is measured; report.h what is printed. Then, on the main lcore alone, what client address
 // passing adds per session and per packet (client_address_costs.h), and what session sync
-// costs per record (sync_costs.h).
+// costs per record (sync_costs.h), and what timing each busy poll into its histogram costs
+// (burst_cost.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +28,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "burst_cost.h"
 #include "client_address_costs.h"
 #include "memory_probe.h"
 #include "network.h"
@@ -235,6 +237,7 @@ int bench_main(const Options& options) {
   print_report(info, results);
   print_client_address(measure_client_address(pool, kClientAddressRepeats), info.tsc_hz);
   print_sync(measure_sync(*network, pool, std::min(options.sessions, kSyncSessions)), info.tsc_hz);
+  print_burst_cost(measure_burst_cost(info.tsc_hz));
   if (!options.json.empty()) write_json(options.json, info, results);
   return options.check && !targets_met(info, results) ? 2 : 0;
 }
