@@ -18,7 +18,7 @@
 #include <rte_ring_elem.h>
 
 #include "dataplane_impl.h"
-#include "flow.h"
+#include "sessions.h"
 #include "sync_record.h"
 
 namespace l4lb {
@@ -70,21 +70,11 @@ SyncIngestResult Dataplane::ingest_sync(const uint8_t* records, size_t size, uin
   for (size_t at = 0; at + kSyncRecordSize <= size; at += kSyncRecordSize) {
     SyncEvent e;
     SyncDrop why;
-    if (!decode_sync_record(records + at, &e, &why)) {
+    if (!accept_sync_record(records + at, age_ms, workers, &e, &why)) {
       refuse(why);
       continue;
     }
-    if (e.kind != SyncKind::close && e.remaining_ms <= age_ms) {
-      refuse(SyncDrop::expired);
-      continue;
-    }
-    e.remaining_ms = e.kind == SyncKind::close ? 0 : uint32_t(e.remaining_ms - age_ms);
-    uint16_t owner = owner_of_client(e.client_address, e.client_port, workers);
-    if (e.worker != owner || owner_of_local_port(e.local_port, workers) != owner) {
-      refuse(SyncDrop::not_owner);
-      continue;
-    }
-    if (!enqueue_until(d.workers[owner]->sync_in, e, deadline)) {
+    if (!enqueue_until(d.workers[e.worker]->sync_in, e, deadline)) {
       refuse(SyncDrop::ingest_full);
       continue;
     }

@@ -6,6 +6,7 @@
 
 #include "big_endian.h"
 #include "client_address.h"
+#include "flow.h"
 #include "sessions.h"
 
 namespace l4lb {
@@ -84,6 +85,21 @@ bool decode_sync_record(const uint8_t* in, SyncEvent* e, SyncDrop* why) {
             e->client_port && e->virtual_port && e->local_port && e->server_port;
   if (!ok) *why = SyncDrop::malformed;
   return ok;
+}
+
+bool accept_sync_record(const uint8_t* in, uint64_t age_ms, uint16_t workers, SyncEvent* e, SyncDrop* why) {
+  if (!decode_sync_record(in, e, why)) return false;
+  if (e->kind != SyncKind::close && e->remaining_ms <= age_ms) {
+    *why = SyncDrop::expired;
+    return false;
+  }
+  e->remaining_ms = e->kind == SyncKind::close ? 0 : uint32_t(e->remaining_ms - age_ms);
+  uint16_t owner = owner_of_client(e->client_address, e->client_port, workers);
+  if (e->worker != owner || owner_of_local_port(e->local_port, workers) != owner) {
+    *why = SyncDrop::not_owner;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace l4lb

@@ -61,5 +61,10 @@ const char* sync_drop_name(SyncDrop d);
 void encode_sync_record(const SyncEvent& e, uint32_t node, uint32_t sequence, uint8_t* out);
 // Reads a wire record; false (with the reason) when it is not one this build can apply.
 bool decode_sync_record(const uint8_t* in, SyncEvent* e, SyncDrop* why);
+// A wire record that arrived `age_ms` after it was sent, checked for a node of `workers`
+// workers: decoded, not expired (its remaining time less the age), and owned here by the
+// worker that owned it on the origin (e->worker), which holds when both nodes slice flows and
+// ports alike. False (with the reason) otherwise.
+bool accept_sync_record(const uint8_t* in, uint64_t age_ms, uint16_t workers, SyncEvent* e, SyncDrop* why);
 
 }  // namespace l4lb

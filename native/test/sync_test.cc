@@ -1,6 +1,7 @@
-// Session sync: the wire record (round trip, refusals), the events a worker writes for the
-// sessions it forwards, a backup that forwards nothing, and a second node that installs the
-// first node's sessions and carries their flows on (same local port, same sequence shift).
+// Session sync: the wire record (round trip, refusals, acceptance by the owner of its flow),
+// the events a worker writes for the sessions it forwards, a backup that forwards nothing, and
+// a second node that installs the first node's sessions and carries their flows on (same local
+// port, same sequence shift).
 #include <cstring>
 #include <vector>
 
@@ -8,6 +9,7 @@
 
 #include "check.h"
 #include "client_address.h"
+#include "flow.h"
 #include "lab.h"
 #include "sessions.h"
 #include "sync_events.h"
@@ -137,6 +139,39 @@ TEST(sync_record_refuses_other_versions_and_malformed_fields) {
   SyncEvent e;
   SyncDrop why;
   CHECK(!decode_sync_record(zero_port, &e, &why));
+}
+
+TEST(sync_record_is_accepted_by_the_owner_of_its_flow_with_its_age_taken_off) {
+  constexpr uint16_t kWorkers = 2;
+  SyncEvent e = sample_event();
+  e.worker = owner_of_client(e.client_address, e.client_port, kWorkers);
+  while (owner_of_local_port(e.local_port, kWorkers) != e.worker) ++e.local_port;
+  auto accepted = [&](const SyncEvent& sent, uint64_t age_ms, SyncEvent* got) {
+    uint8_t wire[kSyncRecordSize];
+    encode_sync_record(sent, 1, 1, wire);
+    SyncDrop why = SyncDrop::count_;
+    return accept_sync_record(wire, age_ms, kWorkers, got, &why) ? SyncDrop::count_ : why;
+  };
+  SyncEvent got;
+  CHECK(accepted(e, 500, &got) == SyncDrop::count_);
+  CHECK_EQ(got.worker, e.worker);
+  CHECK_EQ(got.remaining_ms, 89'000u);
+  CHECK(accepted(e, 89'500, &got) == SyncDrop::expired);
+  SyncEvent close = e;
+  close.kind = SyncKind::close;
+  CHECK(accepted(close, 100'000, &got) == SyncDrop::count_);   // a close is never too old
+  CHECK_EQ(got.remaining_ms, 0u);
+  SyncEvent other_worker = e;
+  other_worker.worker = uint16_t(1 - e.worker);
+  CHECK(accepted(other_worker, 0, &got) == SyncDrop::not_owner);
+  SyncEvent other_slice = e;
+  ++other_slice.local_port;                                   // the other worker's port
+  CHECK(accepted(other_slice, 0, &got) == SyncDrop::not_owner);
+  uint8_t old_version[kSyncRecordSize];
+  encode_sync_record(e, 1, 1, old_version);
+  old_version[0] = 0;
+  SyncDrop why;
+  CHECK(!accept_sync_record(old_version, 0, kWorkers, &got, &why) && why == SyncDrop::version);
 }
 
 TEST(sync_worker_writes_new_update_refresh_and_close_events) {
