@@ -11,6 +11,9 @@
 # fzs-vip and fzs-rs run nginx (TCP 80-83, 8080) and socat UDP echoes (53, 54, 8080). The
 # router's link to the real server has an MTU of 1000, so large segments from the local
 # address draw ICMP "fragmentation needed". Usage: fuzz-seeds.sh [corpus dir]
+#
+# Last, the frame seeds run through the fuzzer once with L4LB_FUZZ_PEER_SEEDS set: the sync
+# records its workers write for those sessions become the peer-* seeds (what a sync peer sends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-native/fuzz/corpus}
@@ -112,3 +115,8 @@ sleep 1
 kill -TERM "${captures[@]}"
 wait "${captures[@]}" || true
 node scripts/fuzz-seeds.mjs "$corpus" "$work/client-side.pcap" "$work/server-side.pcap"
+
+# Peer seeds: the sessions the frame seeds open, as their sync records.
+make -s -C native fuzz
+rm -f "$corpus"/peer-*
+L4LB_FUZZ_PEER_SEEDS="$(realpath "$corpus")" native/build/fuzz/packet-fuzzer -runs=0 "$corpus" >/dev/null 2>&1

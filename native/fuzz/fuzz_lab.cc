@@ -155,7 +155,21 @@ void FuzzLab::feed(Ingress ingress, uint16_t queue, const std::vector<uint8_t>& 
   check_pool(held());
 }
 
-// Everything the workers sent, checked and freed; their sync events read and forgotten.
+void FuzzLab::feed_peer(const uint8_t* records, size_t size, uint64_t age_ms) {
+  for (size_t at = 0; at + kSyncRecordSize <= size; at += kSyncRecordSize) {
+    SyncEvent e;
+    SyncDrop why;
+    // A full ring loses the record, as the appliance's ingest_full does after its wait.
+    if (accept_sync_record(records + at, age_ms, kWorkers, &e, &why))
+      rte_ring_enqueue_elem(lab_->worker(e.worker).sync_in, &e, sizeof e);
+  }
+  for (uint16_t q = 0; q < kWorkers; ++q) lab_->poll(q);
+  drain();
+  check_pool(held());
+}
+
+// Everything the workers sent, checked and freed; their sync events read (and passed to
+// on_sync_event when set).
 void FuzzLab::drain() {
   for (uint16_t q = 0; q < kWorkers; ++q) {
     for (lab::RingPort* port : {&lab::client_port(), &lab::server_port(), &lab::tap_port()}) {
@@ -163,8 +177,8 @@ void FuzzLab::drain() {
       free_all(sent, *port, port == &lab::tap_port());
     }
     SyncEvent events[64];
-    while (rte_ring_dequeue_burst_elem(lab_->worker(q).sync_out, events, sizeof(SyncEvent), 64, nullptr) > 0) {
-    }
+    while (unsigned n = rte_ring_dequeue_burst_elem(lab_->worker(q).sync_out, events, sizeof(SyncEvent), 64, nullptr))
+      for (unsigned i = 0; i < n && on_sync_event; ++i) on_sync_event(events[i]);
   }
 }
 

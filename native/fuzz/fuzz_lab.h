@@ -8,12 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "lab.h"
 #include "sessions.h"
 #include "snapshot.h"
+#include "sync_record.h"
 
 namespace fuzz {
 
@@ -36,12 +38,18 @@ class FuzzLab {
   // workers run, then checks and frees everything they sent (frame_checks.h). `checked`: the
   // frame's checksums were made valid, so whatever leaves with it must still have valid ones.
   void feed(Ingress ingress, uint16_t queue, const std::vector<uint8_t>& frame, const Layout& layout, bool checked);
+  // Receives wire records from a sync peer, sent `age_ms` ago: each one the appliance would
+  // accept (accept_sync_record, as Dataplane::ingest_sync) goes to its owner's ingest ring;
+  // then both workers run and install them, and what they sent is checked as after feed().
+  void feed_peer(const uint8_t* records, size_t size, uint64_t age_ms);
   void advance(uint64_t ms);
   // Live sessions of both workers, for aiming frames at established flows.
   std::vector<const l4lb::Session*> sessions() const;
   // A fresh lab: empty tables, same configuration. Aborts if an mbuf is missing from the pool
   // once the old lab went away (as feed() does when one is neither free nor held).
   void reset();
+  // Called with every sync event the workers write (they are otherwise read and forgotten).
+  std::function<void(const l4lb::SyncEvent&)> on_sync_event;
 
  private:
   void build();

@@ -6,20 +6,31 @@
 // and checks that no mbuf was kept.
 //
 // Input: three bytes of setup, then the frame.
-//   byte 0  bits 0-1  where it arrives: 0 or 3 client-side NIC, 1 server-side NIC, 2 the
-//                     client NIC's kernel tap (the exception path out)
+//   byte 0  bits 0-1  where it arrives: 0 client-side NIC, 1 server-side NIC, 2 the client
+//                     NIC's kernel tap (the exception path out), 3 a sync peer: what
+//                     follows is wire records (docs/sync.md), 64 bytes each, and bits 2-5
+//                     and bytes 1-2 are unused
 //           bit 2     the NIC queue, hence which of the two workers reads it first
 //           bit 3     no headroom (else the usual 128 bytes)
 //           bit 4     no tailroom (else the rest of a 2 KB buffer)
 //           bit 5     make its checksums valid first, then hold sent frames to valid ones
-//           bits 6-7  time passing before it: none, 10 ms, 1 s, 100 s (ARP retries, expiry)
+//           bits 6-7  time passing before it: none, 10 ms, 1 s, 100 s (ARP retries,
+//                     expiry); also the age of a peer's records
 //   byte 1  where the frame's second segment starts (0: one segment)
 //   byte 2  0, or aim at live session (n-1) mod count: addresses and ports (of the quoted
 //           packet, for an ICMP error) rewritten to that flow's, in the frame's direction
 //
+// Peer records install sessions that later frames can be aimed at, so packets also run
+// through sessions whose state (TCP state, client-address progress, sequence shift) came
+// from a peer. With L4LB_FUZZ_PEER_SEEDS=DIR every sync event the workers write is saved in
+// DIR as a peer input (scripts/fuzz-seeds.sh makes the peer-* seeds so).
+//
 // A failed invariant aborts (frame_checks.h); a sanitizer report or leak ends the run too.
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <rte_eal.h>
@@ -35,6 +46,7 @@ using l4lb::put16;
 using l4lb::put32;
 
 constexpr unsigned kInputsPerLab = 2000;
+constexpr uint8_t kPeer = 3;
 constexpr uint64_t kTimeSteps[4] = {0, 10, 1000, 100000};
 constexpr uint32_t kEth = 14, kIp = 20;
 
@@ -76,6 +88,17 @@ void aim(std::vector<uint8_t>& frame, fuzz::Ingress ingress, uint8_t choice) {
   }
 }
 
+// One seed per service, event kind and state: the record a peer would send.
+void save_peer_seed(const std::string& dir, const l4lb::SyncEvent& e) {
+  static const char* kKinds[] = {"", "new", "update", "refresh", "close"};
+  uint8_t seed[3 + l4lb::kSyncRecordSize] = {kPeer};
+  l4lb::encode_sync_record(e, 1, 1, seed + 3);
+  std::string name = dir + "/peer-" + std::to_string(e.virtual_port) + "-" + kKinds[static_cast<int>(e.kind)] + "-" +
+                     l4lb::tcp_state_name(static_cast<l4lb::TcpState>(e.state));
+  FILE* f = std::fopen(name.c_str(), "wb");
+  if (!f || std::fwrite(seed, sizeof seed, 1, f) != 1 || std::fclose(f) != 0) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -83,6 +106,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
                             "--log-level", "lib.eal:error", "-l", "0"};
   if (rte_eal_init(sizeof eal_args / sizeof *eal_args, const_cast<char**>(eal_args)) < 0) std::abort();
   the_lab = new fuzz::FuzzLab();
+  if (const char* dir = std::getenv("L4LB_FUZZ_PEER_SEEDS"))
+    the_lab->on_sync_event = [dir = std::string(dir)](const l4lb::SyncEvent& e) { save_peer_seed(dir, e); };
   return 0;
 }
 
@@ -91,8 +116,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 3) return 0;
   if (++inputs % kInputsPerLab == 0) the_lab->reset();
   uint8_t setup = data[0];
-  static constexpr fuzz::Ingress kIngress[4] = {fuzz::Ingress::client, fuzz::Ingress::server, fuzz::Ingress::kernel,
-                                                fuzz::Ingress::client};
+  uint64_t elapsed_ms = kTimeSteps[setup >> 6];
+  if ((setup & 3) == kPeer) {
+    the_lab->advance(elapsed_ms);
+    the_lab->feed_peer(data + 3, size - 3, elapsed_ms);
+    return 0;
+  }
+  static constexpr fuzz::Ingress kIngress[3] = {fuzz::Ingress::client, fuzz::Ingress::server, fuzz::Ingress::kernel};
   fuzz::Ingress ingress = kIngress[setup & 3];
   uint16_t queue = (setup >> 2) & 1;
   fuzz::Layout layout;
@@ -103,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> frame(data + 3, data + size);
   if (data[2]) aim(frame, ingress, data[2]);
   if (setup & 0x20) fuzz::fix_checksums(frame);
-  the_lab->advance(kTimeSteps[setup >> 6]);
+  the_lab->advance(elapsed_ms);
   the_lab->feed(ingress, queue, frame, layout, checked);
   return 0;
 }
