@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <utility>
 
 #include "client_address.h"
 #include "flow.h"
@@ -45,8 +44,13 @@ void answer_echo(Worker& w, rte_mbuf* m, const Ipv4Frame& f, uint16_t in_port) {
   store_byte(header, &ip->time_to_live, ip->time_to_live, kEchoTtl);
   ip->hdr_checksum = update_checksum(ip->hdr_checksum, header);
 
-  auto* eth = header_at<rte_ether_hdr>(m, 0);   // back where it came from, no ARP needed
-  std::swap(eth->src_addr, eth->dst_addr);
+  // Back where it came from, no ARP needed. Bytes, not rte_ether_hdr (2-byte aligned): a
+  // frame may start at an odd address.
+  auto* eth = header_at<uint8_t>(m, 0);
+  uint8_t asker[6];
+  std::memcpy(asker, eth + 6, 6);
+  std::memcpy(eth + 6, eth, 6);
+  std::memcpy(eth, asker, 6);
   ++w.counters->ports[in_port].icmp_echo;
   w.send_raw(m, in_port);
 }

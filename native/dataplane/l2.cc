@@ -56,12 +56,19 @@ void send_arp_request(Worker& w, const PortInfo& port, Ipv4 sender, Ipv4 target)
   w.send_raw(m, port.port);
 }
 
+// The Ethernet header of an IPv4 frame from `port` to `n`, written byte by byte: a frame
+// whose headers moved in front of a PROXY v1 header (l4_grow.h) may start at an odd address,
+// where rte_ether_hdr, which is 2-byte aligned, must not be used.
+void write_ethernet(uint8_t* at, const PortInfo& port, const Neighbour& n) {
+  std::memcpy(at, n.mac.bytes, 6);
+  std::memcpy(at + 6, port.mac.bytes, 6);
+  const uint16_t type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  std::memcpy(at + 12, &type, sizeof type);
+}
+
 // Fills the Ethernet header towards a resolved neighbour and buffers the frame.
 void transmit(Worker& w, rte_mbuf* m, const PortInfo& port, const Neighbour& n) {
-  auto* eth = header_at<rte_ether_hdr>(m, 0);
-  std::memcpy(&eth->src_addr, port.mac.bytes, 6);
-  std::memcpy(&eth->dst_addr, n.mac.bytes, 6);
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  write_ethernet(rte_pktmbuf_mtod(m, uint8_t*), port, n);
   m->port = port.port;
   w.send_raw(m, port.port);
 }
@@ -71,10 +78,7 @@ void remember(Worker& w, const Egress& egress, const PortInfo& port, const Neigh
   ResolvedHop& hop = w.neighbours->resolved(egress.next_hop);
   hop.next_hop = egress.next_hop;
   hop.port = egress.port;
-  std::memcpy(hop.ethernet, n.mac.bytes, 6);
-  std::memcpy(hop.ethernet + 6, port.mac.bytes, 6);
-  const uint16_t type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  std::memcpy(hop.ethernet + 12, &type, sizeof type);
+  write_ethernet(hop.ethernet, port, n);
   hop.generation = w.neighbours->generation();
   hop.fresh_until_ms = n.confirmed_ms + Neighbours::kReachableMs;
 }

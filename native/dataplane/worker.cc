@@ -6,6 +6,7 @@
 // idle in adaptive mode, sleeps with exponential back-off (1 µs doubling to 1 ms) so a small
 // test machine stays usable.
 #include <algorithm>
+#include <cstring>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -27,9 +28,10 @@ constexpr uint32_t kMaxSleepUs = 1000;
 constexpr uint32_t kExpiryEveryMs = 1;
 constexpr unsigned kPeerEventsPerPoll = 256;   // bounds the pause a sync burst adds to a poll
 
-bool is_for_port(const rte_ether_hdr* eth, const PortInfo& port) {
-  return rte_is_multicast_ether_addr(&eth->dst_addr) ||
-         rte_is_same_ether_addr(&eth->dst_addr, reinterpret_cast<const rte_ether_addr*>(port.mac.bytes));
+// Frames are read as bytes, not through rte_ether_hdr (2-byte aligned): a frame may start at
+// an odd address (a buffer handed over at any offset), and these loads cost the same.
+bool is_for_port(const uint8_t* eth, const PortInfo& port) {
+  return (eth[0] & 0x01) || std::memcmp(eth, port.mac.bytes, 6) == 0;   // group bit, or ours
 }
 
 // Classifies one frame received on `in_port` (described by `port`, null when unknown; or passed
@@ -43,8 +45,10 @@ __attribute__((always_inline)) inline bool is_data_path_ipv4(Worker& w, rte_mbuf
     w.drop(m, in_port, Drop::malformed);
     return false;
   }
-  auto* eth = header_at<rte_ether_hdr>(m, 0);
-  switch (eth->ether_type) {
+  auto* eth = header_at<uint8_t>(m, 0);
+  rte_be16_t ether_type;
+  std::memcpy(&ether_type, eth + 12, sizeof ether_type);
+  switch (ether_type) {
     case RTE_BE16(RTE_ETHER_TYPE_IPV4):
       if (!from_wire) return true;
       if (!is_for_port(eth, *port)) {   // flooded to us
