@@ -13,19 +13,11 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectFile } from '../lib/project-files.js';
+import { missingClangSanitizers } from './clang-sanitizers.js';
 
 const budgetSeconds = 60;
 const minimumRuns = 10_000;   // a few thousand inputs a second even on a small CI machine
 const artifacts = projectFile('native', 'build', 'fuzz', 'artifacts');
-
-function missingFuzzer(): string | undefined {
-  const runtimes = spawnSync('clang++', ['--print-runtime-dir'], { encoding: 'utf8' });
-  const runtime = runtimes.status === 0 ? join(runtimes.stdout.trim(), 'libclang_rt.fuzzer-x86_64.a') : '';
-  if (runtime && existsSync(runtime)) return undefined;
-  const reason = 'the packet fuzzer needs clang++ and libFuzzer (Debian: clang, libclang-rt-14-dev; scripts/setup.sh installs them)';
-  if (process.env.CI === 'true') throw new Error(`${reason}; refusing to skip under CI=true`);
-  return reason;
-}
 
 // What a failed run said, most telling first, since a CI log may keep only the head of a long
 // message: how make ended, the report from its first error line (libFuzzer's progress lines and
@@ -49,7 +41,7 @@ function failureReport(result: SpawnSyncReturns<string>, output: string): string
   ].join('\n');
 }
 
-test(`the packet fuzzer runs clean for ${budgetSeconds} s`, { skip: missingFuzzer() }, () => {
+test(`the packet fuzzer runs clean for ${budgetSeconds} s`, { skip: missingClangSanitizers() }, () => {
   const result = spawnSync('make', ['-s', '-C', projectFile('native'), '-j', '2', 'fuzz-run', `FUZZ_SECONDS=${budgetSeconds}`], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,

@@ -223,8 +223,9 @@ std::vector<ApplyError> Dataplane::apply(const Config& config) {
     // device that moves to another NIC entry is free when that entry opens it.
     std::vector<std::string> leaving;
     for (auto& [name, nic] : d.nics) {
+      const std::string& running = name;   // C++17 lambdas cannot capture a structured binding
       auto wanted = std::find_if(config.nics.begin(), config.nics.end(),
-                                 [&](const NicConfig& n) { return n.name == name; });
+                                 [&](const NicConfig& n) { return n.name == running; });
       if (wanted == config.nics.end() || !same_port(nic.config, *wanted)) leaving.push_back(name);
     }
     if (!leaving.empty()) {

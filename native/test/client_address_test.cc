@@ -2,6 +2,7 @@
 // SYN-ACK's MSS, PROXY protocol headers on the first payload (in place, retransmitted, in a
 // segment of their own), the sequence shift both ways, UDP v2, and the mode of open sessions
 // surviving a configuration change. Checksums are verified from scratch by packets::see().
+#include "big_endian.h"
 #include "check.h"
 #include "client_address.h"
 #include "lab.h"
@@ -283,6 +284,6 @@ TEST(client_address_icmp_error_quoting_a_shifted_segment_reaches_the_client_unsh
   CHECK(e.quoted_ip_checksum_ok);
   CHECK_EQ(e.quoted_source_port, 41009);
   constexpr uint32_t kQuotedSeq = sizeof(rte_ether_hdr) + 20 + 8 + 20 + 4;   // ICMP, quoted IP, TCP seq
-  CHECK_EQ(rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(out[0], const rte_be32_t*, kQuotedSeq)), kFirst + 5);
+  CHECK_EQ(l4lb::get32(rte_pktmbuf_mtod_offset(out[0], const uint8_t*, kQuotedSeq)), kFirst + 5);
   release(out);
 }

@@ -12,6 +12,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "big_endian.h"
+
 namespace packets {
 
 namespace {
@@ -155,10 +157,12 @@ rte_mbuf* arp(uint16_t op, const MacAddress& source_mac, Ipv4 sender, const MacA
 Seen see(const rte_mbuf* m) {
   Seen s;
   if (rte_pktmbuf_data_len(m) < kEth) return s;
-  auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-  std::memcpy(s.source_mac.bytes, &eth->src_addr, 6);
-  std::memcpy(s.destination_mac.bytes, &eth->dst_addr, 6);
-  s.ether_type = rte_be_to_cpu_16(eth->ether_type);
+  // Bytes, not rte_ether_hdr (2-byte aligned): a frame behind a PROXY v1 header of odd
+  // length starts at an odd address.
+  auto* eth = rte_pktmbuf_mtod(m, const uint8_t*);
+  std::memcpy(s.destination_mac.bytes, eth, 6);
+  std::memcpy(s.source_mac.bytes, eth + 6, 6);
+  s.ether_type = uint16_t(eth[12] << 8 | eth[13]);
   if (s.ether_type == RTE_ETHER_TYPE_ARP) {
     if (rte_pktmbuf_data_len(m) < kEth + sizeof(rte_arp_hdr)) return s;
     auto* a = rte_pktmbuf_mtod_offset(m, const rte_arp_hdr*, kEth);
@@ -181,9 +185,8 @@ Seen see(const rte_mbuf* m) {
   const uint8_t* l4 = reinterpret_cast<const uint8_t*>(ip) + sizeof(rte_ipv4_hdr);
   uint16_t l4_length = total - sizeof(rte_ipv4_hdr);
   if (s.protocol == IPPROTO_TCP || s.protocol == IPPROTO_UDP) {
-    auto* ports = reinterpret_cast<const rte_be16_t*>(l4);
-    s.source_port = rte_be_to_cpu_16(ports[0]);
-    s.destination_port = rte_be_to_cpu_16(ports[1]);
+    s.source_port = l4lb::get16(l4);
+    s.destination_port = l4lb::get16(l4 + 2);
     s.l4_checksum_ok = l4_sum_ok(ip, l4, l4_length);
     if (s.protocol == IPPROTO_TCP) {
       auto* t = reinterpret_cast<const rte_tcp_hdr*>(l4);
@@ -200,9 +203,9 @@ Seen see(const rte_mbuf* m) {
       auto* quoted = reinterpret_cast<const rte_ipv4_hdr*>(icmp + 1);
       s.quoted_source = rte_be_to_cpu_32(quoted->src_addr);
       s.quoted_destination = rte_be_to_cpu_32(quoted->dst_addr);
-      auto* ports = reinterpret_cast<const rte_be16_t*>(quoted + 1);
-      s.quoted_source_port = rte_be_to_cpu_16(ports[0]);
-      s.quoted_destination_port = rte_be_to_cpu_16(ports[1]);
+      auto* ports = reinterpret_cast<const uint8_t*>(quoted + 1);
+      s.quoted_source_port = l4lb::get16(ports);
+      s.quoted_destination_port = l4lb::get16(ports + 2);
       s.quoted_ip_checksum_ok = ip_sum_ok(quoted);
     }
   } else {
