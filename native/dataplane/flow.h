@@ -1,5 +1,6 @@
 // Internals shared by the IPv4 files of a worker (flow.cc, icmp.cc, reset.cc,
-// session_control.cc). Not an interface for anyone else.
+// session_control.cc), and owner_of_client() for the sync records a peer sends
+// (sync_record.cc). Not an interface for anyone else.
 #pragma once
 
 #include <cstdint>
