@@ -6,6 +6,7 @@
 // affect everything below it: a NIC's networks or a route decide whether every real server
 // is still reachable, so those re-check all real servers.
 
+import { parseDevice, type ParsedDevice } from './devices.js';
 import { conflict, invalid } from './errors.js';
 import { contains, formatCidr, hasHostBits, networkOf, parseCidr, parseIPv4 } from './ip.js';
 import { nicsReaching } from './reach.js';
@@ -98,6 +99,19 @@ function allRealServersReachable(config: ConfigReader, field: string): void {
   }
 }
 
+/** The device must be one the appliance forwards on, and no other NIC may hold it or its interface. */
+function checkDevice(config: ConfigReader, self: string, device: string): void {
+  const parsed = parseDevice(device);
+  if (typeof parsed === 'string') throw invalid('/device', parsed);
+  const holds = (other: ParsedDevice) =>
+    other.name === parsed.name ? `device ${parsed.name}` : other.interface && other.interface === parsed.interface ? `interface ${parsed.interface}` : undefined;
+  for (const o of config.all('nics')) {
+    const other = o.name !== self ? parseDevice((o.spec as unknown as NicSpec).device) : undefined;
+    const held = other && typeof other !== 'string' ? holds(other) : undefined;
+    if (held) throw conflict('/device', `${held} is already used by NIC '${o.name}'`);
+  }
+}
+
 const checkNic: Check = (config, change) => {
   if (change.op === 'delete') {
     refusedWhileUsed('NIC', change.name, [
@@ -109,6 +123,7 @@ const checkNic: Check = (config, change) => {
     return;
   }
   const nic = spec<NicSpec>(config, change);
+  checkDevice(config, change.name, nic.device);
   nic.networks.forEach((n, i) => noHostBits(n, `/networks/${i}`));
   if (nic.gateway && !inAnyNetwork(nic.networks, nic.gateway)) {
     throw invalid('/gateway', `gateway ${nic.gateway} is not in any of the NIC's networks`);

@@ -22,12 +22,12 @@ const rsUrl = `${vsUrl}/real-servers`;
 /** One call per operation and then some: each success path, and a failure for most. */
 const scenario: Call[] = [
   { operationId: 'listNics', url: '/api/v1/nics' },
-  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'extra', device: 'net_ring0', networks: ['10.9.0.0/24'] } },
-  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'extra', device: 'net_ring1', networks: ['10.9.0.0/24'] } },
-  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'bad', device: 'net_ring2', networks: ['10.9.0.0/33'] } },
+  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'extra', device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'] } },
+  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'extra', device: 'net_af_packet1,iface=dp1', networks: ['10.9.0.0/24'] } },
+  { operationId: 'createNic', url: '/api/v1/nics', body: { name: 'bad', device: 'net_af_packet2,iface=dp2', networks: ['10.9.0.0/33'] } },
   { operationId: 'getNic', url: '/api/v1/nics/extra' },
   { operationId: 'getNic', url: '/api/v1/nics/missing' },
-  { operationId: 'putNic', url: '/api/v1/nics/extra', body: { device: 'net_ring0', networks: ['10.9.0.0/16'] } },
+  { operationId: 'putNic', url: '/api/v1/nics/extra', body: { device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/16'] } },
   { operationId: 'patchNic', url: '/api/v1/nics/extra', body: { mtu: 9000 }, contentType: 'application/merge-patch+json' },
   { operationId: 'createRoute', url: '/api/v1/routes', body: { name: 'far', prefix: '10.50.0.0/16', via: '10.0.2.1', nic: 'server' } },
   { operationId: 'listRoutes', url: '/api/v1/routes' },

@@ -59,7 +59,7 @@ export class Lane {
   }
 
   private nicSpec(rng: Rng): Spec {
-    return { device: `net_ring${this.index}`, networks: [`10.${this.index}.0.0/16`], mtu: between(rng, 576, 9216) };
+    return { device: `net_af_packet${this.index},iface=dp${this.index}`, networks: [`10.${this.index}.0.0/16`], mtu: between(rng, 576, 9216) };
   }
 
   private poolSpec(rng: Rng): Spec {

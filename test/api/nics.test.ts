@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { clientNic, json, seed, testApp } from '../helpers.js';
 import { assertProblem } from './problem.js';
 
-const extra = { name: 'extra', device: 'net_ring0', networks: ['10.9.0.0/24'] };
+const extra = { name: 'extra', device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'] };
 
 describe('nics', () => {
   test('create, read, list, replace, patch and delete', async () => {
@@ -26,13 +26,13 @@ describe('nics', () => {
       assert.deepEqual(list.items.map((n: { name: string }) => n.name), ['extra']);
       assert.equal(list.nextCursor, undefined);
 
-      const replaced = await t.request('PUT', '/api/v1/nics/extra', { device: 'net_ring0', networks: ['10.9.0.0/16'], gateway: '10.9.0.1' });
+      const replaced = await t.request('PUT', '/api/v1/nics/extra', { device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/16'], gateway: '10.9.0.1' });
       assert.equal(replaced.statusCode, 200);
       assert.equal(replaced.headers.location, undefined);
       assert.deepEqual(json(replaced).networks, ['10.9.0.0/16']);
       assert.ok(json(replaced).resourceVersion > body.resourceVersion);
 
-      const putCreated = await t.request('PUT', '/api/v1/nics/other', { device: 'net_ring1', networks: ['10.8.0.0/24'] });
+      const putCreated = await t.request('PUT', '/api/v1/nics/other', { device: 'net_af_packet1,iface=dp1', networks: ['10.8.0.0/24'] });
       assert.equal(putCreated.statusCode, 201);
       assert.equal(putCreated.headers.location, '/api/v1/nics/other');
 
@@ -63,7 +63,7 @@ describe('nics', () => {
       assertProblem(await post({ name: 'extra', networks: ['10.9.0.0/24'] }), 400, '/body/device', 'is required');
       assertProblem(await post({ ...extra, name: 'has space' }), 400, '/body/name');
       assertProblem(await post({ ...extra, name: '..' }), 400, '/body/name');
-      assertProblem(await post({ device: 'net_ring0', networks: ['10.9.0.0/24'] }), 400, '/body/name', 'needs a name');
+      assertProblem(await post({ device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'] }), 400, '/body/name', 'needs a name');
       assert.equal(t.store.count('nics'), 0);
     } finally {
       await t.close();
@@ -76,8 +76,8 @@ describe('nics', () => {
       const post = (body: unknown) => t.request('POST', '/api/v1/nics', body);
       assert.equal((await post(extra)).statusCode, 201);
       assertProblem(await post(extra), 409, '/body/name', "'extra' already exists");
-      assertProblem(await post({ ...extra, name: 'twin' }), 409, '/body/device', "device 'net_ring0'", "'extra'");
-      const other = { name: 'other', device: 'net_ring1', networks: ['10.8.0.0/24'] };
+      assertProblem(await post({ ...extra, name: 'twin' }), 409, '/body/device', "device 'net_af_packet0,iface=dp0'", "'extra'");
+      const other = { name: 'other', device: 'net_af_packet1,iface=dp1', networks: ['10.8.0.0/24'] };
       assertProblem(await post({ ...other, networks: ['10.8.0.1/24'] }), 422, '/body/networks/0', '10.8.0.0/24');
       assertProblem(await post({ ...other, gateway: '10.7.0.1' }), 422, '/body/gateway', '10.7.0.1');
       assertProblem(await post({ ...other, probeAddress: '10.7.0.2/24' }), 422, '/body/probeAddress', '10.7.0.2/24');
@@ -121,7 +121,7 @@ describe('nics', () => {
   test('a name that cannot be a path segment is refused in the path', async () => {
     const t = await testApp();
     try {
-      assertProblem(await t.request('PUT', '/api/v1/nics/a%2Fb', { device: 'net_ring0', networks: ['10.9.0.0/24'] }), 400, '/params/name');
+      assertProblem(await t.request('PUT', '/api/v1/nics/a%2Fb', { device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'] }), 400, '/params/name');
       assertProblem(await t.request('GET', '/api/v1/nics/..%2F..'), 400, '/params/name');
       assert.equal(t.store.count('nics'), 0);
     } finally {

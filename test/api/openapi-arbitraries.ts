@@ -35,7 +35,7 @@ const allNames = [...new Set(Object.values(namePools).flat())];
 // Addresses in the fixture's networks (and one route's), VIPs, local addresses and a stranger.
 const addresses = ['10.0.1.10', '10.0.1.20', '10.0.1.1', '10.0.2.1', '10.0.2.11', '10.0.2.12', '10.0.2.100', '10.0.2.101', '10.9.0.5', '10.50.0.1', '192.0.2.7'];
 const prefixes = ['10.0.1.0/24', '10.0.2.0/24', '10.9.0.0/16', '10.0.1.2/24', '10.0.2.2/24', '10.50.0.0/16', '10.0.2.0/23', '0.0.0.0/0'];
-const devices = ['net_ring0', 'net_ring1', 'net_af_packet0,iface=c0', 'net_af_packet1,iface=s0', '0000:03:00.0'];
+const devices = ['net_af_packet7,iface=dp7', 'net_af_packet8,iface=dp8', 'net_af_packet0,iface=c0', 'net_af_packet1,iface=s0', '0000:03:00.0', 'net_pcap0,tx_pcap=/tmp/x.pcap', 'net_af_packet9,iface=dp9,qpairs=2'];
 
 const pooled = <T>(pool: T[], any: fc.Arbitrary<T>): fc.Arbitrary<T> =>
   fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: any });

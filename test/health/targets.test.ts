@@ -25,9 +25,9 @@ test('NICs reaching an address are ranked as the data plane picks its next hop',
 function store(): Store {
   const s = new Store(openDb(':memory:'));
   s.write((tx) => {
-    tx.put('nics', '', 'servers', { device: 'net_ring0', networks: ['10.0.2.0/24'], probeAddress: '10.0.2.2/24', mtu: 1500 });
-    tx.put('nics', '', 'uplink', { device: 'net_ring1', networks: ['192.0.2.0/24'], gateway: '192.0.2.1', probeAddress: '192.0.2.2/24', mtu: 1500 });
-    tx.put('nics', '', 'quiet', { device: 'net_ring2', networks: ['10.0.2.0/23'], mtu: 1500 });
+    tx.put('nics', '', 'servers', { device: 'net_af_packet0,iface=dp0', networks: ['10.0.2.0/24'], probeAddress: '10.0.2.2/24', mtu: 1500 });
+    tx.put('nics', '', 'uplink', { device: 'net_af_packet1,iface=dp1', networks: ['192.0.2.0/24'], gateway: '192.0.2.1', probeAddress: '192.0.2.2/24', mtu: 1500 });
+    tx.put('nics', '', 'quiet', { device: 'net_af_packet2,iface=dp2', networks: ['10.0.2.0/23'], mtu: 1500 });
     tx.put('local-address-pools', '', 'lips', { nic: 'servers', addresses: ['10.0.2.100'], portRange: { min: 1024, max: 65535 } });
     tx.put('health-checks', '', 'web', { type: 'http', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3, http: { path: '/up' } });
     tx.put('health-checks', '', 'ping', { type: 'udp', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3, udp: { payload: 'ping' } });
