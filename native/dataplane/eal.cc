@@ -6,6 +6,8 @@
 // modest kHugepageMemoryMb; otherwise it falls back to ordinary memory (`--no-huge`), which
 // every virtual device works with but PCI NICs mostly do not.
 //
+// Devices: none at start (kProbeNothing); each NIC's device is hot-plugged when configured.
+//
 // lcores: lcore 0 is the calling (Node main) thread, lcores 1..N the workers. The main lcore is
 // mapped to the whole original affinity; worker i to the i-th allowed CPU, wrapping around, so
 // a 2-core machine runs 2 workers as `--lcores 0@(0-1),1@1,2@0` (worker 2 shares CPU 0 with the
@@ -30,6 +32,11 @@ namespace {
 constexpr unsigned kHugepageMemoryMb = 128;   // per process: two appliances share a test host
 constexpr unsigned kNoHugeMemoryMb = 256;
 constexpr const char* kFreeHugepages = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages";
+
+// An allow-list of one PCI address no machine has (domain ffff): the EAL then probes no PCI device at start
+// (without it, it takes every NIC bound to vfio-pci), while hot-plug still attaches the ones
+// NIC objects name, since rte_dev_probe adds each to the allow-list as it goes.
+constexpr const char* kProbeNothing = "ffff:ff:1f.7";
 
 constexpr unsigned kPoolCache = 256;
 constexpr unsigned kInFlightPerWorker = 4096;  // frames in inboxes, tx buffers, neighbour queues
@@ -76,7 +83,7 @@ std::vector<std::string> eal_arguments(const EalOptions& options, unsigned free_
     lcores += "," + std::to_string(lcore) + "@" + std::to_string(allowed[lcore % allowed.size()]);
 
   std::vector<std::string> args = {"l4lb", "--lcores", lcores, "--file-prefix", "l4lb-" + options.instance,
-                                   "--no-telemetry", "--log-level", "notice"};
+                                   "--no-telemetry", "--log-level", "notice", "-a", kProbeNothing};
   if (free_hugepages >= kHugepageMemoryMb / 2) {
     args.insert(args.end(), {"--in-memory", "-m", std::to_string(kHugepageMemoryMb)});
   } else {

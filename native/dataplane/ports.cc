@@ -2,7 +2,7 @@
 //
 // Every device is attached by hot-plug (rte_dev_probe) when a NIC enters the configuration and
 // removed again (rte_dev_remove) when it leaves, so the same vdev name or PCI address can be
-// opened again later. A PCI device the EAL already probed at start is used as found.
+// opened again later. The EAL probes no device at start (eal.cc); one already there is used as found.
 //
 // Each port gets one rx/tx queue pair per worker: a device with fewer queues is refused rather
 // than shared, because a worker polls its own queue without locks. With several queues, RSS

@@ -124,7 +124,8 @@ TEST(eal_arguments_use_in_memory_hugepages_when_free) {
   CHECK(same(value_of(args, "--lcores"), "0@(0-1),1@1,2@0"));
   CHECK(same(value_of(args, "--file-prefix"), "l4lb-a1"));
   CHECK(has(args, "--no-telemetry"));
-  CHECK(!has(args, "--no-pci"));
+  CHECK(!has(args, "--no-pci"));           // PCI NICs are hot-plugged later
+  CHECK(same(value_of(args, "-a"), "ffff:ff:1f.7"));   // so nothing is probed at start
 }
 
 TEST(eal_arguments_fall_back_to_ordinary_memory) {
