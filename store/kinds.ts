@@ -26,6 +26,8 @@ export interface Kind {
   table: string;
   /** Column naming the parent object; nested kinds are listed and named within it. */
   scopeColumn?: string;
+  /** The kind of that parent: deleting a parent deletes its children first. */
+  parent?: KindName;
   columns(spec: Spec): Record<string, Column>;
   unique: UniqueKey[];
 }
@@ -75,6 +77,7 @@ export const kinds: Record<KindName, Kind> = {
     name: 'real-servers',
     table: 'real_servers',
     scopeColumn: 'virtual_service',
+    parent: 'virtual-services',
     columns: (s) => ({ address: s.address as string, port: s.port as number }),
     unique: [{ columns: ['address', 'port'], field: '/address', describe: (s) => `${s.address}:${s.port}` }],
   },

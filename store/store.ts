@@ -183,8 +183,19 @@ export class WriteTx extends ConfigReader {
     }
   }
 
+  /**
+   * Deletes an object, and first its children one by one, so each child's deletion is a
+   * change of the commit like any other (the engine and the checks see it) rather than a
+   * silent SQL cascade.
+   */
   delete(kindName: KindName, scope: string, name: string): boolean {
     const kind = kinds[kindName];
+    if (!this.get(kindName, scope, name)) return false;
+    for (const child of Object.values(kinds).filter((k) => k.parent === kindName)) {
+      for (const o of this.prepare(`SELECT name FROM ${child.table} WHERE ${child.scopeColumn} = ? ORDER BY name`).all(name) as { name: string }[]) {
+        this.delete(child.name, name, o.name);
+      }
+    }
     const result = this.prepare(`DELETE FROM ${kind.table} WHERE ${this.scopeWhere(kind)}name = @name`).run({
       scope,
       name,

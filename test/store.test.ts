@@ -3,7 +3,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectFile } from '../lib/project-files.js';
@@ -13,7 +13,7 @@ import { Store, WriteTx } from '../store/store.js';
 import { json, seed, seedRequests, testApp } from './helpers.js';
 
 const latestMigration = Math.max(...readdirSync(projectFile('migrations')).filter((f) => /^\d{3}-.*\.sql$/.test(f)).map((f) => Number(f.slice(0, 3))));
-const nic = { device: 'net_ring0', networks: ['10.9.0.0/24'] };
+const nic = { device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'] };
 
 describe('store', () => {
   test('migrations set PRAGMA user_version to the latest migration', () => {
@@ -37,6 +37,50 @@ describe('store', () => {
       assert.equal(statSync(file).mode & 0o777, 0o600);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the -wal and -shm files are the owner\'s only from the start; a directory others can read is warned about', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l4lb-store-'));
+    const umask = process.umask(0o022);
+    try {
+      chmodSync(dir, 0o755);
+      const warnings: string[] = [];
+      const file = join(dir, 'l4lb.db');
+      const db = openDb(file, (message) => warnings.push(message));
+      try {
+        for (const f of [file, `${file}-wal`, `${file}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+        assert.equal(process.umask(0o022), 0o022, 'the umask is restored');
+        assert.equal(warnings.length, 1);
+        assert.match(warnings[0], /is readable by others \(mode 755\); chmod 700 it/);
+      } finally {
+        db.close();
+      }
+      chmodSync(dir, 0o700);
+      const quiet: string[] = [];
+      openDb(file, (message) => quiet.push(message)).close();
+      assert.deepEqual(quiet, []);
+    } finally {
+      process.umask(umask);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('deleting a virtual service deletes its real servers as changes of the same commit', async () => {
+    const t = await testApp();
+    try {
+      await seed(t);
+      const changes = t.store.write((tx) => {
+        tx.delete('virtual-services', '', 'web');
+        return tx.changes;
+      });
+      assert.deepEqual(
+        changes.map((c) => `${c.op} ${c.kind} ${c.scope}/${c.name}`),
+        ['delete real-servers web/rs1', 'delete real-servers web/rs2', 'delete virtual-services /web'],
+      );
+      assert.equal(t.store.count('real-servers'), 0);
+    } finally {
+      await t.close();
     }
   });
 
@@ -88,8 +132,8 @@ describe('store', () => {
 
       // Several changes in one transaction are one generation, shared as their resourceVersion.
       const [b, c] = t.store.write((tx) => [
-        tx.put('nics', '', 'b', { device: 'net_ring1', networks: ['10.8.0.0/24'], mtu: 1500 }),
-        tx.put('nics', '', 'c', { device: 'net_ring2', networks: ['10.7.0.0/24'], mtu: 1500 }),
+        tx.put('nics', '', 'b', { device: 'net_af_packet1,iface=dp1', networks: ['10.8.0.0/24'], mtu: 1500 }),
+        tx.put('nics', '', 'c', { device: 'net_af_packet2,iface=dp2', networks: ['10.7.0.0/24'], mtu: 1500 }),
       ]);
       assert.equal(t.store.generation(), 2);
       assert.deepEqual([b.resourceVersion, c.resourceVersion], [2, 2]);
@@ -97,7 +141,7 @@ describe('store', () => {
       // A refused write rolls back everything it did, the generation bump included.
       assert.throws(
         () => t.store.write((tx) => {
-          tx.put('nics', '', 'd', { device: 'net_ring3', networks: ['10.6.0.0/24'], mtu: 1500 });
+          tx.put('nics', '', 'd', { device: 'net_af_packet3,iface=dp3', networks: ['10.6.0.0/24'], mtu: 1500 });
           tx.put('routes', '', 'r', { prefix: '10.50.0.0/16', via: '10.6.0.1', nic: 'ghost' });
         }),
         (err: unknown) => err instanceof ConfigError && err.kind === 'invalid' && err.errors[0].field === '/nic',
@@ -125,7 +169,7 @@ describe('store', () => {
 
       // Deleting a referenced NIC the same way is stopped too.
       store.write((w) => {
-        w.put('nics', '', 'n', { device: 'net_ring0', networks: ['10.9.0.0/24'], mtu: 1500 });
+        w.put('nics', '', 'n', { device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'], mtu: 1500 });
         w.put('routes', '', 'r', { prefix: '10.50.0.0/16', via: '10.9.0.1', nic: 'n' });
       });
       const del = new WriteTx(db);
