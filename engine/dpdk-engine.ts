@@ -1,9 +1,11 @@
-import { ConfigError } from '../store/errors.js';
+import { parseDevice } from '../store/devices.js';
+import { ConfigError, invalid } from '../store/errors.js';
 import type { KindName } from '../store/kinds.js';
 import { formatIPv4, parseIPv4 } from '../store/ip.js';
 import type { Change, Commit, ConfigReader } from '../store/store.js';
 import { DesiredConfig, isEngineObject, type Undo } from './desired-config.js';
 import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
+import { managementRefusal, type ApiListen } from './management-interfaces.js';
 import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
 import { SyncController } from './sync/controller.js';
 import type { SyncStateChange, SyncStatus } from './sync/stats.js';
@@ -37,6 +39,8 @@ export interface DpdkEngineOptions {
   workers: number;
   idle: 'adaptive' | 'busy';
   sessionsPerWorker: number;
+  /** Where the API listens, so no NIC takes over its interface; null allows any interface. */
+  protectManagement: ApiListen | null;
 }
 
 function toSession(s: NativeSession): Session {
@@ -69,9 +73,10 @@ export class DpdkEngine implements Engine {
   private cached: CachedStatus | undefined;
   private readonly sync: SyncController;
 
-  constructor(options: DpdkEngineOptions) {
+  constructor(private readonly options: DpdkEngineOptions) {
     const { Engine } = loadNative();
-    this.native = new Engine({ ...options, instance: String(process.pid) });
+    const { workers, idle, sessionsPerWorker } = options;
+    this.native = new Engine({ workers, idle, sessionsPerWorker, instance: String(process.pid) });
     this.sync = new SyncController(this.native, options.workers);
   }
 
@@ -82,7 +87,20 @@ export class DpdkEngine implements Engine {
     return errors;
   }
 
+  /** Refuses a NIC written onto a management interface of the host. */
+  private checkManagement(commit: Commit, config: ConfigReader): void {
+    const listen = this.options.protectManagement;
+    if (!listen) return;
+    for (const change of commit.changes) {
+      if (change.kind !== 'nics' || change.op !== 'put') continue;
+      const device = parseDevice(config.get('nics', '', change.name)!.spec.device as string);
+      const refusal = typeof device === 'string' ? device : managementRefusal(device, listen);
+      if (refusal) throw invalid('/device', refusal);
+    }
+  }
+
   apply(commit: Commit, config: ConfigReader): void {
+    this.checkManagement(commit, config);
     const first = !this.loaded;
     let undo: Undo = new Map();
     if (first) {

@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { managementRefusal } from '../../engine/management-interfaces.js';
 import { parseDevice } from '../../store/devices.js';
 import { testApp } from '../helpers.js';
 import { assertProblem } from './problem.js';
@@ -69,4 +70,14 @@ test('parseDevice names the device, its interface, and normalises PCI addresses'
   assert.deepEqual(parseDevice('3b:00.1'), { kind: 'pci', name: '0000:3b:00.1' });
   assert.match(parseDevice('net_af_packet0,iface=averyveryverylongname') as string, /not a valid value/);
   assert.match(parseDevice('') as string, /is not allowed/);
+});
+
+test('the interface carrying the API\'s address is a management interface', () => {
+  const lo = parseDevice('net_af_packet0,iface=lo');
+  assert.ok(typeof lo !== 'string');
+  assert.match(managementRefusal(lo, { host: '127.0.0.1', port: 8080 }) ?? '', /would take over lo, a management interface \(the API listens on its address\)/);
+  assert.equal(managementRefusal(lo, { path: '/run/l4lb.sock' }), undefined);
+  const elsewhere = parseDevice('net_af_packet0,iface=l4nosuchif');
+  assert.ok(typeof elsewhere !== 'string');
+  assert.equal(managementRefusal(elsewhere, { host: '0.0.0.0', port: 8080 }), undefined);
 });

@@ -4,11 +4,13 @@
 // same run on the same server, is GET /healthz: the cost of HTTP and Fastify alone, so the
 // ratio shows what validation, the store (fsync'd SQLite) and the engine add per write.
 //
-// With `--engine dpdk` (root) every write is also applied to a running data plane on net_null
-// ports, as in production; the default `off` measures the API and store alone.
+// With `--engine dpdk` (root) every write is also applied to a running data plane on
+// af_packet ports over two veths the bench makes, as in production; the default `off`
+// measures the API and store alone.
 //
 // Usage: npm run bench:api [-- --sizes 1000,10000] [--engine off|dpdk]
 
+import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,8 +72,16 @@ function address(i: number): string {
 
 function createEngine(mode: string): Engine {
   if (mode === 'off') return new OffEngine();
-  if (mode === 'dpdk') return new DpdkEngine({ workers: 1, idle: 'adaptive', sessionsPerWorker: 65536 });
+  if (mode === 'dpdk') return new DpdkEngine({ workers: 1, idle: 'adaptive', sessionsPerWorker: 65536, protectManagement: null });
   throw new Error(`--engine ${mode}: expected off or dpdk`);
+}
+
+const ports = ['l4bench0', 'l4bench1'];
+
+function veths(op: 'add' | 'del'): void {
+  for (const name of ports) {
+    execFileSync('ip', op === 'add' ? ['link', 'add', name, 'up', 'type', 'veth', 'peer', 'name', `${name}p`] : ['link', 'del', name], { stdio: 'ignore' });
+  }
 }
 
 async function runSize(size: number, mode: string): Promise<Result[]> {
@@ -85,10 +95,10 @@ async function runSize(size: number, mode: string): Promise<Result[]> {
   const port = (app.server.address() as AddressInfo).port;
   try {
     // Real servers get addresses in 10.2.0.0/16 and 10.3.0.0/16, reached by the server NIC.
-    // With the data plane, the NICs are net_null ports (no veths needed, no exception path).
+    // With the data plane, the NICs are af_packet ports on veths (no exception path).
     const dpdk = mode === 'dpdk';
-    const client = dpdk ? { name: 'client', device: 'net_null0', networks: clientNic.networks } : clientNic;
-    const wide = { ...(dpdk ? { name: 'server', device: 'net_null1' } : serverNic), networks: ['10.0.2.0/24', '10.2.0.0/15'] };
+    const client = dpdk ? { name: 'client', device: `net_af_packet0,iface=${ports[0]}`, networks: clientNic.networks } : clientNic;
+    const wide = { ...(dpdk ? { name: 'server', device: `net_af_packet1,iface=${ports[1]}` } : serverNic), networks: ['10.0.2.0/24', '10.2.0.0/15'] };
     for (const [path, body] of [['/api/v1/nics', client], ['/api/v1/nics', wide], ['/api/v1/local-address-pools', pool], ['/api/v1/virtual-services', { ...service, healthCheck: undefined }]] as const) {
       const status = await send(port, 'POST', path, body);
       if (status !== 201) throw new Error(`setup ${path}: ${status}`);
@@ -116,14 +126,19 @@ async function main(): Promise<void> {
   console.log(`engine: ${values.engine}`);
   console.log('| operation | requests | requests/s | p50 ms | p99 ms | time per request vs baseline |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const size of sizes) {
-    const [baseline, ...writes] = await runSize(size, values.engine!);
-    for (const r of [baseline, ...writes]) {
-      const ratio = (baseline.perSecond / r.perSecond).toFixed(1);
-      console.log(`| ${r.name} | ${r.count} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio}× |`);
+  if (values.engine === 'dpdk') veths('add');
+  try {
+    for (const size of sizes) {
+      const [baseline, ...writes] = await runSize(size, values.engine!);
+      for (const r of [baseline, ...writes]) {
+        const ratio = (baseline.perSecond / r.perSecond).toFixed(1);
+        console.log(`| ${r.name} | ${r.count} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio}× |`);
+      }
     }
+  } finally {
+    if (values.engine === 'dpdk') veths('del');
+    agent.destroy();
   }
-  agent.destroy();
 }
 
 await main();
