@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { Reconciler } from '../engine/reconciler.js';
 import type { HealthMonitor } from '../engine/health/monitor.js';
 import { registerAuth } from './auth.js';
+import { registerBrowserGuard } from './browser-guard.js';
 import { registerDocs } from './docs.js';
 import { registerHealth } from './health.js';
 import { registerHealthChecks } from './health-checks.js';
@@ -41,6 +42,10 @@ export interface AppOptions {
   token?: string;
   /** Requests per second each client address may make (none: unlimited, as in tests). */
   rateLimit?: RateLimit;
+  /** Host names a token-less API answers to besides loopback names and IP literals. */
+  allowedHosts?: string[];
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client (rate limit, logs). */
+  trustProxy?: string[];
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -71,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     logController: new RequestLog(),
     bodyLimit,
+    ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
     // A name may be 128 characters (openapi.yaml Name); the router's default limit is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
     // What the router refuses before any route runs (a malformed escape, a parameter over the limit) is a problem too.
@@ -83,6 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerBodyParsers(app);
   registerProblems(app);
   registerRateLimit(app, options.rateLimit);
+  registerBrowserGuard(app, { checkHost: !options.token, allowedHosts: options.allowedHosts ?? [] });
   registerAuth(app, options.token);
   await registerDocs(app);
   app.decorate('apiMetrics', createMetrics(app));

@@ -31,7 +31,8 @@ export function registerRateLimit(app: FastifyInstance, limit: RateLimit | undef
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    const client = request.socket.remoteAddress;
+    // request.ip is the socket's address, or X-Forwarded-For's from a --trust-proxy proxy.
+    const client = request.socket.remoteAddress === undefined ? undefined : request.ip;
     if (!client || unlimitedPaths.has(request.url.split('?')[0])) return;
     const now = performance.now();
     let bucket = buckets.get(client);

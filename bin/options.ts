@@ -2,6 +2,7 @@
 // over the environment, the environment over the default.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 
 export type Listen = { host: string; port: number } | { path: string };
@@ -17,6 +18,14 @@ export interface ServeOptions {
   logLevel: string;
   /** API requests per second per client address; 0 is unlimited. */
   rateLimit: number;
+  /** Serve without a token on a non-loopback address (the operator said so). */
+  insecureNoAuth: boolean;
+  /** Host names besides loopback and IP literals that a token-less API answers to. */
+  allowedHosts: string[];
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client. */
+  trustProxy: string[];
+  /** Let a NIC take the interface of the default route or of the API's address. */
+  allowManagementInterface: boolean;
 }
 
 export class UsageError extends Error {}
@@ -49,6 +58,16 @@ Options (each also read from the environment variable shown):
   --rate-limit N           API requests per second per client address, 0 for no
                            limit (not applied on a Unix socket)
                                                [L4LB_RATE_LIMIT, default 100]
+  --insecure-no-auth       serve without a token on an address other than loopback
+                           (refused otherwise; warned about at every start)
+                                                      [L4LB_INSECURE_NO_AUTH=1]
+  --allowed-hosts H[,H…]   host names a token-less API answers to besides loopback
+                           names and IP addresses             [L4LB_ALLOWED_HOSTS]
+  --trust-proxy CIDR[,…]   take the client address from X-Forwarded-For when the
+                           request comes from these proxies     [L4LB_TRUST_PROXY]
+  --allow-management-interface
+                           let a NIC take the interface of the default route or
+                           of the API's address  [L4LB_ALLOW_MANAGEMENT_INTERFACE=1]
   -h, --help               show this help
 
 SIGTERM or SIGINT stops the appliance cleanly.
@@ -80,6 +99,41 @@ function readToken(file: string): string {
   return token;
 }
 
+/** Whether an API listening here can be reached only from this machine. */
+export function isLocalOnly(listen: Listen): boolean {
+  if ('path' in listen) return true;
+  const host = listen.host.toLowerCase();
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function list(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function proxies(text: string | undefined): string[] {
+  const entries = list(text);
+  for (const entry of entries) {
+    const [address, length, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const lengthOk = length === undefined || (/^\d{1,3}$/.test(length) && Number(length) <= bits);
+    if (family === 0 || !lengthOk || rest.length > 0) throw new UsageError(`--trust-proxy ${entry}: expected an IP address or CIDR`);
+  }
+  return entries;
+}
+
+function hostNames(text: string | undefined): string[] {
+  const names = list(text).map((h) => h.toLowerCase());
+  for (const name of names) {
+    if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(name)) throw new UsageError(`--allowed-hosts ${name}: expected a host name without port`);
+  }
+  return names;
+}
+
+function yes(flag: boolean | undefined, env: string | undefined): boolean {
+  return flag === true || env === '1' || env === 'true';
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -96,6 +150,10 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
       sessions: { type: 'string' },
       'log-level': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'insecure-no-auth': { type: 'boolean' },
+      'allowed-hosts': { type: 'string' },
+      'trust-proxy': { type: 'string' },
+      'allow-management-interface': { type: 'boolean' },
     },
     strict: true,
   });
@@ -107,8 +165,16 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
   if (!logLevels.includes(logLevel)) throw new UsageError(`--log-level ${logLevel}: expected one of ${logLevels.join(', ')}`);
   const tokenFile = values['token-file'] ?? env.L4LB_TOKEN_FILE;
   const token = tokenFile !== undefined ? readToken(tokenFile) : values.token ?? env.L4LB_TOKEN;
+  const listen = parseListen(values.listen ?? env.L4LB_LISTEN ?? '127.0.0.1:8080');
+  const insecureNoAuth = yes(values['insecure-no-auth'], env.L4LB_INSECURE_NO_AUTH);
+  if (!token && !insecureNoAuth && !isLocalOnly(listen)) {
+    throw new UsageError(
+      `--listen ${values.listen ?? env.L4LB_LISTEN}: an API reachable from other machines needs a token (--token-file FILE); ` +
+        'to serve it open anyway, add --insecure-no-auth',
+    );
+  }
   return {
-    listen: parseListen(values.listen ?? env.L4LB_LISTEN ?? '127.0.0.1:8080'),
+    listen,
     db: values.db ?? env.L4LB_DB ?? './var/l4lb.db',
     ...(token ? { token } : {}),
     engine,
@@ -117,5 +183,9 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
     sessionsPerWorker: integer('--sessions', values.sessions ?? env.L4LB_SESSIONS ?? '1048576', 1024, 1 << 24),
     logLevel,
     rateLimit: integer('--rate-limit', values['rate-limit'] ?? env.L4LB_RATE_LIMIT ?? '100', 0, 1_000_000),
+    insecureNoAuth,
+    allowedHosts: hostNames(values['allowed-hosts'] ?? env.L4LB_ALLOWED_HOSTS),
+    trustProxy: proxies(values['trust-proxy'] ?? env.L4LB_TRUST_PROXY),
+    allowManagementInterface: yes(values['allow-management-interface'], env.L4LB_ALLOW_MANAGEMENT_INTERFACE),
   };
 }

@@ -12,13 +12,14 @@ import type { ServeOptions } from './options.js';
 
 function createEngine(options: ServeOptions): Engine {
   if (options.engine === 'off') return new OffEngine();
-  return new DpdkEngine(options);
+  return new DpdkEngine({ ...options, protectManagement: options.allowManagementInterface ? null : options.listen });
 }
 
 /** Opens the store, starts the engine on the stored configuration and the health checker, then serves the API. */
 export async function serve(options: ServeOptions): Promise<FastifyInstance> {
   const engine = createEngine(options);
-  const store = new Store(openDb(options.db));
+  const warnings: string[] = [];
+  const store = new Store(openDb(options.db, (message) => warnings.push(message)));
   const reconciler = new Reconciler(store, engine);
   // Probes leave through the data plane's exception interfaces: without one there is nothing to check.
   const health = engine.mode === 'dpdk' ? new HealthMonitor(store, engine) : undefined;
@@ -28,8 +29,12 @@ export async function serve(options: ServeOptions): Promise<FastifyInstance> {
     ...(health ? { health } : {}),
     ...(options.token ? { token: options.token } : {}),
     rateLimit: { perSecond: options.rateLimit },
+    allowedHosts: options.allowedHosts,
+    trustProxy: options.trustProxy,
     logger: { level: options.logLevel, redact: ['req.headers.authorization'] },
   });
+  for (const message of warnings) app.log.warn(message);
+  if (options.insecureNoAuth && !options.token) app.log.warn({ listen: options.listen }, 'the API needs no token (--insecure-no-auth): anyone who reaches it can reconfigure the load balancer');
   reconciler.start(app.log);
   health?.start(app.log);
   app.addHook('onClose', async () => {

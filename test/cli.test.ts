@@ -121,3 +121,59 @@ test('--rate-limit: 100 per second unless set; 0 turns it off; anything else is 
   assert.equal(parseServeOptions([], { L4LB_RATE_LIMIT: '20' }).rateLimit, 20);
   assert.throws(() => parseServeOptions(['--rate-limit', 'lots'], {}), /--rate-limit lots: expected an integer/);
 });
+
+test('an API reachable from other machines needs a token or --insecure-no-auth', () => {
+  const refused = /needs a token \(--token-file FILE\); to serve it open anyway, add --insecure-no-auth/;
+  assert.throws(() => parseServeOptions(['--listen', '0.0.0.0:8080'], {}), refused);
+  assert.throws(() => parseServeOptions(['--listen', '192.0.2.2:8080'], {}), refused);
+  assert.throws(() => parseServeOptions([], { L4LB_LISTEN: '[::]:8080' }), refused);
+  assert.equal(parseServeOptions(['--listen', '0.0.0.0:8080', '--insecure-no-auth'], {}).insecureNoAuth, true);
+  assert.equal(parseServeOptions(['--listen', '0.0.0.0:8080'], { L4LB_INSECURE_NO_AUTH: '1' }).insecureNoAuth, true);
+  assert.equal(parseServeOptions(['--listen', '0.0.0.0:8080', '--token', 't'], {}).token, 't');
+  for (const listen of ['127.0.0.1:8080', '127.0.0.2:80', 'localhost:8080', '[::1]:8080', '/run/l4lb.sock']) {
+    assert.equal(parseServeOptions(['--listen', listen], {}).insecureNoAuth, false, listen);
+  }
+
+  const result = spawnSync(process.execPath, [binary, 'serve', '--engine', 'off', '--listen', '0.0.0.0:18080'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, refused);
+});
+
+test('--insecure-no-auth is warned about at start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l4lb-open-'));
+  const child = spawn(process.execPath, [binary, 'serve', '--engine', 'off', '--listen', '0.0.0.0:0', '--insecure-no-auth', '--db', join(dir, 'l4lb.db'), '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let output = '';
+    const warned = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 20_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('--insecure-no-auth')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => resolve(false));
+    });
+    assert.ok(warned, output);
+    const line = JSON.parse(output.split('\n').find((l) => l.includes('--insecure-no-auth'))!);
+    assert.equal(line.level, 40);
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--allowed-hosts and --trust-proxy take lists and refuse what is not a host name or CIDR', () => {
+  const options = parseServeOptions(['--allowed-hosts', 'LB1.example, lb2.example', '--trust-proxy', '10.0.0.0/8,192.0.2.1,fd00::/64'], {});
+  assert.deepEqual(options.allowedHosts, ['lb1.example', 'lb2.example']);
+  assert.deepEqual(options.trustProxy, ['10.0.0.0/8', '192.0.2.1', 'fd00::/64']);
+  assert.deepEqual(parseServeOptions([], {}).trustProxy, []);
+  assert.throws(() => parseServeOptions(['--trust-proxy', '10.0.0.0/33'], {}), /--trust-proxy 10.0.0.0\/33: expected an IP address or CIDR/);
+  assert.throws(() => parseServeOptions(['--trust-proxy', 'proxy.example'], {}), /--trust-proxy proxy.example/);
+  assert.throws(() => parseServeOptions(['--allowed-hosts', 'lb1.example:8080'], {}), /--allowed-hosts lb1.example:8080: expected a host name/);
+  assert.equal(parseServeOptions(['--allow-management-interface'], {}).allowManagementInterface, true);
+  assert.equal(parseServeOptions([], {}).allowManagementInterface, false);
+});
