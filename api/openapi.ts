@@ -34,14 +34,29 @@ export function localRefs(value: unknown): unknown {
   return out;
 }
 
-/** An Ajv that knows every component schema of openapi.yaml by name. */
-export function createAjv(options: Options): Ajv {
+/**
+ * A component schema as a request body sees it: the server's `status` may be sent back (an
+ * object read back can be PUT as is) but may hold only the fields the server writes there,
+ * so `status` becomes a closed object of its own and the common ObjectStatus fields.
+ */
+function closedStatus(schema: Json): Json {
+  const properties = schema.properties as Record<string, Json> | undefined;
+  const status = properties?.status;
+  if (!status) return schema;
+  const common = (status.allOf as Json[] | undefined)?.map((part) => resolveComponent<Json>(part as { $ref: string }).properties as Json) ?? [];
+  const own = (status.$ref ? resolveComponent<Json>(status as { $ref: string }) : status).properties as Json | undefined;
+  const closed = { type: 'object', readOnly: true, additionalProperties: false, properties: Object.assign({}, ...common, own) };
+  return { ...schema, properties: { ...properties, status: closed } };
+}
+
+/** An Ajv that knows every component schema of openapi.yaml by name; `requests`: as request bodies see them. */
+export function createAjv(options: Options, requests = false): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, ...options });
   addFormats(ajv);
   // OpenAPI 3.0 annotation keywords that are not JSON Schema.
   ajv.addVocabulary(['example', 'xml', 'externalDocs', 'discriminator']);
   for (const [name, schema] of Object.entries(openapiDocument.components.schemas)) {
-    ajv.addSchema({ ...(localRefs(schema) as Json), $id: name });
+    ajv.addSchema({ ...(localRefs(requests ? closedStatus(schema) : schema) as Json), $id: name });
   }
   return ajv;
 }
@@ -50,7 +65,7 @@ export function createAjv(options: Options): Ajv {
  * Bodies are validated strictly (no type coercion, unknown fields rejected, defaults filled);
  * path, query and header values arrive as text and are coerced to the declared types.
  */
-export const bodyAjv = createAjv({ useDefaults: true, coerceTypes: false, removeAdditional: false });
+export const bodyAjv = createAjv({ useDefaults: true, coerceTypes: false, removeAdditional: false }, true);
 const textAjv = createAjv({ useDefaults: true, coerceTypes: true, removeAdditional: false });
 
 export function compileValidator(schema: Json, httpPart: string | undefined): ValidateFunction {

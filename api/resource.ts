@@ -87,7 +87,9 @@ export function checkNameMatches(body: Body, name: string): void {
 export function patchedSpec(schema: string, written: Body, patch: Body): Spec {
   const merged = mergePatch(written, specFromBody(patch)) as Body;
   const validate = componentValidator(schema);
-  if (!validate(merged)) throw validationProblem('body', validate.errors ?? []);
+  // A status in the patch is checked as in a PUT (only fields the server writes), then ignored.
+  const checked = patch.status === undefined ? merged : { ...merged, status: patch.status };
+  if (!validate(checked)) throw validationProblem('body', validate.errors ?? []);
   return specFromBody(merged);
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { json, seed, testApp } from '../helpers.js';
 import { assertProblem } from './problem.js';
 
-const nic = { name: 'extra', device: 'net_ring0', networks: ['10.9.0.0/24'], gateway: '10.9.0.1' };
+const nic = { name: 'extra', device: 'net_af_packet0,iface=dp0', networks: ['10.9.0.0/24'], gateway: '10.9.0.1' };
 const nicUrl = '/api/v1/nics/extra';
 
 describe('http semantics', () => {
@@ -17,7 +17,7 @@ describe('http semantics', () => {
       assertProblem(await t.request('PUT', nicUrl, { ...nic, mtu: 9000 }, { 'if-match': '"999"' }), 412, undefined, etag);
       assertProblem(await t.request('PATCH', nicUrl, { mtu: 9000 }, { 'if-match': '"999"' }), 412);
       assertProblem(await t.request('DELETE', nicUrl, undefined, { 'if-match': '"999"' }), 412);
-      assertProblem(await t.request('PUT', '/api/v1/nics/absent', { ...nic, name: 'absent', device: 'net_ring1' }, { 'if-match': '*' }), 412, undefined, 'does not exist');
+      assertProblem(await t.request('PUT', '/api/v1/nics/absent', { ...nic, name: 'absent', device: 'net_af_packet1,iface=dp1' }, { 'if-match': '*' }), 412, undefined, 'does not exist');
       assert.equal(json(await t.request('GET', nicUrl)).mtu, 1500);
       const updated = await t.request('PATCH', nicUrl, { mtu: 9000 }, { 'if-match': etag });
       assert.equal(updated.statusCode, 200);
@@ -40,6 +40,9 @@ describe('http semantics', () => {
       assert.equal(replaced.statusCode, 200, replaced.body);
       assert.equal(json(replaced).mtu, 9000);
       assertProblem(await t.request('PUT', nicUrl, { ...read, name: 'other' }), 400, '/body/name', 'cannot be renamed');
+      // status may come back as read, but holds only what the server writes there.
+      assertProblem(await t.request('PUT', nicUrl, { ...read, status: { ...read.status, bogus: 1 } }), 400, '/body/status/bogus');
+      assertProblem(await t.request('PATCH', nicUrl, { status: { link: 'up', extra: true } }), 400, '/body/status/extra');
     } finally {
       await t.close();
     }
@@ -69,7 +72,7 @@ describe('http semantics', () => {
     const t = await testApp();
     try {
       for (const [i, name] of ['c', 'a', 'b'].entries()) {
-        await t.request('POST', '/api/v1/nics', { name, device: `net_ring${i}`, networks: [`10.9.${i}.0/24`] });
+        await t.request('POST', '/api/v1/nics', { name, device: `net_af_packet${i},iface=dp${i}`, networks: [`10.9.${i}.0/24`] });
       }
       const first = json(await t.request('GET', '/api/v1/nics?limit=2'));
       assert.deepEqual(first.items.map((n: { name: string }) => n.name), ['a', 'b']);
