@@ -16,6 +16,9 @@ const commandTimeoutMs = 1000;
 const connectTimeoutMs = 1000;
 const maxReconnectDelayMs = 1000;
 
+/** Databases a Redis server has unless its configuration says otherwise. */
+const redisDatabases = 16;
+
 /** What is wrong with a Redis URL, or undefined when the bridge can use it. */
 export function redisUrlProblem(url: string): string | undefined {
   let parsed: URL;
@@ -27,9 +30,13 @@ export function redisUrlProblem(url: string): string | undefined {
   if (parsed.protocol === 'unix:') return parsed.host === '' && parsed.pathname.length > 1 ? undefined : 'must be unix:///absolute/path/to/socket';
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `has scheme ${parsed.protocol}, not redis:, rediss: or unix:`;
   if (!parsed.hostname) return 'has no host';
+  if (parsed.port === '0') return 'has port 0; give a port from 1 to 65535 or none for 6379';
+  // A password in the URL would be shown by every GET: it goes in redisPassword, which is write-only.
+  if (parsed.username || parsed.password) return 'must carry no user or password; set redisPassword instead';
   if (parsed.search || parsed.hash) return 'must have no query or fragment';
   const db = parsed.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d{1,5}$/.test(db)) return `has database '${db}', not a number`;
+  if (db !== '' && Number(db) >= redisDatabases) return `has database ${db}; Redis has databases 0 to ${redisDatabases - 1}`;
   return undefined;
 }
 

@@ -73,6 +73,8 @@ describe('sync', () => {
       assertProblem(await t.request('PATCH', url, { enabled: true }), 422, '/body/redisUrl');
       assertProblem(await t.request('PUT', url, { redisUrl: 'redis://user:pw@10.0.0.5:6379' }), 400, '/body/redisUrl');
       assertProblem(await t.request('PUT', url, { redisUrl: 'http://10.0.0.5' }), 400, '/body/redisUrl');
+      assertProblem(await t.request('PUT', url, { redisUrl: 'redis://10.0.0.5:0' }), 422, '/body/redisUrl', 'port 0');
+      assertProblem(await t.request('PUT', url, { redisUrl: 'redis://10.0.0.5:6379/16' }), 422, '/body/redisUrl', 'databases 0 to 15');
       assertProblem(await t.request('PUT', url, { role: 'primary' }), 400, '/body/role', 'active, backup');
       assertProblem(await t.request('PUT', url, { replay: { streamMaxLength: 10 } }), 400, '/body/replay/streamMaxLength');
       assertProblem(await t.request('PUT', url, { nodeId: 'a b' }), 400, '/body/nodeId');
@@ -81,6 +83,7 @@ describe('sync', () => {
       assertProblem(await t.request('PATCH', url, { resourceVersion: 3 }), 412, '/body/resourceVersion');
       assert.equal(json(await t.request('GET', url)).resourceVersion, 0);
       assert.equal((await t.request('PUT', url, { enabled: false }, { 'if-match': '"0"' })).statusCode, 200);
+      assert.equal((await t.request('PUT', url, { redisUrl: 'redis://10.0.0.5:6379/15' })).statusCode, 200);
     } finally {
       await t.close();
     }
