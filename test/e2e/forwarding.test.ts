@@ -4,6 +4,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { addService, configureNetwork, servicePlan, startAppliance, type Appliance, type ServicePlan } from './appliance.js';
 import { curl, openConnection } from './clients.js';
 import { requireRoot } from './netns.js';
@@ -165,5 +168,38 @@ describe('forwarding through the DPDK engine (one worker)', { skip }, () => {
     assert.equal(r.body.errors[0].field, '/body/device');
     assert.equal((await lb.api('GET', '/api/v1/nics/bogus')).status, 404);
     assert.equal((await curl(topo, `http://${plan.vips[0]}/`)).trim().startsWith('rs'), true);
+  });
+
+  test('hostile devices are refused before DPDK sees them: no file, socket or port appears', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l4e-hostile-'));
+    try {
+      const pcap = join(dir, 'x.pcap');
+      const socket = join(dir, 's');
+      for (const device of [`net_pcap0,tx_pcap=${pcap}`, `net_vhost0,iface=${socket}`, `net_memif0,socket=${socket}`, 'net_af_packet9,iface=c0,bogus=1']) {
+        const r = await lb.api('PUT', '/api/v1/nics/hostile', { device, networks: ['10.9.0.0/24'] });
+        assert.equal(r.status, 422, `${device}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.errors[0].field, '/body/device');
+      }
+      assert.deepEqual(readdirSync(dir), []);
+      const nics = await lb.ok('GET', '/api/v1/nics');
+      assert.deepEqual(nics.items.map((n: { name: string }) => n.name).sort(), ['client', 'server']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the start-up log shows no device probed that no NIC names', () => {
+    assert.doesNotMatch(lb.log(), /Probe PCI driver|Requested device|cannot be used/, lb.log());
+  });
+
+  test('a service deleted and created again under its name forwards only to the real servers the API lists', async () => {
+    await lb.ok('DELETE', '/api/v1/virtual-services/web');
+    await addService(lb, lbPlan, 'web', 80, 'tcp', 'rr', { rs2: { address: rs.rs2 } });
+    const listed = await lb.ok('GET', '/api/v1/virtual-services/web/real-servers');
+    assert.deepEqual(listed.items.map((r: { name: string }) => r.name), ['rs2']);
+    const answers = new Set<string>();
+    for (let i = 0; i < 6; i++) answers.add((await curl(topo, `http://${plan.vips[0]}/`)).trim());
+    assert.deepEqual([...answers], ['rs2']);
+    assert.equal((await lb.ok('GET', '/api/v1/virtual-services/web')).status.realServers, 1);
   });
 });
