@@ -37,7 +37,8 @@ test('with the DPDK engine, a kill -9 mid-stream: the restart runs the stored ge
     let inFlight: { rs: string; weight: number } | undefined;
     let writes = 0;
     const dying = lb;
-    const killed = new Promise((r) => setTimeout(r, 5 + Math.floor(rng() * 196))).then(() => stopChild(dying.child, 'SIGKILL'));
+    // The kill is timed from the first acknowledged write, so there is always one to keep.
+    let killed: Promise<void> | undefined;
     for (let n = 0; n < 2000; n++) {
       inFlight = { rs: servers[n % 2]!, weight: Math.floor(rng() * 100) };
       let reply;
@@ -50,8 +51,10 @@ test('with the DPDK engine, a kill -9 mid-stream: the restart runs the stored ge
       acknowledged.set(inFlight.rs, inFlight.weight);
       inFlight = undefined;
       writes++;
+      killed ??= new Promise((r) => setTimeout(r, 5 + Math.floor(rng() * 196))).then(() => stopChild(dying.child, 'SIGKILL'));
     }
     await killed;
+    assert.ok(writes > 0, 'no write was acknowledged before the kill');
     const stored = inspectDb(join(dir, 'l4lb.db'));
 
     lb = await startAppliance(topo.ns.lb1, ['--workers', '1'], dir);

@@ -109,4 +109,6 @@ test(`acknowledged writes survive ${kills} kill -9s mid-stream, and the restart 
     rmSync(dir, { recursive: true, force: true });
   }
   t.diagnostic(`${kills} kills in ${((performance.now() - started) / 1000).toFixed(1)} s: ${tally.acknowledged} acknowledged writes kept, ${tally.inFlight} in flight at a kill (${tally.landed} of them landed)`);
+  // Kills that always came before the first answer would prove nothing.
+  assert.ok(tally.acknowledged >= kills, `only ${tally.acknowledged} writes were acknowledged over ${kills} kills`);
 });
