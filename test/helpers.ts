@@ -1,8 +1,8 @@
 // Shared test fixtures: an app on a fresh in-memory (or file) store with the engine off, a
 // JSON request helper around inject, and a small valid configuration to build on.
 
-import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../api/app.js';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp, type AppOptions } from '../api/app.js';
 import { OffEngine } from '../engine/off-engine.js';
 import { Reconciler } from '../engine/reconciler.js';
 import { openDb } from '../store/db.js';
@@ -15,11 +15,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(options: { db?: string; token?: string; logger?: FastifyServerOptions['logger'] } = {}): Promise<TestApp> {
-  const store = new Store(openDb(options.db ?? ':memory:'));
+/** An app on a fresh store with the engine off; `options` beyond `db` go to buildApp. */
+export async function testApp(options: { db?: string } & Omit<AppOptions, 'store' | 'reconciler'> = {}): Promise<TestApp> {
+  const { db, ...appOptions } = options;
+  const store = new Store(openDb(db ?? ':memory:'));
   const reconciler = new Reconciler(store, new OffEngine());
   reconciler.start();
-  const app = await buildApp({ store, reconciler, ...(options.token ? { token: options.token } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  const app = await buildApp({ store, reconciler, ...appOptions });
   await app.ready();
   return {
     app,

@@ -5,11 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { buildApp } from '../../api/app.js';
-import { OffEngine } from '../../engine/off-engine.js';
-import { Reconciler } from '../../engine/reconciler.js';
-import { openDb } from '../../store/db.js';
-import { Store } from '../../store/store.js';
 import { clientNic, testApp } from '../helpers.js';
 import { assertProblem } from './problem.js';
 
@@ -31,20 +26,16 @@ test('without a token, an unknown Host is a 421 that changes nothing; loopback n
 });
 
 test('--allowed-hosts admits a name; with a token the Host is not checked', async () => {
-  const store = new Store(openDb(':memory:'));
-  const reconciler = new Reconciler(store, new OffEngine());
-  reconciler.start();
-  const open = await buildApp({ store, reconciler, allowedHosts: ['lb1.example'] });
-  const withToken = await buildApp({ store, reconciler, token: 'tok' });
+  const open = await testApp({ allowedHosts: ['lb1.example'] });
+  const withToken = await testApp({ token: 'tok' });
   try {
-    assert.equal((await open.inject({ method: 'GET', url: '/api/v1/nics', headers: { host: 'LB1.example:8080' } })).statusCode, 200);
-    assert.equal((await open.inject({ method: 'GET', url: '/api/v1/nics', headers: { host: 'lb2.example' } })).statusCode, 421);
+    assert.equal((await open.request('GET', '/api/v1/nics', undefined, { host: 'LB1.example:8080' })).statusCode, 200);
+    assert.equal((await open.request('GET', '/api/v1/nics', undefined, { host: 'lb2.example' })).statusCode, 421);
     const authorized = { host: 'lb2.example', authorization: 'Bearer tok' };
-    assert.equal((await withToken.inject({ method: 'GET', url: '/api/v1/nics', headers: authorized })).statusCode, 200);
+    assert.equal((await withToken.request('GET', '/api/v1/nics', undefined, authorized)).statusCode, 200);
   } finally {
     await open.close();
     await withToken.close();
-    store.close();
   }
 });
 
@@ -67,9 +58,6 @@ test('a write from a foreign Origin is a 403 with or without a token; the API\'s
 });
 
 test('--trust-proxy: X-Forwarded-For names the client for rate limits and logs, only from that proxy', async () => {
-  const store = new Store(openDb(':memory:'));
-  const reconciler = new Reconciler(store, new OffEngine());
-  reconciler.start();
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -77,10 +65,10 @@ test('--trust-proxy: X-Forwarded-For names the client for rate limits and logs, 
       done();
     },
   });
-  const app = await buildApp({ store, reconciler, rateLimit: { perSecond: 2 }, trustProxy: ['192.0.2.0/24'], logger: { level: 'info', stream } });
+  const t = await testApp({ rateLimit: { perSecond: 2 }, trustProxy: ['192.0.2.0/24'], logger: { level: 'info', stream } });
   try {
     const get = (remoteAddress: string, client: string) =>
-      app.inject({ method: 'GET', url: '/api/v1/nics', remoteAddress, headers: { 'x-forwarded-for': client } });
+      t.app.inject({ method: 'GET', url: '/api/v1/nics', remoteAddress, headers: { 'x-forwarded-for': client } });
     // Through the trusted proxy, each forwarded client has a bucket of its own.
     const viaProxy = [];
     for (const client of ['198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.2']) viaProxy.push((await get('192.0.2.5', client)).statusCode);
@@ -90,7 +78,7 @@ test('--trust-proxy: X-Forwarded-For names the client for rate limits and logs, 
     for (const client of ['198.51.100.3', '198.51.100.4', '198.51.100.5']) direct.push((await get('203.0.113.9', client)).statusCode);
     assert.deepEqual(direct, [200, 200, 429]);
 
-    const write = await app.inject({
+    const write = await t.app.inject({
       method: 'POST',
       url: '/api/v1/nics',
       remoteAddress: '192.0.2.5',
@@ -101,7 +89,6 @@ test('--trust-proxy: X-Forwarded-For names the client for rate limits and logs, 
     const change = lines.map((l) => JSON.parse(l)).find((l) => String(l.msg).startsWith('configuration changed'));
     assert.equal(change?.cause.remoteAddress, '198.51.100.9');
   } finally {
-    await app.close();
-    store.close();
+    await t.close();
   }
 });
