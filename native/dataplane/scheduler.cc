@@ -160,7 +160,7 @@ class MaglevHash final : public HashTable {
 
 }  // namespace
 
-std::unique_ptr<const Scheduler> Scheduler::build(SchedulerKind kind, const std::vector<Backend>& backends) {
+std::shared_ptr<const Scheduler> Scheduler::build(SchedulerKind kind, const std::vector<Backend>& backends) {
   switch (kind) {
     case SchedulerKind::rr: return std::make_unique<RoundRobin>(backends);
     case SchedulerKind::wrr: return std::make_unique<WeightedRoundRobin>(backends);

@@ -1,5 +1,5 @@
-// Real-server selection for new sessions. A Scheduler is built once per snapshot from the
-// service's backends (immutable, shared by all workers); what changes per pick (round-robin
+// Real-server selection for new sessions. A Scheduler is built from the service's backends
+// when they change (immutable, shared by all workers and by snapshots while they last); what changes per pick (round-robin
 // position, smooth-wrr credits) lives in a per-worker SchedulerCursor, so picking takes no lock.
 // Least-connection schedulers read the calling worker's own active-session counts, as each
 // worker balances its own share of the flows.
@@ -36,7 +36,7 @@ class Scheduler {
   virtual int pick(const std::vector<Backend>& backends, SchedulerCursor& cursor, const FlowHint& flow,
                    const uint32_t* active) const = 0;
 
-  static std::unique_ptr<const Scheduler> build(SchedulerKind kind, const std::vector<Backend>& backends);
+  static std::shared_ptr<const Scheduler> build(SchedulerKind kind, const std::vector<Backend>& backends);
 };
 
 }  // namespace l4lb

@@ -6,7 +6,9 @@
 //   `ended_backends` knows it belonged to the removed object. A freed id is reused from the
 //   next compile on. (Replacing every object of a full id space in one apply therefore fails.)
 // - Service::version comes from one process-wide counter, bumped when a service's scheduler or
-//   backends (ids, addresses, ports, weights, enabled) differ from the previous snapshot's.
+//   backends (ids, addresses, ports, weights, enabled) differ from the previous snapshot's;
+//   otherwise the service keeps its version and shares its built Scheduler with the previous
+//   snapshot, so a write rebuilds the tables of the services it changed and no others.
 //   Unique versions mean a cursor left behind by a removed service can never match the
 //   version of a new service that reuses its id.
 // - A disabled service stays indexed by VIP (and its VIP stays owned, answered by ARP) with
@@ -199,9 +201,14 @@ Service build_service(const Config& config, const ServiceConfig& s, uint32_t id,
     b.egress = snap.route(rs.address);  // port kNoPort when unreachable: the worker drops
     service.backends.push_back(b);
   }
-  service.scheduler = Scheduler::build(service.scheduler_kind, service.backends);
   const Service* before = previous && id < previous->service_by_id.size() ? previous->service_by_id[id] : nullptr;
-  service.version = scheduling_changed(service, before) ? ++last_service_version : before->version;
+  if (scheduling_changed(service, before)) {
+    service.scheduler = Scheduler::build(service.scheduler_kind, service.backends);
+    service.version = ++last_service_version;
+  } else {
+    service.scheduler = before->scheduler;   // same backends, same table: only this service's writes rebuild it
+    service.version = before->version;
+  }
   return service;
 }
 

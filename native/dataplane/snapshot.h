@@ -75,7 +75,10 @@ struct Service {
   bool sync = true;
   bool enabled = true;
   std::vector<Backend> backends;
-  std::unique_ptr<const Scheduler> scheduler;  // immutable; per-worker cursors live in Worker
+  // Immutable, and shared with the previous snapshot while the backends it was built from are
+  // unchanged (a Maglev table is 65537 entries: rebuilding one per service per write would
+  // make every write cost O(services)). Per-worker cursors live in Worker.
+  std::shared_ptr<const Scheduler> scheduler;
 };
 
 struct Route {

@@ -238,6 +238,23 @@ TEST(snapshot_version_bumps_only_on_change) {
   CHECK(versions(compiler.compile(config)).second != rescheduled.second);
 }
 
+TEST(snapshot_rebuilds_only_the_schedulers_of_changed_services) {
+  Compiler compiler;
+  Config config = test_config();
+  config.services[1].scheduler = SchedulerKind::mh;
+  auto tables = [&](const Snapshot& snap) {
+    return std::make_pair(by_name(snap, compiler.service_ids, "web")->scheduler.get(),
+                          by_name(snap, compiler.service_ids, "dns")->scheduler.get());
+  };
+  auto first = tables(compiler.compile(config));
+  config.services[0].timeouts.tcp_established = 600;
+  CHECK(tables(compiler.compile(config)) == first);
+  config.services[0].real_servers[0].weight = 3;
+  auto second = tables(compiler.compile(config));
+  CHECK(second.first != first.first);
+  CHECK(second.second == first.second);   // dns's Maglev table is the one built first
+}
+
 TEST(snapshot_lists_ended_backends) {
   Compiler compiler;
   Config config = test_config();
