@@ -8,7 +8,9 @@
 // af_packet ports over two veths the bench makes, as in production; the default `off`
 // measures the API and store alone.
 //
-// Usage: npm run bench:api [-- --sizes 1000,10000] [--engine off|dpdk]
+// With the data plane it then measures how applying a change scales (apply-scale.ts).
+//
+// Usage: npm run bench:api [-- --sizes 1000,10000] [--engine off|dpdk] [--scale-sizes 100,1000,10000]
 
 import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -25,6 +27,7 @@ import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
 import { Store } from '../../store/store.js';
 import { clientNic, pool, serverNic, service } from '../helpers.js';
+import { applyScale, printRows } from './apply-scale.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -84,7 +87,13 @@ function veths(op: 'add' | 'del'): void {
   }
 }
 
-async function runSize(size: number, mode: string): Promise<Result[]> {
+interface Appliance {
+  send: (method: string, path: string, body?: unknown) => Promise<number>;
+  engine: Engine;
+}
+
+/** An appliance on a fresh file database with two NICs, a pool and service `web`, for `body`. */
+async function withAppliance<T>(mode: string, body: (a: Appliance) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'l4lb-bench-'));
   const store = new Store(openDb(join(dir, 'bench.db')));
   const engine = createEngine(mode);
@@ -93,25 +102,18 @@ async function runSize(size: number, mode: string): Promise<Result[]> {
   const app = await buildApp({ store, reconciler });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
+  const appliance = { send: (method: string, path: string, payload?: unknown) => send(port, method, path, payload), engine };
   try {
     // Real servers get addresses in 10.2.0.0/16 and 10.3.0.0/16, reached by the server NIC.
     // With the data plane, the NICs are af_packet ports on veths (no exception path).
     const dpdk = mode === 'dpdk';
     const client = dpdk ? { name: 'client', device: `net_af_packet0,iface=${ports[0]}`, networks: clientNic.networks } : clientNic;
     const wide = { ...(dpdk ? { name: 'server', device: `net_af_packet1,iface=${ports[1]}` } : serverNic), networks: ['10.0.2.0/24', '10.2.0.0/15'] };
-    for (const [path, body] of [['/api/v1/nics', client], ['/api/v1/nics', wide], ['/api/v1/local-address-pools', pool], ['/api/v1/virtual-services', { ...service, healthCheck: undefined }]] as const) {
-      const status = await send(port, 'POST', path, body);
+    for (const [path, payload] of [['/api/v1/nics', client], ['/api/v1/nics', wide], ['/api/v1/local-address-pools', pool], ['/api/v1/virtual-services', { ...service, healthCheck: undefined }]] as const) {
+      const status = await appliance.send('POST', path, payload);
       if (status !== 201) throw new Error(`setup ${path}: ${status}`);
     }
-    const collection = '/api/v1/virtual-services/web/real-servers';
-    const baseline = await measure(`GET /healthz (baseline)`, size, 200, () => send(port, 'GET', '/healthz'));
-    const create = await measure(`create ${size} real servers, one by one`, size, 201, (i) =>
-      send(port, 'POST', collection, { name: `rs${i}`, address: address(i), port: 8080 }),
-    );
-    const update = await measure(`update each of ${size} real servers`, size, 200, (i) =>
-      send(port, 'PATCH', `${collection}/rs${i}`, { weight: 1 + (i % 100) }),
-    );
-    return [baseline, create, update];
+    return await body(appliance);
   } finally {
     await app.close();
     await engine.close();
@@ -120,8 +122,28 @@ async function runSize(size: number, mode: string): Promise<Result[]> {
   }
 }
 
+async function runSize(size: number, mode: string): Promise<Result[]> {
+  return withAppliance(mode, async ({ send }) => {
+    const collection = '/api/v1/virtual-services/web/real-servers';
+    const baseline = await measure(`GET /healthz (baseline)`, size, 200, () => send('GET', '/healthz'));
+    const create = await measure(`create ${size} real servers, one by one`, size, 201, (i) =>
+      send('POST', collection, { name: `rs${i}`, address: address(i), port: 8080 }),
+    );
+    const update = await measure(`update each of ${size} real servers`, size, 200, (i) =>
+      send('PATCH', `${collection}/rs${i}`, { weight: 1 + (i % 100) }),
+    );
+    return [baseline, create, update];
+  });
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, engine: { type: 'string', default: 'off' } } });
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '1000,10000' },
+      engine: { type: 'string', default: 'off' },
+      'scale-sizes': { type: 'string', default: '100,1000,10000' },
+    },
+  });
   const sizes = values.sizes!.split(',').map(Number);
   console.log(`engine: ${values.engine}`);
   console.log('| operation | requests | requests/s | p50 ms | p99 ms | time per request vs baseline |');
@@ -134,6 +156,14 @@ async function main(): Promise<void> {
         const ratio = (baseline.perSecond / r.perSecond).toFixed(1);
         console.log(`| ${r.name} | ${r.count} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${ratio}× |`);
       }
+    }
+    if (values.engine === 'dpdk') {
+      console.log('\nApplying to the data plane as the configuration grows (10 real servers a service, half the services mh):\n');
+      const rows = [];
+      for (const size of values['scale-sizes']!.split(',').map(Number)) {
+        rows.push(...(await withAppliance('dpdk', ({ send, engine }) => applyScale(size, send, engine as DpdkEngine))));
+      }
+      printRows(rows);
     }
   } finally {
     if (values.engine === 'dpdk') veths('del');
