@@ -19,7 +19,6 @@
 //   sessions point at a server that is no longer configured.
 #include <algorithm>
 #include <atomic>
-#include <set>
 #include <stdexcept>
 
 #include "scheduler.h"
@@ -29,7 +28,10 @@ namespace l4lb {
 
 uint32_t IdMap::assign(const std::string& key) {
   auto known = ids_.find(key);
-  if (known != ids_.end()) return known->second;
+  if (known != ids_.end()) {
+    mark(known->second);
+    return known->second;
+  }
   // Lowest free id: the next one when ids are dense (the common case, O(1)), else the first gap.
   uint32_t id = uint32_t(names_.size());
   if (!names_.empty() && names_.rbegin()->first != names_.size() - 1) {
@@ -42,6 +44,7 @@ uint32_t IdMap::assign(const std::string& key) {
   if (id >= limit_) return kNoId;
   ids_.emplace(key, id);
   names_.emplace(id, key);
+  mark(id);
   return id;
 }
 
@@ -55,14 +58,13 @@ const std::string* IdMap::name(uint32_t id) const {
   return it == names_.end() ? nullptr : &it->second;
 }
 
-void IdMap::retain(const std::vector<std::string>& keys) {
-  std::set<std::string> kept(keys.begin(), keys.end());
-  for (auto it = ids_.begin(); it != ids_.end();) {
-    if (kept.count(it->first)) {
+void IdMap::sweep() {
+  for (auto it = names_.begin(); it != names_.end();) {
+    if (marks_[it->first] == epoch_) {
       ++it;
     } else {
-      names_.erase(it->second);
-      it = ids_.erase(it);
+      ids_.erase(it->second);
+      it = names_.erase(it);
     }
   }
 }
@@ -212,6 +214,16 @@ Service build_service(const Config& config, const ServiceConfig& s, uint32_t id,
   return service;
 }
 
+// A service compiled before, unchanged: the same backends, egresses, scheduler and version, its
+// pool pointer moved to the same pool of the new snapshot (pools are unchanged too).
+Service reused_service(const Service& before, const Snapshot& snap, IdMap& service_ids, IdMap& backend_ids) {
+  Service service = before;
+  service.pool = &snap.pools[before.pool->id];
+  service_ids.mark(service.id);
+  for (const Backend& b : service.backends) backend_ids.mark(b.id);
+  return service;
+}
+
 // Ids that took sessions in `previous` and no longer do: gone, disabled, or moved elsewhere.
 std::vector<uint32_t> ended_backends(const Snapshot& now, const Snapshot& previous) {
   std::vector<uint32_t> ended;
@@ -233,7 +245,7 @@ std::vector<uint32_t> ended_backends(const Snapshot& now, const Snapshot& previo
 
 std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<std::string, NicPorts>& ports,
                                            uint16_t workers, IdMap& service_ids, IdMap& backend_ids,
-                                           const Snapshot* previous) {
+                                           const Snapshot* previous, const std::set<std::string>* changed) {
   auto snap = std::make_unique<Snapshot>();
   snap->generation = config.generation;
   snap->sync_events = config.sync.enabled && !config.sync.backup;
@@ -243,13 +255,21 @@ std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<
   build_routes(config, ports, *snap);
   build_pools(config, ports, *snap);
 
-  std::vector<std::string> service_names, backend_names;
+  service_ids.begin_marking();
+  backend_ids.begin_marking();
   snap->services.reserve(config.services.size());
   for (const ServiceConfig& s : config.services) {
+    const Service* before = nullptr;
+    if (changed && previous && !changed->count(s.name)) {
+      uint32_t known = service_ids.find(s.name);
+      before = known == IdMap::kNoId ? nullptr : previous->service_by_id[known];
+    }
+    if (before) {
+      snap->services.push_back(reused_service(*before, *snap, service_ids, backend_ids));
+      continue;
+    }
     uint32_t id = assign_or_throw(service_ids, s.name, "service");
     snap->services.push_back(build_service(config, s, id, backend_ids, ports, *snap, previous));
-    service_names.push_back(s.name);
-    for (const RealServerConfig& rs : s.real_servers) backend_names.push_back(backend_key(s.name, rs.name));
   }
 
   // Indexes, now that every vector they point into is final.
@@ -266,8 +286,8 @@ std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<
   }
   if (previous) snap->ended_backends = ended_backends(*snap, *previous);
 
-  service_ids.retain(service_names);
-  backend_ids.retain(backend_names);
+  service_ids.sweep();
+  backend_ids.sweep();
   return snap;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -130,22 +131,28 @@ struct Snapshot {
 // Peers that sync sessions must agree on this (same worker count, same rule).
 inline uint16_t owner_of_local_port(uint16_t lport, uint16_t workers) { return lport % workers; }
 
-// Stable small ids by name, kept by the control thread across snapshots. An id freed by
-// retain() is reused only after every live id below it is taken (lowest free first).
+// Stable small ids by name, kept by the control thread across snapshots. A compile marks the
+// ids it uses (assign() marks too) between begin_marking() and sweep(), which frees the rest,
+// so a compile that reuses a service marks its ids by number without building their names.
+// A freed id is reused only after every live id below it is taken (lowest free first).
 class IdMap {
  public:
-  explicit IdMap(uint32_t limit) : limit_(limit) {}
-  // The id of `key`, assigning the lowest free one; kNoId when all `limit` are taken.
+  explicit IdMap(uint32_t limit) : limit_(limit), marks_(limit, 0) {}
+  // The id of `key`, assigning the lowest free one; kNoId when all `limit` are taken. Marks it.
   uint32_t assign(const std::string& key);
   uint32_t find(const std::string& key) const;   // kNoId when unknown
   const std::string* name(uint32_t id) const;    // null when unused
-  void retain(const std::vector<std::string>& keys);  // frees every id not in `keys`
+  void begin_marking() { ++epoch_; }
+  void mark(uint32_t id) { marks_[id] = epoch_; }
+  void sweep();                                  // frees every id not marked since begin_marking()
   static constexpr uint32_t kNoId = 0xffffffff;
 
  private:
   uint32_t limit_;
   std::map<std::string, uint32_t> ids_;
   std::map<uint32_t, std::string> names_;
+  std::vector<uint64_t> marks_;   // by id: the epoch that last marked it
+  uint64_t epoch_ = 1;
 };
 
 // Key of a real server in the backend IdMap.
@@ -165,8 +172,13 @@ struct NicPorts {
 // backend's egress, schedulers, and `ended_backends` relative to `previous`. Assigns ids in
 // `services`/`backends` (and frees those of removed objects). Throws std::runtime_error when
 // an id space is exhausted or a NIC has no port.
+//
+// `changed`, when given with `previous`, names the only services that may differ from
+// `previous` (added, replaced or removed); the caller promises that NICs, routes and pools
+// are the same. Every other service is copied from `previous` as it was compiled, so the cost
+// is a copy per service rather than a build (`changed` null: everything is built).
 std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<std::string, NicPorts>& ports,
                                            uint16_t workers, IdMap& services, IdMap& backends,
-                                           const Snapshot* previous);
+                                           const Snapshot* previous, const std::set<std::string>* changed = nullptr);
 
 }  // namespace l4lb

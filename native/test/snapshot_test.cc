@@ -165,12 +165,17 @@ TEST(snapshot_id_map_takes_the_lowest_free_id) {
   CHECK_EQ(ids.assign("c"), 2u);
   CHECK_EQ(ids.assign("b"), 1u);
   CHECK_EQ(ids.assign("d"), IdMap::kNoId);
-  ids.retain({"a", "c"});
+  ids.begin_marking();
+  ids.assign("a");
+  ids.mark(2);   // "c", by number
+  ids.sweep();
   CHECK_EQ(ids.find("b"), IdMap::kNoId);
   CHECK(!ids.name(1));
+  CHECK_EQ(ids.find("c"), 2u);
   CHECK_EQ(ids.assign("d"), 1u);
   CHECK(ids.name(1) && *ids.name(1) == "d");
-  ids.retain({});
+  ids.begin_marking();
+  ids.sweep();
   CHECK_EQ(ids.assign("e"), 0u);
 }
 
@@ -253,6 +258,39 @@ TEST(snapshot_rebuilds_only_the_schedulers_of_changed_services) {
   auto second = tables(compiler.compile(config));
   CHECK(second.first != first.first);
   CHECK(second.second == first.second);   // dns's Maglev table is the one built first
+}
+
+TEST(snapshot_copies_services_that_did_not_change) {
+  Compiler compiler;
+  Config config = test_config();
+  const Snapshot& first = compiler.compile(config);
+  const Service* web_before = by_name(first, compiler.service_ids, "web");
+  uint64_t web_version = web_before->version;
+  auto web_table = web_before->scheduler;
+  config.services[1].real_servers[0].weight = 9;       // dns changes, web does not
+  config.services[0].timeouts.tcp_established = 1;     // ignored: web is not named as changed
+  std::set<std::string> changed{"dns"};
+  auto next = compile_snapshot(config, test_ports(), 2, compiler.service_ids, compiler.backend_ids, compiler.last.get(),
+                               &changed);
+  const Service* web = by_name(*next, compiler.service_ids, "web");
+  CHECK_EQ(web->version, web_version);
+  CHECK(web->scheduler == web_table);
+  CHECK_EQ(web->timeouts.tcp_established, 90u);       // copied as compiled, not rebuilt
+  CHECK(web->pool == &next->pools[0]);                  // pointing into the new snapshot
+  CHECK(next->backend_by_id[web->backends[0].id] == &web->backends[0]);
+  CHECK_EQ(by_name(*next, compiler.service_ids, "dns")->backends[0].weight, 9u);
+  CHECK(next->find_service(ip(10, 0, 0, 10), 80, 6) == web);
+
+  config.services.pop_back();                           // dns removed: its ids are freed
+  changed = {"dns"};
+  uint32_t dns_backend = compiler.backend_ids.find(backend_key("dns", "x"));
+  auto without = compile_snapshot(config, test_ports(), 2, compiler.service_ids, compiler.backend_ids, next.get(),
+                                  &changed);
+  CHECK_EQ(compiler.service_ids.find("dns"), IdMap::kNoId);
+  CHECK_EQ(compiler.backend_ids.find(backend_key("dns", "x")), IdMap::kNoId);
+  CHECK(std::find(without->ended_backends.begin(), without->ended_backends.end(), dns_backend) !=
+        without->ended_backends.end());
+  CHECK(compiler.backend_ids.find(backend_key("web", "a")) != IdMap::kNoId);   // marked by number, kept
 }
 
 TEST(snapshot_lists_ended_backends) {
