@@ -182,7 +182,14 @@ export interface NativeEngineOptions {
 export interface NativeEngine {
   check(config: NativeConfig): NativeError[];
   apply(config: NativeConfig): NativeError[];
-  status(): NativeStatus;
+  /**
+   * Replaces the running configuration's services named in `services` (adding new ones) and
+   * removes those in `removed`; NICs, routes, pools and sync stay. Only those services are
+   * converted and compiled.
+   */
+  updateServices(generation: number, services: NativeService[], removed: string[]): NativeError[];
+  /** With `service`, `services` holds that service alone and `nics` is empty: one service's status costs what it has. */
+  status(service?: string): NativeStatus;
   sessions(filter: NativeSessionFilter, skip: number, limit: number): { items: NativeSession[]; total: number };
   flushSessions(service?: string): number;
   announce(): void;

@@ -34,6 +34,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Engine",
                        {InstanceMethod("check", &Engine::Check), InstanceMethod("apply", &Engine::Apply),
+                        InstanceMethod("updateServices", &Engine::UpdateServices),
                         InstanceMethod("status", &Engine::Status), InstanceMethod("sessions", &Engine::Sessions),
                         InstanceMethod("flushSessions", &Engine::FlushSessions),
                         InstanceMethod("announce", &Engine::Announce), InstanceMethod("drainSync", &Engine::DrainSync),
@@ -85,7 +86,31 @@ class Engine : public Napi::ObjectWrap<Engine> {
     }
   }
 
-  Napi::Value Status(const Napi::CallbackInfo& info) { return status_to_js(info.Env(), dataplane(info.Env()).status()); }
+  // updateServices(generation, services, removed) → errors ([] when accepted)
+  Napi::Value UpdateServices(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Dataplane& d = dataplane(env);
+    try {
+      Napi::Array js = info[1].As<Napi::Array>();
+      std::vector<ServiceConfig> services;
+      services.reserve(js.Length());
+      for (uint32_t i = 0; i < js.Length(); ++i) services.push_back(service_from_js(js.Get(i).As<Napi::Object>()));
+      uint64_t generation = uint64_t(info[0].As<Napi::Number>().Int64Value());
+      return errors_to_js(env, d.update_services(generation, services, strings_from_js(info[2].As<Napi::Array>())));
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+  // status(service?) → the status; with a service name, that service alone and no NICs.
+  Napi::Value Status(const Napi::CallbackInfo& info) {
+    Dataplane& d = dataplane(info.Env());
+    if (!info[0].IsString()) return status_to_js(info.Env(), d.status());
+    std::string only = info[0].As<Napi::String>().Utf8Value();
+    return status_to_js(info.Env(), d.status(&only));
+  }
 
   // sessions(filter, skip, limit) → { items, total }
   Napi::Value Sessions(const Napi::CallbackInfo& info) {

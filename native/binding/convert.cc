@@ -52,7 +52,9 @@ Timeouts timeouts(const Napi::Object& o) {
   return t;
 }
 
-ServiceConfig service(const Napi::Object& o) {
+}  // namespace
+
+ServiceConfig service_from_js(const Napi::Object& o) {
   ServiceConfig s;
   s.name = str(o, "name");
   s.address = u32(o, "address");
@@ -77,7 +79,12 @@ ServiceConfig service(const Napi::Object& o) {
   return s;
 }
 
-}  // namespace
+std::vector<std::string> strings_from_js(const Napi::Array& js) {
+  std::vector<std::string> out;
+  out.reserve(js.Length());
+  for (uint32_t i = 0; i < js.Length(); ++i) out.push_back(js.Get(i).As<Napi::String>().Utf8Value());
+  return out;
+}
 
 Config config_from_js(const Napi::Object& js) {
   Config c;
@@ -102,7 +109,7 @@ Config config_from_js(const Napi::Object& js) {
     return PoolConfig{str(o, "name"), str(o, "nic"), list<Ipv4>(o, "addresses", address), uint16_t(u32(o, "portMin")),
                       uint16_t(u32(o, "portMax"))};
   });
-  c.services = list<ServiceConfig>(js, "services", [](Napi::Value v) { return service(v.As<Napi::Object>()); });
+  c.services = list<ServiceConfig>(js, "services", [](Napi::Value v) { return service_from_js(v.As<Napi::Object>()); });
   if (js.Get("sync").IsObject()) {
     Napi::Object sync = js.Get("sync").As<Napi::Object>();
     c.sync = SyncSettings{flag(sync, "enabled"), flag(sync, "backup")};

@@ -9,6 +9,9 @@
 namespace l4lb::binding {
 
 Config config_from_js(const Napi::Object& js);
+// A virtual service with its real servers (NativeService).
+ServiceConfig service_from_js(const Napi::Object& js);
+std::vector<std::string> strings_from_js(const Napi::Array& js);
 SessionFilter filter_from_js(const Napi::Object& js, const Dataplane& dataplane);
 Napi::Array errors_to_js(Napi::Env env, const std::vector<ApplyError>& errors);
 Napi::Object status_to_js(Napi::Env env, const EngineStatus& status);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -120,19 +121,41 @@ Dataplane::Impl::Nic Dataplane::Impl::open_nic(const NicConfig& config) {
   return nic;
 }
 
-// Publishes `next` and waits until every worker runs it, then frees the previous snapshot.
-void Dataplane::Impl::publish(std::unique_ptr<Snapshot> next) {
+// Publishes `next`. Workers must see every snapshot in turn (a snapshot's ended backends and
+// freed ids are relative to the one before), so it first waits until every worker runs the
+// current one: at once unless the previous publish was moments ago. With `wait`, it returns
+// only when every worker runs `next` (a port that left the configuration may then close);
+// without, at once: workers take it at their next burst, which an idle worker in adaptive
+// mode reaches after its sleep (up to ~1 ms). The replaced snapshot is freed once no worker
+// can still read it.
+void Dataplane::Impl::publish(std::unique_ptr<Snapshot> next, bool wait) {
+  wait_for_workers(epoch);
   next->generation = ++epoch;
   published.store(next.get(), std::memory_order_release);
+  if (current) retired.push_back(std::move(current));
+  current = std::move(next);
+  if (wait) wait_for_workers(epoch);
+  reclaim();
+}
+
+void Dataplane::Impl::wait_for_workers(uint64_t generation) {
   auto deadline = std::chrono::steady_clock::now() + kWorkerWait;
   for (auto& w : workers) {
-    while (w->seen_generation.load(std::memory_order_acquire) < epoch) {
+    while (w->seen_generation.load(std::memory_order_acquire) < generation) {
       if (std::chrono::steady_clock::now() > deadline)
         throw std::runtime_error("worker " + std::to_string(w->id) + " did not take the new configuration");
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
-  current = std::move(next);
+}
+
+// Frees the retired snapshots no worker can still read: those older than every worker's.
+void Dataplane::Impl::reclaim() {
+  uint64_t oldest = epoch;
+  for (auto& w : workers) oldest = std::min(oldest, w->seen_generation.load(std::memory_order_acquire));
+  retired.erase(std::remove_if(retired.begin(), retired.end(),
+                               [&](const std::unique_ptr<Snapshot>& s) { return s->generation < oldest; }),
+                retired.end());
 }
 
 namespace {
@@ -213,11 +236,6 @@ std::vector<ApplyError> Dataplane::apply(const Config& config) {
   std::vector<ApplyError> errors = check(config);
   if (!errors.empty()) return errors;
   Impl& d = *impl_;
-  auto open_ports = [&] {
-    std::map<std::string, NicPorts> ports;
-    for (auto& [name, nic] : d.nics) ports[name] = {nic.port.port, nic.port.tap, nic.port.mac};
-    return ports;
-  };
   try {
     // Ports that leave or change close first (after the workers stopped polling them), so a
     // device that moves to another NIC entry is free when that entry opens it.
@@ -229,7 +247,7 @@ std::vector<ApplyError> Dataplane::apply(const Config& config) {
       if (wanted == config.nics.end() || !same_port(nic.config, *wanted)) leaving.push_back(name);
     }
     if (!leaving.empty()) {
-      std::map<std::string, NicPorts> staying = open_ports();
+      std::map<std::string, NicPorts> staying = d.open_ports();
       for (const std::string& name : leaving) staying.erase(name);
       d.publish(compile_snapshot(restrict_to_nics(config, staying), staying, d.options.workers, d.service_ids,
                                  d.backend_ids, d.current.get()));
@@ -240,14 +258,51 @@ std::vector<ApplyError> Dataplane::apply(const Config& config) {
     }
     for (const NicConfig& nic : config.nics)
       if (!d.nics.count(nic.name)) d.nics.emplace(nic.name, d.open_nic(nic));
-    d.publish(compile_snapshot(config, open_ports(), d.options.workers, d.service_ids, d.backend_ids,
+    d.publish(compile_snapshot(config, d.open_ports(), d.options.workers, d.service_ids, d.backend_ids,
                                d.current.get()));
   } catch (const std::exception& e) {
     // The caller reapplies the last configuration that was accepted, which reopens what closed.
     return {{"", e.what()}};
   }
-  d.config_generation = config.generation;
+  d.config = config;
   return {};
+}
+
+// Cost: a copy of the running config's service list (no allocation per real server with
+// short names), one build per changed service, a copy per other one, and one publish that
+// does not wait for the workers (no port closes here).
+std::vector<ApplyError> Dataplane::update_services(uint64_t generation, const std::vector<ServiceConfig>& services,
+                                                   const std::vector<std::string>& removed) {
+  Impl& d = *impl_;
+  Config next = d.config;
+  next.generation = generation;
+  std::set<std::string> changed(removed.begin(), removed.end());
+  next.services.erase(std::remove_if(next.services.begin(), next.services.end(),
+                                     [&](const ServiceConfig& s) { return changed.count(s.name) > 0; }),
+                      next.services.end());
+  std::map<std::string, size_t> position;
+  for (size_t i = 0; i < next.services.size(); ++i) position[next.services[i].name] = i;
+  for (const ServiceConfig& s : services) {
+    changed.insert(s.name);
+    auto at = position.find(s.name);
+    if (at == position.end()) next.services.push_back(s);
+    else next.services[at->second] = s;
+  }
+  try {
+    d.publish(compile_snapshot(next, d.open_ports(), d.options.workers, d.service_ids, d.backend_ids, d.current.get(),
+                               &changed),
+              false);
+  } catch (const std::exception& e) {
+    return {{"", e.what()}};
+  }
+  d.config = std::move(next);
+  return {};
+}
+
+std::map<std::string, NicPorts> Dataplane::Impl::open_ports() const {
+  std::map<std::string, NicPorts> ports;
+  for (auto& [name, nic] : nics) ports[name] = {nic.port.port, nic.port.tap, nic.port.mac};
+  return ports;
 }
 
 }  // namespace l4lb

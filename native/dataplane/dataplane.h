@@ -92,8 +92,16 @@ class Dataplane {
   // Makes `config` the running one: ports added/removed, then a new snapshot published.
   // Returns the errors and changes nothing when check() would refuse.
   std::vector<ApplyError> apply(const Config& config);
+  // Makes the running config's services those of `services` (replacing the ones of the same
+  // name, adding new ones) less those named in `removed`, keeping its NICs, routes, pools and
+  // sync settings, and compiles only those services: what a real-server write or a health
+  // transition costs, whatever the size of the rest. Changes nothing when refused.
+  std::vector<ApplyError> update_services(uint64_t generation, const std::vector<ServiceConfig>& services,
+                                          const std::vector<std::string>& removed);
 
-  EngineStatus status();
+  // Counters and state now; `only_service`, when given, limits `services` to the service of that
+  // name and leaves `nics` empty, so one service's status costs what that service has.
+  EngineStatus status(const std::string* only_service = nullptr);
   // Live sessions matching `filter`, at most `limit` after skipping `skip`; `total` gets all matches.
   std::vector<SessionRecord> sessions(const SessionFilter& filter, size_t skip, size_t limit, size_t* total);
   size_t flush_sessions(const std::string& service);   // "" = all

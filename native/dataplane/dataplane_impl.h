@@ -26,8 +26,9 @@ struct Dataplane::Impl {
   std::vector<Worker*> worker_list;
   std::atomic<const Snapshot*> published{nullptr};
   std::unique_ptr<Snapshot> current;
+  std::vector<std::unique_ptr<Snapshot>> retired;   // replaced, maybe still read by a worker
   uint64_t epoch = 0;               // snapshot generation: one per publish
-  uint64_t config_generation = 0;   // the store's generation of the running config
+  Config config;                    // the running one; its generation is the store's
   std::map<std::string, Nic> nics;
   unsigned taps_created = 0;
   IdMap service_ids{kMaxServices};
@@ -38,7 +39,10 @@ struct Dataplane::Impl {
   void stop_workers();
   std::string next_tap_name() { return "l4t" + options.instance.substr(0, 7) + "-" + std::to_string(taps_created++); }
   Nic open_nic(const NicConfig& config);
-  void publish(std::unique_ptr<Snapshot> next);
+  std::map<std::string, NicPorts> open_ports() const;
+  void publish(std::unique_ptr<Snapshot> next, bool wait = true);
+  void wait_for_workers(uint64_t generation);
+  void reclaim();
   void run_on_workers(WorkerRequest* requests);
   void run_on_worker(size_t index, WorkerRequest& request);
 };

@@ -37,11 +37,12 @@ void add(BackendCounters& sum, const BackendCounters& c) {
 
 }  // namespace
 
-EngineStatus Dataplane::status() {
+EngineStatus Dataplane::status(const std::string* only_service) {
   Impl& d = *impl_;
   EngineStatus status;
-  status.generation = d.config_generation;
+  status.generation = d.config.generation;
   for (auto& [name, nic] : d.nics) {
+    if (only_service) break;   // one service's status: no link state or device counters to read
     NicStatus n;
     n.name = name;
     n.port = nic.port.port;
@@ -60,7 +61,15 @@ EngineStatus Dataplane::status() {
     }
     status.nics.push_back(std::move(n));
   }
-  for (const Service& service : d.current->services) {
+  std::vector<const Service*> services;
+  if (only_service) {
+    uint32_t id = d.service_ids.find(*only_service);
+    if (id != IdMap::kNoId && d.current->service_by_id[id]) services.push_back(d.current->service_by_id[id]);
+  } else {
+    for (const Service& service : d.current->services) services.push_back(&service);
+  }
+  for (const Service* one : services) {
+    const Service& service = *one;
     ServiceStatus s;
     s.name = *d.service_ids.name(service.id);
     for (auto& w : d.workers) add(s.counters, w->counters->services[service.id]);
