@@ -1,8 +1,9 @@
 // The desired configuration as the DPDK engine sees it: an in-memory copy of the stored
 // forwarding objects, updated from each commit's changes (a write reads only what it
-// changed), each kept already converted to the addon's form so that assembling the whole
-// configuration for an apply is a walk over ready objects. Of the settings it follows the
-// `sync` object: the data plane is told whether to sync and whether it is a backup.
+// changed), each kept already converted to the addon's form. A commit that touched only
+// services and real servers says which services, so the engine sends just those (update());
+// anything else is a whole configuration, a walk over ready objects. Of the settings it
+// follows the `sync` object: the data plane is told whether to sync and whether it is a backup.
 
 import type { Change, ConfigReader } from '../store/store.js';
 import type { KindName, Spec } from '../store/kinds.js';
@@ -72,57 +73,96 @@ const convert: { [K in EngineKind]: (name: string, spec: Spec) => Converted[K] }
 interface Entry {
   kind: EngineKind;
   scope: string;
+  name: string;
   native: Converted[EngineKind];
 }
 
 /** What one apply changed (key → previous entry), so a refused apply can be undone. */
 export type Undo = Map<string, Entry | undefined>;
 
+/** What a commit touched: the whole configuration, or only these services (real servers included). */
+export interface Touched {
+  undo: Undo;
+  /** NICs, routes, pools or the sync settings changed: only a whole apply will do. */
+  structural: boolean;
+  services: Set<string>;
+}
+
 export class DesiredConfig {
   // By kind, scope and name (a real server's scope is its service).
   private readonly entries = new Map<string, Entry>();
+  /** Real servers by service, then name: a service is assembled without a walk over all. */
+  private readonly servers = new Map<string, Map<string, NativeRealServer>>();
   /** Status, not configuration: servers health took out run at weight 0 until they are back. */
   private healthDown: HealthOverlay = new Map();
+  /** maxTimeoutSeconds(), until a service changes. */
+  private maxTimeout: number | undefined;
 
-  setHealth(down: HealthOverlay): void {
+  /** Replaces the overlay; returns the services whose servers' health changed. */
+  setHealth(down: HealthOverlay): Set<string> {
+    const changed = new Set<string>();
+    for (const service of new Set([...this.healthDown.keys(), ...down.keys()])) {
+      const before = this.healthDown.get(service) ?? new Set<string>();
+      const after = down.get(service) ?? new Set<string>();
+      if (before.size !== after.size || [...after].some((name) => !before.has(name))) changed.add(service);
+    }
     this.healthDown = down;
+    return changed;
   }
 
   private static key(kind: string, scope: string, name: string): string {
     return `${kind}\u0000${scope}\u0000${name}`;
   }
 
+  /** Puts or removes one entry, keeping the servers' index (a replaced server keeps its place: scheduling order). */
+  private put(key: string, entry: Entry | undefined): void {
+    const old = this.entries.get(key);
+    if (old?.kind === 'virtual-services' || entry?.kind === 'virtual-services') this.maxTimeout = undefined;
+    if (old?.kind === 'real-servers' && !entry) this.servers.get(old.scope)?.delete(old.name);
+    if (!entry) {
+      this.entries.delete(key);
+      return;
+    }
+    this.entries.set(key, entry);
+    if (entry.kind !== 'real-servers') return;
+    let servers = this.servers.get(entry.scope);
+    if (!servers) this.servers.set(entry.scope, (servers = new Map()));
+    servers.set(entry.name, entry.native as NativeRealServer);
+  }
+
   private set(kind: EngineKind, scope: string, name: string, spec: Spec): void {
-    this.entries.set(DesiredConfig.key(kind, scope, name), { kind, scope, native: convert[kind](name, spec) });
+    this.put(DesiredConfig.key(kind, scope, name), { kind, scope, name, native: convert[kind](name, spec) });
   }
 
   /** Loads every object the engine cares about. */
   load(reader: ConfigReader): void {
     this.entries.clear();
+    this.servers.clear();
+    this.maxTimeout = undefined;
     for (const kind of engineKinds)
       for (const o of reader.all(kind)) if (isEngineObject(kind, o.name)) this.set(kind, o.scope, o.name, o.spec);
   }
 
-  /** Applies `changes` as `reader` sees them; returns what to restore if the engine refuses. */
-  update(changes: Change[], reader: ConfigReader): Undo {
-    const undo: Undo = new Map();
+  /** Applies `changes` as `reader` sees them; says what they touched and how to undo them. */
+  update(changes: Change[], reader: ConfigReader): Touched {
+    const touched: Touched = { undo: new Map(), structural: false, services: new Set() };
     for (const change of changes) {
       const kind = change.kind;
       if (!isEngineObject(kind, change.name)) continue;
+      if (kind === 'virtual-services') touched.services.add(change.name);
+      else if (kind === 'real-servers') touched.services.add(change.scope);
+      else touched.structural = true;
       const key = DesiredConfig.key(kind, change.scope, change.name);
-      if (!undo.has(key)) undo.set(key, this.entries.get(key));
+      if (!touched.undo.has(key)) touched.undo.set(key, this.entries.get(key));
       const stored = change.op === 'put' ? reader.get(kind, change.scope, change.name) : undefined;
       if (stored) this.set(kind, change.scope, change.name, stored.spec);
-      else this.entries.delete(key);
+      else this.put(key, undefined);
     }
-    return undo;
+    return touched;
   }
 
   restore(undo: Undo): void {
-    for (const [key, entry] of undo) {
-      if (entry) this.entries.set(key, entry);
-      else this.entries.delete(key);
-    }
+    for (const [key, entry] of undo) this.put(key, entry);
   }
 
   /** The sync settings stored, if any. */
@@ -130,10 +170,30 @@ export class DesiredConfig {
     return this.entries.get(DesiredConfig.key('settings', '', syncSettingsName))?.native as SyncSettings | undefined;
   }
 
+  /** A service as the data plane runs it, real servers health took out at weight 0; undefined when gone. */
+  service(name: string): NativeService | undefined {
+    const entry = this.entries.get(DesiredConfig.key('virtual-services', '', name));
+    if (!entry) return undefined;
+    const down = this.healthDown.get(name);
+    const realServers = [...(this.servers.get(name)?.values() ?? [])].map((server) =>
+      down?.has(server.name) ? { ...server, weight: 0 } : server,
+    );
+    return { ...(entry.native as Converted['virtual-services']), realServers };
+  }
+
+  /** The longest state timeout of any service, in seconds: how long a synced session may live. */
+  maxTimeoutSeconds(): number {
+    if (this.maxTimeout === undefined) {
+      this.maxTimeout = 0;
+      for (const entry of this.entries.values()) {
+        if (entry.kind === 'virtual-services') this.maxTimeout = Math.max(this.maxTimeout, ...Object.values((entry.native as Converted['virtual-services']).timeouts));
+      }
+    }
+    return this.maxTimeout;
+  }
+
   toNative(generation: number): NativeConfig {
     const config: NativeConfig = { generation, sync: nativeSyncConfig(this.syncSettings()), nics: [], routes: [], pools: [], services: [] };
-    const services = new Map<string, NativeService>();
-    const servers: Entry[] = [];
     for (const entry of this.entries.values()) {
       switch (entry.kind) {
         case 'nics':
@@ -145,24 +205,14 @@ export class DesiredConfig {
         case 'local-address-pools':
           config.pools.push(entry.native as Converted['local-address-pools']);
           break;
-        case 'virtual-services': {
-          const service = { ...(entry.native as Converted['virtual-services']), realServers: [] };
-          services.set(service.name, service);
-          config.services.push(service);
+        case 'virtual-services':
+          config.services.push(this.service(entry.name)!);
           break;
-        }
         case 'real-servers':
-          servers.push(entry);
-          break;
         case 'settings':
-          // Already in config.sync.
+          // Inside their service, and in config.sync.
           break;
       }
-    }
-    for (const entry of servers) {
-      const server = entry.native as NativeRealServer;
-      const down = this.healthDown.get(entry.scope)?.has(server.name);
-      services.get(entry.scope)?.realServers.push(down ? { ...server, weight: 0 } : server);
     }
     return config;
   }

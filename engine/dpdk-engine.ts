@@ -3,37 +3,13 @@ import { ConfigError, invalid } from '../store/errors.js';
 import type { KindName } from '../store/kinds.js';
 import { formatIPv4, parseIPv4 } from '../store/ip.js';
 import type { Change, Commit, ConfigReader } from '../store/store.js';
-import { DesiredConfig, isEngineObject, type Undo } from './desired-config.js';
+import { DesiredConfig, isEngineObject, type Touched } from './desired-config.js';
 import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
 import { managementRefusal, type ApiListen } from './management-interfaces.js';
-import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeSession, type NativeStatus } from './native.js';
+import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeService, type NativeSession, type NativeStatus } from './native.js';
+import { StatusCache } from './status-cache.js';
 import { SyncController } from './sync/controller.js';
 import type { SyncStateChange, SyncStatus } from './sync/stats.js';
-
-const statusTtlMs = 100;
-
-type ServiceStatus = NativeStatus['services'][number];
-
-/** One read of the data plane's status, indexed by name: a list renders thousands of objects. */
-interface CachedStatus {
-  at: number;
-  status: NativeStatus;
-  nics: Map<string, NativeStatus['nics'][number]>;
-  services: Map<string, ServiceStatus>;
-  servers: Map<string, ServiceStatus['realServers'][number]>;
-}
-
-function indexStatus(at: number, status: NativeStatus): CachedStatus {
-  const servers = new Map<string, ServiceStatus['realServers'][number]>();
-  for (const service of status.services) for (const r of service.realServers) servers.set(`${service.name}/${r.name}`, r);
-  return {
-    at,
-    status,
-    nics: new Map(status.nics.map((n) => [n.name, n])),
-    services: new Map(status.services.map((s) => [s.name, s])),
-    servers,
-  };
-}
 
 export interface DpdkEngineOptions {
   workers: number;
@@ -70,20 +46,35 @@ export class DpdkEngine implements Engine {
   private readonly desired = new DesiredConfig();
   private loaded = false;
   private applied = 0;
-  private cached: CachedStatus | undefined;
+  private readonly statusCache: StatusCache;
   private readonly sync: SyncController;
 
   constructor(private readonly options: DpdkEngineOptions) {
     const { Engine } = loadNative();
     const { workers, idle, sessionsPerWorker } = options;
     this.native = new Engine({ workers, idle, sessionsPerWorker, instance: String(process.pid) });
+    this.statusCache = new StatusCache((service) => this.native.status(service));
     this.sync = new SyncController(this.native, options.workers);
   }
 
   /** Runs `config` on the data plane; when it was accepted, the sync bridge follows the settings. */
   private run(config: NativeConfig): NativeError[] {
     const errors = this.native.apply(config);
-    if (errors.length === 0) this.sync.follow(this.desired.syncSettings(), config);
+    if (errors.length === 0) this.sync.follow(this.desired.syncSettings(), config.pools, this.desired.maxTimeoutSeconds());
+    return errors;
+  }
+
+  /** Sends only `services` (as desired now; those gone are removed): NICs, routes, pools and sync are as they were. */
+  private runServices(generation: number, services: Set<string>): NativeError[] {
+    const present: NativeService[] = [];
+    const removed: string[] = [];
+    for (const name of services) {
+      const service = this.desired.service(name);
+      if (service) present.push(service);
+      else removed.push(name);
+    }
+    const errors = this.native.updateServices(generation, present, removed);
+    if (errors.length === 0) this.sync.setMaxTimeout(this.desired.maxTimeoutSeconds());
     return errors;
   }
 
@@ -99,22 +90,26 @@ export class DpdkEngine implements Engine {
     }
   }
 
+  /**
+   * A commit of services and real servers only is sent as those services (the data plane
+   * rebuilds them alone); any other forwarding change, and the first apply, as the whole
+   * configuration. Other changes (health checks) reach the data plane through other parts.
+   */
   apply(commit: Commit, config: ConfigReader): void {
     this.checkManagement(commit, config);
     const first = !this.loaded;
-    let undo: Undo = new Map();
+    let touched: Touched = { undo: new Map(), structural: true, services: new Set() };
     if (first) {
       this.desired.load(config);
       this.loaded = true;
     } else if (commit.changes.some((c) => isEngineObject(c.kind, c.name))) {
-      // Forwarding objects and the sync settings; other changes (health checks) reach the data plane through other parts.
-      undo = this.desired.update(commit.changes, config);
+      touched = this.desired.update(commit.changes, config);
     } else {
       this.applied = commit.generation;
       return;
     }
-    this.cached = undefined;
-    const errors = this.run(this.desired.toNative(commit.generation));
+    this.statusCache.forget(touched.structural ? undefined : touched.services);
+    const errors = touched.structural ? this.run(this.desired.toNative(commit.generation)) : this.runServices(commit.generation, touched.services);
     if (errors.length === 0) {
       this.applied = commit.generation;
       return;
@@ -123,40 +118,34 @@ export class DpdkEngine implements Engine {
     // changed part of it, so the last accepted configuration is applied again.
     if (first) this.loaded = false;
     else {
-      this.desired.restore(undo);
+      this.desired.restore(touched.undo);
       this.run(this.desired.toNative(this.applied));
     }
     throw refusal(errors, commit.changes);
   }
 
   /**
-   * Runs the applied configuration again with new health results. Between writes the desired
-   * copy is what was applied (writes are synchronous), so only the weights of servers whose
-   * health changed differ. Before the first apply there is nothing to run yet.
+   * Runs the services whose servers' health changed again, with the new weights. Between
+   * writes the desired copy is what was applied (writes are synchronous), so nothing else
+   * differs. Before the first apply there is nothing to run yet.
    */
   applyHealth(down: HealthOverlay): void {
-    this.desired.setHealth(down);
-    if (!this.loaded) return;
-    const errors = this.native.apply(this.desired.toNative(this.applied));
+    const changed = this.desired.setHealth(down);
+    if (!this.loaded || changed.size === 0) return;
+    const errors = this.runServices(this.applied, changed);
     if (errors.length > 0) throw new EngineFailed(`the data plane refused health weights: ${errors.map((e) => e.message).join('; ')}`);
   }
 
   /** Brings the data plane back to `config` after a write failed to commit. */
   restore(config: ConfigReader): void {
-    this.cached = undefined;
+    this.statusCache.forget();
     this.desired.load(config);
     this.run(this.desired.toNative(config.generation()));
   }
 
-  /** The data plane's counters, read at most every `statusTtlMs` (a list renders many objects). */
+  /** The data plane's counters, read at most every 100 ms (a list renders many objects). */
   status(): NativeStatus {
-    return this.cachedStatus().status;
-  }
-
-  private cachedStatus(): CachedStatus {
-    const now = performance.now();
-    if (!this.cached || now - this.cached.at > statusTtlMs) this.cached = indexStatus(now, this.native.status());
-    return this.cached;
+    return this.statusCache.all();
   }
 
   counters(): NativeStatus {
@@ -164,9 +153,8 @@ export class DpdkEngine implements Engine {
   }
 
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown> {
-    const status = this.cachedStatus();
     if (kind === 'nics') {
-      const nic = status.nics.get(name);
+      const nic = this.statusCache.nic(name);
       if (!nic) return { link: 'absent' };
       return {
         link: nic.linkUp ? 'up' : 'down',
@@ -178,11 +166,11 @@ export class DpdkEngine implements Engine {
       };
     }
     if (kind === 'virtual-services') {
-      const { realServers, name: _, ...traffic } = status.services.get(name) ?? { realServers: [] };
+      const { realServers, name: _, ...traffic } = this.statusCache.service(name) ?? { realServers: [] };
       return { traffic, realServers: realServers.length };
     }
     if (kind === 'real-servers') {
-      const server = status.servers.get(`${scope}/${name}`);
+      const server = this.statusCache.server(scope, name);
       if (!server) return {};
       const { name: _, activeSessions, inactiveSessions, ...traffic } = server;
       return { activeSessions, inactiveSessions, traffic };

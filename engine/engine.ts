@@ -63,7 +63,7 @@ export interface Engine {
    * Throws (and keeps running what it ran before) if refused, which rolls the write back.
    */
   apply(commit: Commit, config: ConfigReader): void;
-  /** Replaces the health overlay and runs the applied configuration again with it. */
+  /** Replaces the health overlay (kept as given: pass a new map each time) and runs what it changed. */
   applyHealth(down: HealthOverlay): void;
   /** Runs `config` again after a write whose apply succeeded failed to commit. */
   restore(config: ConfigReader): void;

@@ -35,10 +35,10 @@ export class SyncController {
     this.portability = { workers, fingerprint: portabilityFingerprint(workers, []) };
   }
 
-  /** Follows `settings` once the data plane runs `config`. */
-  follow(settings: SyncSettings | undefined, config: NativeConfig): void {
-    this.portability = { workers: this.workers, fingerprint: portabilityFingerprint(this.workers, config.pools) };
-    this.maxTimeoutSeconds = config.services.reduce((max, s) => Math.max(max, ...Object.values(s.timeouts)), 0);
+  /** Follows `settings` once the data plane runs a configuration with these pools and longest timeout. */
+  follow(settings: SyncSettings | undefined, pools: NativeConfig['pools'], maxTimeoutSeconds: number): void {
+    this.portability = { workers: this.workers, fingerprint: portabilityFingerprint(this.workers, pools) };
+    this.maxTimeoutSeconds = maxTimeoutSeconds;
     const wasRole: SyncRole | undefined = this.bridge ? this.settings?.role : undefined;
     if (!settings?.enabled) {
       this.stopBridge();
@@ -52,6 +52,11 @@ export class SyncController {
     if (settings.role === 'active' && wasRole !== 'active') this.announce();
     else if (settings.role === 'backup') this.cancelAnnouncements();
     this.stateChanged(this.bridge ? `the sync settings made it ${settings.role}` : 'sync did not start (lastError says why)');
+  }
+
+  /** The longest state timeout of any service, in seconds, after services changed. */
+  setMaxTimeout(seconds: number): void {
+    this.maxTimeoutSeconds = seconds;
   }
 
   onStateChange(listener: (change: SyncStateChange) => void): void {

@@ -78,10 +78,11 @@ export async function applyScale(size: number, send: Send, engine: DpdkEngine): 
   const flip = await timed(`health transition of one server (${size} stored)`, 400, (i) => {
     engine.applyHealth(i % 2 ? new Map() : new Map([[serviceName(mhServer % services), new Set([`rs${mhServer}`])]]));
   });
-  const down = new Map<string, Set<string>>();
+  // The overlay is a new map each time, as the health monitor builds it.
+  let down = new Map<string, Set<string>>();
   const storm = await timed(`health storm: ${Math.min(1000, size)} servers go down one by one`, Math.min(1000, size), (r) => {
     const name = serviceName(r % services);
-    down.set(name, new Set([...(down.get(name) ?? []), `rs${r}`]));
+    down = new Map(down).set(name, new Set([...(down.get(name) ?? []), `rs${r}`]));
     engine.applyHealth(down);
   });
   engine.applyHealth(new Map());

@@ -25,14 +25,7 @@ const settings = (role: 'active' | 'backup', enabled = true): SyncSettings => ({
   replay: { enabled: false, streamMaxLength: 1000 },
 });
 
-const config = (backup: boolean): NativeConfig => ({
-  generation: 1,
-  sync: { enabled: true, backup },
-  nics: [],
-  routes: [],
-  pools: [{ name: 'lips', nic: 'server', addresses: [0x0a000264], portMin: 1024, portMax: 65535 }],
-  services: [],
-});
+const pools: NativeConfig['pools'] = [{ name: 'lips', nic: 'server', addresses: [0x0a000264], portMin: 1024, portMax: 65535 }];
 
 const controllers: SyncController[] = [];
 afterEach(() => {
@@ -48,47 +41,47 @@ function controller(plane: AnnouncingPlane): SyncController {
 test('a promotion announces at once, within the call, and twice more', async () => {
   const plane = new AnnouncingPlane();
   const c = controller(plane);
-  c.follow(settings('backup'), config(true));
+  c.follow(settings('backup'), pools, 0);
   assert.equal(c.status(undefined).role, 'backup');
   assert.notEqual(c.status(undefined).state, 'disabled');
   assert.equal(plane.announcements, 0);
 
-  c.follow(settings('active'), config(false));
+  c.follow(settings('active'), pools, 0);
   assert.equal(plane.announcements, 1);
   assert.equal(c.status(undefined).role, 'active');
   await waitFor('the repeated announcements', () => plane.announcements === 3);
 
   // Other applies while active announce nothing more; a demotion cancels pending repeats.
-  c.follow(settings('active'), config(false));
+  c.follow(settings('active'), pools, 0);
   assert.equal(plane.announcements, 3);
-  c.follow(settings('active'), config(false));
-  c.follow(settings('backup'), config(true));
-  c.follow(settings('active', false), config(false));
+  c.follow(settings('active'), pools, 0);
+  c.follow(settings('backup'), pools, 0);
+  c.follow(settings('active', false), pools, 0);
   assert.equal(c.status(undefined).state, 'disabled');
 });
 
 test('sync starting as active announces; stopping it closes the bridge', async () => {
   const plane = new AnnouncingPlane();
   const c = controller(plane);
-  c.follow(undefined, config(false));
+  c.follow(undefined, pools, 0);
   assert.equal(c.status(undefined).state, 'disabled');
   assert.equal(plane.announcements, 0);
-  c.follow(settings('active'), config(false));
+  c.follow(settings('active'), pools, 0);
   assert.equal(plane.announcements, 1);
   assert.equal(c.status(undefined).nodeId, 'lb1');
   // No Redis behind the URL: the bridge says so, and the data plane is left alone.
   await waitFor('degraded', () => c.status(undefined).state === 'degraded');
   assert.match(c.status(undefined).lastError!.message, /ENOENT|connect/);
-  c.follow({ ...settings('active'), nodeId: 'lb2' }, config(false));
+  c.follow({ ...settings('active'), nodeId: 'lb2' }, pools, 0);
   assert.equal(c.status(undefined).nodeId, 'lb2');
   assert.equal(plane.announcements, 1);
-  c.follow(settings('active', false), config(false));
+  c.follow(settings('active', false), pools, 0);
   assert.equal(c.status(undefined).state, 'disabled');
 });
 
 test('settings the bridge cannot start with leave the data plane as applied and say why', () => {
   const c = controller(new AnnouncingPlane());
-  c.follow({ ...settings('active'), redisUrl: 'redis://h/x' }, config(false));
+  c.follow({ ...settings('active'), redisUrl: 'redis://h/x' }, pools, 0);
   assert.equal(c.status(undefined).state, 'degraded');
   assert.match(c.status(undefined).lastError!.message, /sync did not start: the Redis URL has database 'x'/);
 });
@@ -121,10 +114,10 @@ test('state and role changes are reported once each, with their cause', async ()
   const c = controller(new AnnouncingPlane());
   const changes: string[] = [];
   c.onStateChange((change) => changes.push(`${change.state} ${change.role ?? '-'}: ${change.cause}`));
-  c.follow(settings('backup'), config(true));
-  c.follow(settings('backup'), config(true));
-  c.follow(settings('active'), config(false));
-  c.follow(settings('active', false), config(false));
+  c.follow(settings('backup'), pools, 0);
+  c.follow(settings('backup'), pools, 0);
+  c.follow(settings('active'), pools, 0);
+  c.follow(settings('active', false), pools, 0);
   assert.deepEqual(changes, [
     'connecting backup: the sync settings made it backup',
     'connecting active: the sync settings made it active',

@@ -23,9 +23,10 @@ test('sync settings become the native sync config and the bridge settings', () =
     assert.deepEqual(desired.syncSettings(), { ...sync, role: 'backup' });
 
     store.write((tx) => tx.put('settings', '', 'sync', { ...sync, role: 'active' }));
-    const undo = desired.update([{ kind: 'settings', scope: '', name: 'sync', op: 'put' }], store);
+    const touched = desired.update([{ kind: 'settings', scope: '', name: 'sync', op: 'put' }], store);
+    assert.equal(touched.structural, true, 'the sync settings need a whole apply');
     assert.deepEqual(desired.toNative(3).sync, { enabled: true, backup: false });
-    desired.restore(undo);
+    desired.restore(touched.undo);
     assert.deepEqual(desired.toNative(3).sync, { enabled: true, backup: true });
 
     store.write((tx) => tx.put('settings', '', 'sync', { ...sync, enabled: false }));
@@ -34,7 +35,7 @@ test('sync settings become the native sync config and the bridge settings', () =
 
     // Other settings objects are not the engine's.
     store.write((tx) => tx.put('settings', '', 'other', { enabled: true }));
-    assert.deepEqual(desired.update([{ kind: 'settings', scope: '', name: 'other', op: 'put' }], store), new Map());
+    assert.deepEqual(desired.update([{ kind: 'settings', scope: '', name: 'other', op: 'put' }], store), { undo: new Map(), structural: false, services: new Set() });
   } finally {
     store.close();
   }

@@ -1,0 +1,57 @@
+// What the DPDK engine sends the data plane after a commit: only the services a commit of
+// services and real servers touched (a real server touches its service), the whole
+// configuration after anything else; health transitions name the services they change.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DesiredConfig } from '../../engine/desired-config.js';
+import type { Change } from '../../store/store.js';
+import { seed, testApp } from '../helpers.js';
+
+const put = (kind: Change['kind'], scope: string, name: string): Change => ({ kind, scope, name, op: 'put' });
+
+test('a real-server write touches its service only; a NIC write is structural; undo restores', async () => {
+  const t = await testApp();
+  try {
+    await seed(t);
+    const desired = new DesiredConfig();
+    desired.load(t.store);
+    assert.deepEqual(desired.service('web')!.realServers.map((r) => [r.name, r.weight]), [['rs1', 1], ['rs2', 2]]);
+
+    t.store.write((tx) => tx.put('real-servers', 'web', 'rs1', { ...tx.get('real-servers', 'web', 'rs1')!.spec, weight: 7 }));
+    const touched = desired.update([put('real-servers', 'web', 'rs1')], t.store);
+    assert.equal(touched.structural, false);
+    assert.deepEqual([...touched.services], ['web']);
+    // A replaced server keeps its place: the scheduler's order does not move.
+    assert.deepEqual(desired.service('web')!.realServers.map((r) => [r.name, r.weight]), [['rs1', 7], ['rs2', 2]]);
+    desired.restore(touched.undo);
+    assert.deepEqual(desired.service('web')!.realServers.map((r) => r.weight), [1, 2]);
+
+    assert.equal(desired.update([put('nics', '', 'client')], t.store).structural, true);
+
+    t.store.write((tx) => tx.delete('virtual-services', '', 'web'));
+    const gone = desired.update([{ kind: 'real-servers', scope: 'web', name: 'rs1', op: 'delete' }, { kind: 'real-servers', scope: 'web', name: 'rs2', op: 'delete' }, { kind: 'virtual-services', scope: '', name: 'web', op: 'delete' }], t.store);
+    assert.deepEqual([...gone.services], ['web']);
+    assert.equal(desired.service('web'), undefined);
+    assert.deepEqual(desired.toNative(9).services, []);
+  } finally {
+    await t.close();
+  }
+});
+
+test('health: a server down runs at weight 0, and setHealth names the services that changed', async () => {
+  const t = await testApp();
+  try {
+    await seed(t);
+    const desired = new DesiredConfig();
+    desired.load(t.store);
+    assert.deepEqual([...desired.setHealth(new Map([['web', new Set(['rs2'])]]))], ['web']);
+    assert.deepEqual(desired.service('web')!.realServers.map((r) => r.weight), [1, 0]);
+    assert.deepEqual(desired.toNative(1).services[0]!.realServers.map((r) => r.weight), [1, 0]);
+    assert.deepEqual([...desired.setHealth(new Map([['web', new Set(['rs2'])]]))], [], 'the same overlay changes nothing');
+    assert.deepEqual([...desired.setHealth(new Map())], ['web']);
+    assert.deepEqual(desired.service('web')!.realServers.map((r) => r.weight), [1, 2]);
+  } finally {
+    await t.close();
+  }
+});
