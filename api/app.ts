@@ -3,6 +3,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../store/store.js';
+import type { Engine } from '../engine/engine.js';
 import type { Reconciler } from '../engine/reconciler.js';
 import type { HealthMonitor } from '../engine/health/monitor.js';
 import { registerAuth } from './auth.js';
@@ -28,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     reconciler: Reconciler;
+    /** The data plane, through its contract: status, sessions, sync. Writes go through the store. */
+    engine: Engine;
     /** The health checker, when one runs (not with --engine off). */
     health: HealthMonitor | null;
     apiMetrics: ApiMetrics;
@@ -84,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('store', options.store);
   app.decorate('reconciler', options.reconciler);
+  app.decorate('engine', options.reconciler.engine);
   app.decorate('health', options.health ?? null);
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as Record<string, unknown>, httpPart));
   registerBodyParsers(app);

@@ -89,7 +89,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
   /** What the engine reports of the object now (link state, counters), and its health. */
   function live(object: StoredObject): Body {
     return {
-      ...app.reconciler.engine.liveStatus(def.kind, object.scope, object.name),
+      ...app.engine.liveStatus(def.kind, object.scope, object.name),
       ...app.health?.status(def.kind, object.scope, object.name),
     };
   }

@@ -5,7 +5,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { NativeStatus } from '../engine/native.js';
+import type { EngineCounters } from '../engine/engine.js';
 import { restatedHistogram } from './restated-histogram.js';
 import { restatedMetric, type Labels, type Sample } from './restated-metric.js';
 
@@ -15,13 +15,13 @@ const directions = (inValue: number, outValue: number, labels: Labels): Sample[]
 ];
 
 export function registerEngineMetrics(app: FastifyInstance, registry: Registry): void {
-  const status = () => app.reconciler.engine.counters();
-  const counter = (name: string, help: string, labels: string[], read: (s: NativeStatus) => Sample[]) =>
+  const status = () => app.engine.counters();
+  const counter = (name: string, help: string, labels: string[], read: (s: EngineCounters) => Sample[]) =>
     restatedMetric('counter', registry, name, help, labels, read, status);
-  const gauge = (name: string, help: string, labels: string[], read: (s: NativeStatus) => Sample[]) =>
+  const gauge = (name: string, help: string, labels: string[], read: (s: EngineCounters) => Sample[]) =>
     restatedMetric('gauge', registry, name, help, labels, read, status);
 
-  const nics = (s: NativeStatus) => s.nics;
+  const nics = (s: EngineCounters) => s.nics;
   counter('l4lb_nic_packets_total', 'Frames received (in) and sent (out) by the data plane on a NIC.', ['nic', 'direction'], (s) =>
     nics(s).flatMap((n) => directions(n.counters.rxPackets, n.counters.txPackets, { nic: n.name })));
   counter('l4lb_nic_bytes_total', 'Bytes received (in) and sent (out) by the data plane on a NIC.', ['nic', 'direction'], (s) =>
@@ -42,7 +42,7 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
   counter('l4lb_service_bytes_total', 'Bytes of a virtual service: in from clients, out from real servers.', ['service', 'direction'], (s) =>
     s.services.flatMap((v) => directions(v.bytesIn, v.bytesOut, { service: v.name })));
 
-  const servers = (s: NativeStatus) => s.services.flatMap((v) => v.realServers.map((r) => ({ service: v.name, r })));
+  const servers = (s: EngineCounters) => s.services.flatMap((v) => v.realServers.map((r) => ({ service: v.name, r })));
   counter('l4lb_real_server_connections_total', 'Sessions sent to a real server.', ['service', 'real_server'], (s) =>
     servers(s).map(({ service, r }) => [{ service, real_server: r.name }, r.newSessions]));
   counter('l4lb_real_server_packets_total', 'Packets of a real server\'s sessions: in from clients, out from the server.', ['service', 'real_server', 'direction'], (s) =>
@@ -75,7 +75,7 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
       [{ worker: String(w.id), kind: 'all' }, w.loops],
       [{ worker: String(w.id), kind: 'busy' }, w.busyLoops],
     ]));
-  restatedHistogram(registry, 'l4lb_worker_burst_duration_seconds', 'Time a worker took for a busy loop iteration: the bursts it received from every NIC, tap and worker ring, processed and sent.', (s: NativeStatus) =>
+  restatedHistogram(registry, 'l4lb_worker_burst_duration_seconds', 'Time a worker took for a busy loop iteration: the bursts it received from every NIC, tap and worker ring, processed and sent.', (s: EngineCounters) =>
     s.workers.map(({ id, burst }) => ({
       labels: { worker: String(id) },
       bounds: burst.boundsNs.map((ns) => ns / 1e9),

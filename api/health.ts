@@ -13,7 +13,7 @@ export function registerHealth(app: FastifyInstance): void {
     const ready = reconciler.lastError === undefined && reconciler.appliedGeneration === generation;
     const body: Record<string, unknown> = {
       status: ready ? 'ok' : 'unavailable',
-      engine: reconciler.engine.mode,
+      engine: app.engine.mode,
       generation,
       appliedGeneration: reconciler.appliedGeneration,
     };

@@ -48,7 +48,7 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
     labelNames: ['mode'],
     registers: [registry],
     collect() {
-      this.set({ mode: app.reconciler.engine.mode }, 1);
+      this.set({ mode: app.engine.mode }, 1);
     },
   });
   new Gauge({

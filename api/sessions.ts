@@ -21,7 +21,7 @@ function skipOf(cursor: string | undefined): number {
 
 /** Live sessions, read from the engine; 503 (engine-unavailable) when it is off. */
 export function registerSessions(app: FastifyInstance): void {
-  const engine = () => app.reconciler.engine;
+  const engine = () => app.engine;
 
   app.get(fastifyPath(path), { schema: operationSchema(path, 'get') }, async (request) => {
     const { cursor, ...query } = request.query as Query;

@@ -3,14 +3,14 @@
 
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
-import type { SyncStatus } from '../engine/sync/stats.js';
+import type { SyncStatus } from '../engine/engine.js';
 import { restatedMetric, type Sample } from './restated-metric.js';
 
 const states = ['disabled', 'connecting', 'synced', 'degraded', 'not-running'] as const;
 const roles = ['active', 'backup'] as const;
 
 export function registerSyncMetrics(app: FastifyInstance, registry: Registry): void {
-  const engine = app.reconciler.engine;
+  const engine = app.engine;
   // One status per scrape, shared by every metric below (it sorts the lag samples).
   let scraped: { at: number; status: SyncStatus } | undefined;
   const status = (): SyncStatus => {

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Spec } from '../store/kinds.js';
 import type { StoredObject } from '../store/store.js';
 import { invalid } from '../store/errors.js';
-import { redisUrlProblem } from '../engine/sync/redis.js';
+import { redisUrlProblem } from '../engine/sync/settings.js';
 import { componentValidator, fastifyPath, operationSchema } from './openapi.js';
 import { checkPreconditions, patchedSpec, render, sendObject, specFromBody, write, type Body } from './resource.js';
 
@@ -30,7 +30,7 @@ function defaults(): StoredObject {
 function show(app: FastifyInstance, object: StoredObject): Body {
   const { redisPassword, ...visible } = object.spec;
   // What the engine's sync bridge reports now; with sync off there is no bridge to ask.
-  const bridge = app.reconciler.engine.syncStatus();
+  const bridge = app.engine.syncStatus();
   const shown = render(app, { ...object, spec: visible }, {
     redisPasswordSet: typeof redisPassword === 'string' && redisPassword !== '',
     ...bridge,
@@ -60,7 +60,7 @@ function finish(spec: Spec, previous: Spec | undefined, request: FastifyRequest)
 export function registerSync(app: FastifyInstance): void {
   const current = () => app.store.get('settings', '', name);
   // Degraded means records are being lost: worth a warning; the rest is the normal course.
-  app.reconciler.engine.onSyncStateChange((change) =>
+  app.engine.onSyncStateChange((change) =>
     app.log[change.state === 'degraded' ? 'warn' : 'info']({ sync: change }, `sync ${change.state}${change.role ? ` (${change.role})` : ''}: ${change.cause}`),
   );
 

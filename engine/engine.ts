@@ -1,12 +1,19 @@
 // The contract between the control plane and a data plane. The reconciler is the only
-// caller of apply(); routes read sessions and status through it and never reach the addon.
+// caller of apply(); routes read sessions and status through it (`app.engine`) and never
+// reach the addon or the engine's own modules: every type they need is exported here.
 
 import type { KindName } from '../store/kinds.js';
 import type { NativeStatus } from './native.js';
 import type { SyncStateChange, SyncStatus } from './sync/stats.js';
 import type { Commit, ConfigReader } from '../store/store.js';
 
+// The sync bridge's status, as the API and metrics read it through this contract.
+export type { SyncStateChange, SyncStatus };
+
 export type EngineMode = 'dpdk' | 'off';
+
+/** The data plane's counters, summed over workers (native/dataplane/counters.h). */
+export type EngineCounters = NativeStatus;
 
 export interface Endpoint {
   address: string;
@@ -68,7 +75,7 @@ export interface Engine {
   /** Runs `config` again after a write whose apply succeeded failed to commit. */
   restore(config: ConfigReader): void;
   /** The data plane's counters now, summed over workers; undefined without a data plane. */
-  counters(): NativeStatus | undefined;
+  counters(): EngineCounters | undefined;
   /** What the data plane reports about one configured object now, for its `status`. */
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown>;
   sessions(query: SessionQuery): SessionPage;

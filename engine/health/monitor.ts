@@ -15,6 +15,9 @@ import type { ProbeOutcome, Transition } from './state.js';
 import { serverHealth, serviceHealth, effectiveState, type ServiceHealth } from './status.js';
 import { healthTargets, type HealthTarget } from './targets.js';
 
+/** What the API may name of a probe target (the health checker's door is this file). */
+export type { HealthTarget } from './targets.js';
+
 export interface HealthLog {
   info(details: object, message: string): void;
   warn(details: object, message: string): void;

@@ -5,6 +5,9 @@ import type { Spec } from '../../store/kinds.js';
 import type { NativeSyncConfig } from '../native.js';
 import type { BridgeSettings } from './bridge.js';
 
+/** How the API checks a Redis URL before storing it (the sync room's door for settings). */
+export { redisUrlProblem } from './redis.js';
+
 export interface SyncSettings extends BridgeSettings {
   enabled: boolean;
 }
