@@ -6,16 +6,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DesiredConfig } from '../../engine/desired-config.js';
 import type { Change } from '../../store/store.js';
-import { seed, testApp } from '../helpers.js';
+import { seed, testApp, type TestApp } from '../helpers.js';
 
 const put = (kind: Change['kind'], scope: string, name: string): Change => ({ kind, scope, name, op: 'put' });
 
-test('a real-server write touches its service only; a NIC write is structural; undo restores', async () => {
+/** The fixture configuration in a store, and a DesiredConfig loaded from it. */
+async function loaded(): Promise<{ t: TestApp; desired: DesiredConfig }> {
   const t = await testApp();
+  await seed(t);
+  const desired = new DesiredConfig();
+  desired.load(t.store);
+  return { t, desired };
+}
+
+test('a real-server write touches its service only; a NIC write is structural; undo restores', async () => {
+  const { t, desired } = await loaded();
   try {
-    await seed(t);
-    const desired = new DesiredConfig();
-    desired.load(t.store);
     assert.deepEqual(desired.service('web')!.realServers.map((r) => [r.name, r.weight]), [['rs1', 1], ['rs2', 2]]);
 
     t.store.write((tx) => tx.put('real-servers', 'web', 'rs1', { ...tx.get('real-servers', 'web', 'rs1')!.spec, weight: 7 }));
@@ -40,11 +46,8 @@ test('a real-server write touches its service only; a NIC write is structural; u
 });
 
 test('health: a server down runs at weight 0, and setHealth names the services that changed', async () => {
-  const t = await testApp();
+  const { t, desired } = await loaded();
   try {
-    await seed(t);
-    const desired = new DesiredConfig();
-    desired.load(t.store);
     assert.deepEqual([...desired.setHealth(new Map([['web', new Set(['rs2'])]]))], ['web']);
     assert.deepEqual(desired.service('web')!.realServers.map((r) => r.weight), [1, 0]);
     assert.deepEqual(desired.toNative(1).services[0]!.realServers.map((r) => r.weight), [1, 0]);
