@@ -48,8 +48,8 @@ int run_worker(void* arg) {
   return 0;
 }
 
-// Software ports get one queue pair per worker unless the device string says otherwise, so
-// an operator can write `net_af_packet0,iface=c0` whatever --workers is.
+// Software ports get one queue pair per worker: the API refuses qpairs= and queue_count=
+// (store/devices.ts), and only the native tests and benchmark name them themselves.
 std::string with_queues(const std::string& device, uint16_t workers) {
   auto has = [&](const char* arg) { return device.find(arg) != std::string::npos; };
   if (device.rfind("net_af_packet", 0) == 0 && !has(",qpairs="))
