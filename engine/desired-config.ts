@@ -6,7 +6,7 @@
 // follows the `sync` object: the data plane is told whether to sync and whether it is a backup.
 
 import type { Change, ConfigReader } from '../store/store.js';
-import type { KindName, Spec } from '../store/kinds.js';
+import type { KindName, SpecOf } from '../store/kinds.js';
 import { parseCidr, parseIPv4 } from '../store/ip.js';
 import type { HealthOverlay } from './engine.js';
 import type { NativeConfig, NativeNic, NativePrefix, NativeRealServer, NativeService } from './native.js';
@@ -33,40 +33,38 @@ function prefix(text: string): NativePrefix {
   return [p.base, p.length];
 }
 
-const convert: { [K in EngineKind]: (name: string, spec: Spec) => Converted[K] } = {
+/** One typed conversion per kind: the stored spec (typed from openapi.yaml) to the addon's form. */
+const convert: { [K in EngineKind]: (name: string, spec: SpecOf<K>) => Converted[K] } = {
   nics: (name, spec) => ({
     name,
-    device: spec.device as string,
-    networks: (spec.networks as string[]).map(prefix),
-    gateway: spec.gateway ? parseIPv4(spec.gateway as string) : null,
-    probe: spec.probeAddress ? prefix(spec.probeAddress as string) : null,
-    mtu: spec.mtu as number,
+    device: spec.device,
+    networks: spec.networks.map(prefix),
+    gateway: spec.gateway ? parseIPv4(spec.gateway) : null,
+    probe: spec.probeAddress ? prefix(spec.probeAddress) : null,
+    mtu: spec.mtu,
   }),
-  routes: (name, spec) => ({ name, prefix: prefix(spec.prefix as string), via: parseIPv4(spec.via as string), nic: spec.nic as string }),
-  'local-address-pools': (name, spec) => {
-    const range = spec.portRange as { min: number; max: number };
-    return { name, nic: spec.nic as string, addresses: (spec.addresses as string[]).map(parseIPv4), portMin: range.min, portMax: range.max };
-  },
+  routes: (name, spec) => ({ name, prefix: prefix(spec.prefix), via: parseIPv4(spec.via), nic: spec.nic }),
+  'local-address-pools': (name, spec) => ({
+    name,
+    nic: spec.nic,
+    addresses: spec.addresses.map(parseIPv4),
+    portMin: spec.portRange.min,
+    portMax: spec.portRange.max,
+  }),
   'virtual-services': (name, spec) => ({
     name,
-    address: parseIPv4(spec.address as string),
-    port: spec.port as number,
-    protocol: spec.protocol as 'tcp' | 'udp',
-    nic: spec.nic as string,
-    pool: spec.localAddressPool as string,
-    scheduler: spec.scheduler as string,
-    clientAddress: spec.clientAddress as string,
-    timeouts: spec.timeouts as Record<string, number>,
-    sync: spec.sync as boolean,
-    enabled: spec.enabled as boolean,
+    address: parseIPv4(spec.address),
+    port: spec.port,
+    protocol: spec.protocol,
+    nic: spec.nic,
+    pool: spec.localAddressPool,
+    scheduler: spec.scheduler,
+    clientAddress: spec.clientAddress,
+    timeouts: spec.timeouts,
+    sync: spec.sync,
+    enabled: spec.enabled,
   }),
-  'real-servers': (name, spec) => ({
-    name,
-    address: parseIPv4(spec.address as string),
-    port: spec.port as number,
-    weight: spec.weight as number,
-    enabled: spec.enabled as boolean,
-  }),
+  'real-servers': (name, spec) => ({ name, address: parseIPv4(spec.address), port: spec.port, weight: spec.weight, enabled: spec.enabled }),
   settings: (_name, spec) => toSyncSettings(spec),
 };
 
@@ -130,7 +128,7 @@ export class DesiredConfig {
     servers.set(entry.name, entry.native as NativeRealServer);
   }
 
-  private set(kind: EngineKind, scope: string, name: string, spec: Spec): void {
+  private set<K extends EngineKind>(kind: K, scope: string, name: string, spec: SpecOf<K>): void {
     this.put(DesiredConfig.key(kind, scope, name), { kind, scope, name, native: convert[kind](name, spec) });
   }
 

@@ -1,6 +1,8 @@
 // What the store keeps, kind by kind: the table, the parent (scope) column for nested
 // objects, and the columns copied out of the JSON spec for references and uniqueness.
 
+import type { components } from '../lib/openapi-types.js';
+
 export type KindName =
   | 'nics'
   | 'routes'
@@ -11,6 +13,29 @@ export type KindName =
   | 'settings';
 
 export type Spec = Record<string, unknown>;
+
+type Schemas = components['schemas'];
+/** Fields the server owns: never part of a stored spec. */
+type ServerFields = 'name' | 'resourceVersion' | 'status';
+/** The contract's schema of each kind (the `settings` kind holds the `sync` object). */
+interface SchemaOf {
+  nics: Schemas['Nic'];
+  routes: Schemas['Route'];
+  'local-address-pools': Schemas['LocalAddressPool'];
+  'health-checks': Schemas['HealthCheck'];
+  'virtual-services': Schemas['VirtualService'];
+  'real-servers': Schemas['RealServer'];
+  settings: Schemas['Sync'];
+}
+/**
+ * A stored spec of kind K, typed from openapi.yaml (lib/openapi-types.ts, generated): the API
+ * validated it against that schema and filled its defaults before it was stored.
+ */
+export type SpecOf<K extends KindName> = Omit<SchemaOf[K], ServerFields> & (K extends keyof Completed ? Completed[K] : unknown);
+/** Fields a request may leave out that the API fills before storing (api/real-servers.ts). */
+interface Completed {
+  'real-servers': { port: number };
+}
 type Column = string | number | null;
 
 /** A set of columns no two objects may share (within the scope for nested kinds). */

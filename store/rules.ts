@@ -10,48 +10,14 @@ import { parseDevice, type ParsedDevice } from './devices.js';
 import { conflict, invalid } from './errors.js';
 import { contains, formatCidr, hasHostBits, networkOf, parseCidr, parseIPv4 } from './ip.js';
 import { nicsReaching } from './reach.js';
+import type { KindName, SpecOf } from './kinds.js';
 import type { ConfigReader, Change } from './store.js';
-
-interface NicSpec {
-  device: string;
-  networks: string[];
-  gateway?: string;
-  probeAddress?: string;
-}
-interface RouteSpec {
-  prefix: string;
-  via: string;
-  nic: string;
-}
-interface PoolSpec {
-  nic: string;
-  addresses: string[];
-  portRange: { min: number; max: number };
-}
-interface HealthCheckSpec {
-  type: 'tcp' | 'http' | 'udp';
-  intervalMs: number;
-  timeoutMs: number;
-  http?: unknown;
-  udp?: unknown;
-}
-interface ServiceSpec {
-  address: string;
-  port: number;
-  protocol: 'tcp' | 'udp';
-  nic: string;
-  localAddressPool: string;
-  healthCheck?: string;
-  clientAddress: string;
-}
-interface RealServerSpec {
-  address: string;
-}
 
 type Check = (config: ConfigReader, change: Change) => void;
 
-function spec<T>(config: ConfigReader, change: Change): T {
-  return config.get(change.kind, change.scope, change.name)!.spec as unknown as T;
+/** The spec a put change wrote, typed by its kind (the check knows which kind it serves). */
+function spec<K extends KindName>(kind: K, config: ConfigReader, change: Change): SpecOf<K> {
+  return config.get(kind, change.scope, change.name)!.spec;
 }
 
 function others(names: string[], self: string): string[] {
@@ -83,16 +49,16 @@ function refusedWhileUsed(what: string, name: string, users: [string, string[]][
 
 /** Everything the data plane can reach: connected networks, routes, and anything at all once a NIC has a gateway. */
 function reachability(config: ConfigReader): (address: string) => boolean {
-  const nics = config.all('nics').map((o) => ({ name: o.name, ...(o.spec as unknown as NicSpec) }));
+  const nics = config.all('nics').map((o) => ({ name: o.name, ...o.spec }));
   if (nics.some((n) => n.gateway)) return () => true;
-  const reaching = nicsReaching(nics, config.all('routes').map((o) => o.spec as unknown as RouteSpec));
+  const reaching = nicsReaching(nics, config.all('routes').map((o) => o.spec));
   return (address) => reaching(address).length > 0;
 }
 
 function allRealServersReachable(config: ConfigReader, field: string): void {
   const reachable = reachability(config);
   for (const rs of config.all('real-servers')) {
-    const address = (rs.spec as unknown as RealServerSpec).address;
+    const address = rs.spec.address;
     if (!reachable(address)) {
       throw conflict(field, `real server '${rs.name}' of virtual service '${rs.scope}' (${address}) would no longer be reachable through any NIC network or route`);
     }
@@ -106,7 +72,7 @@ function checkDevice(config: ConfigReader, self: string, device: string): void {
   const holds = (other: ParsedDevice) =>
     other.name === parsed.name ? `device ${parsed.name}` : other.interface && other.interface === parsed.interface ? `interface ${parsed.interface}` : undefined;
   for (const o of config.all('nics')) {
-    const other = o.name !== self ? parseDevice((o.spec as unknown as NicSpec).device) : undefined;
+    const other = o.name !== self ? parseDevice(o.spec.device) : undefined;
     const held = other && typeof other !== 'string' ? holds(other) : undefined;
     if (held) throw conflict('/device', `${held} is already used by NIC '${o.name}'`);
   }
@@ -122,7 +88,7 @@ const checkNic: Check = (config, change) => {
     allRealServersReachable(config, '');
     return;
   }
-  const nic = spec<NicSpec>(config, change);
+  const nic = spec('nics', config, change);
   checkDevice(config, change.name, nic.device);
   nic.networks.forEach((n, i) => noHostBits(n, `/networks/${i}`));
   if (nic.gateway && !inAnyNetwork(nic.networks, nic.gateway)) {
@@ -132,7 +98,7 @@ const checkNic: Check = (config, change) => {
     throw invalid('/probeAddress', `probe address ${nic.probeAddress} is not in any of the NIC's networks`);
   }
   for (const routeName of config.namesWhere('routes', { nic: change.name })) {
-    const route = config.get('routes', '', routeName)!.spec as unknown as RouteSpec;
+    const route = config.get('routes', '', routeName)!.spec;
     if (!inAnyNetwork(nic.networks, route.via)) {
       throw conflict('/networks', `route '${routeName}' goes via ${route.via}, which would no longer be in any of the NIC's networks`);
     }
@@ -142,10 +108,10 @@ const checkNic: Check = (config, change) => {
 
 const checkRoute: Check = (config, change) => {
   if (change.op === 'put') {
-    const route = spec<RouteSpec>(config, change);
+    const route = spec('routes', config, change);
     noHostBits(route.prefix, '/prefix');
     requireExisting(config, 'nics', route.nic, '/nic', 'NIC');
-    const nic = config.get('nics', '', route.nic)!.spec as unknown as NicSpec;
+    const nic = config.get('nics', '', route.nic)!.spec;
     if (!inAnyNetwork(nic.networks, route.via)) {
       throw invalid('/via', `next hop ${route.via} is not in any network of NIC '${route.nic}'`);
     }
@@ -156,7 +122,7 @@ const checkRoute: Check = (config, change) => {
 function poolsHolding(config: ConfigReader, address: string): string[] {
   return config
     .all('local-address-pools')
-    .filter((o) => (o.spec as unknown as PoolSpec).addresses.includes(address))
+    .filter((o) => o.spec.addresses.includes(address))
     .map((o) => o.name);
 }
 
@@ -167,7 +133,7 @@ const checkPool: Check = (config, change) => {
     ]);
     return;
   }
-  const pool = spec<PoolSpec>(config, change);
+  const pool = spec('local-address-pools', config, change);
   requireExisting(config, 'nics', pool.nic, '/nic', 'NIC');
   if (pool.portRange.min > pool.portRange.max) {
     throw invalid('/portRange', `port range ${pool.portRange.min}-${pool.portRange.max} is empty: min is above max`);
@@ -187,7 +153,7 @@ const checkHealthCheck: Check = (config, change) => {
     ]);
     return;
   }
-  const check = spec<HealthCheckSpec>(config, change);
+  const check = spec('health-checks', config, change);
   if (check.timeoutMs > check.intervalMs) {
     throw invalid('/timeoutMs', `timeoutMs ${check.timeoutMs} is longer than intervalMs ${check.intervalMs}`);
   }
@@ -198,7 +164,7 @@ const checkHealthCheck: Check = (config, change) => {
 
 const checkService: Check = (config, change) => {
   if (change.op === 'delete') return;
-  const service = spec<ServiceSpec>(config, change);
+  const service = spec('virtual-services', config, change);
   requireExisting(config, 'nics', service.nic, '/nic', 'NIC');
   requireExisting(config, 'local-address-pools', service.localAddressPool, '/localAddressPool', 'local address pool');
   if (service.healthCheck !== undefined) requireExisting(config, 'health-checks', service.healthCheck, '/healthCheck', 'health check');
@@ -211,7 +177,7 @@ const checkService: Check = (config, change) => {
 
 const checkRealServer: Check = (config, change) => {
   if (change.op === 'delete') return;
-  const server = spec<RealServerSpec>(config, change);
+  const server = spec('real-servers', config, change);
   if (!reachability(config)(server.address)) {
     throw invalid('/address', `${server.address} is not reachable: no NIC network or route covers it`);
   }

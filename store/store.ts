@@ -1,14 +1,14 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
-import { kinds, type Kind, type KindName, type Spec } from './kinds.js';
+import { kinds, type Kind, type KindName, type Spec, type SpecOf } from './kinds.js';
 import { conflict } from './errors.js';
 import { checkConsistency } from './rules.js';
 
-export interface StoredObject {
+export interface StoredObject<S = Spec> {
   name: string;
   /** Parent name for nested kinds (the virtual service of a real server), else ''. */
   scope: string;
-  spec: Spec;
+  spec: S;
   resourceVersion: number;
   createdAt: string;
   updatedAt: string;
@@ -41,11 +41,12 @@ interface Row {
   updated_at: string;
 }
 
-function toObject(row: Row): StoredObject {
+/** The one place a stored spec gets its kind's type: the API checked it against that schema. */
+function toObject<K extends KindName>(row: Row): StoredObject<SpecOf<K>> {
   return {
     name: row.name,
     scope: row.scope ?? '',
-    spec: JSON.parse(row.spec) as Spec,
+    spec: JSON.parse(row.spec) as SpecOf<K>,
     resourceVersion: row.resource_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -81,28 +82,28 @@ export class ConfigReader {
     return `${scope}name, spec, resource_version, created_at, updated_at`;
   }
 
-  get(kindName: KindName, scope: string, name: string): StoredObject | undefined {
+  get<K extends KindName>(kindName: K, scope: string, name: string): StoredObject<SpecOf<K>> | undefined {
     const kind = kinds[kindName];
     const row = this.prepare(
       `SELECT ${this.selectColumns(kind)} FROM ${kind.table} WHERE ${this.scopeWhere(kind)}name = @name`,
     ).get({ scope, name }) as Row | undefined;
-    return row && toObject(row);
+    return row && toObject<K>(row);
   }
 
-  list(kindName: KindName, scope: string, page: Page): StoredObject[] {
+  list<K extends KindName>(kindName: K, scope: string, page: Page): StoredObject<SpecOf<K>>[] {
     const kind = kinds[kindName];
     const rows = this.prepare(
       `SELECT ${this.selectColumns(kind)} FROM ${kind.table}
        WHERE ${this.scopeWhere(kind)}name > @after ORDER BY name LIMIT @limit`,
     ).all({ scope, after: page.after ?? '', limit: page.limit }) as Row[];
-    return rows.map(toObject);
+    return rows.map((row) => toObject<K>(row));
   }
 
   /** Every object of a kind across all scopes, for whole-configuration checks. */
-  all(kindName: KindName): StoredObject[] {
+  all<K extends KindName>(kindName: K): StoredObject<SpecOf<K>>[] {
     const kind = kinds[kindName];
     const rows = this.prepare(`SELECT ${this.selectColumns(kind)} FROM ${kind.table}`).all() as Row[];
-    return rows.map(toObject);
+    return rows.map((row) => toObject<K>(row));
   }
 
   /** Names of objects of `kindName` whose columns equal `where` (who refers to this? is it taken?). */
@@ -146,7 +147,7 @@ export class WriteTx extends ConfigReader {
     return this.nextGeneration;
   }
 
-  put(kindName: KindName, scope: string, name: string, spec: Spec): StoredObject {
+  put<K extends KindName>(kindName: K, scope: string, name: string, spec: Spec): StoredObject<SpecOf<K>> {
     const kind = kinds[kindName];
     const version = this.bump();
     const now = new Date().toISOString();

@@ -29,12 +29,6 @@ export interface HealthMonitorOptions {
   runIp?: RunIp;
 }
 
-interface NicSpec {
-  networks: string[];
-  gateway?: string;
-  probeAddress?: string;
-}
-
 const silent: HealthLog = { info() {}, warn() {}, error() {} };
 
 /** Links and taps are read from the engine's status, which sums every counter: not per probe. */
@@ -159,11 +153,11 @@ export class HealthMonitor {
 
   /** Right after a write: a NIC just added has its tap now. */
   private probePaths(): ProbePath[] {
-    const routes = this.store.all('routes').map((o) => o.spec as { prefix: string; via: string; nic: string });
+    const routes = this.store.all('routes').map((o) => o.spec);
     const taps = new Map(this.nicStatus(true).map((n) => [n.name, n.tap]));
     const paths: ProbePath[] = [];
     for (const nic of this.store.all('nics')) {
-      const spec = nic.spec as unknown as NicSpec;
+      const spec = nic.spec;
       const tap = taps.get(nic.name);
       if (!spec.probeAddress || !tap) continue;
       paths.push({

@@ -4,7 +4,8 @@
 // is the target's `egress`: its result alone decides the server's effective weight, the
 // others are shown for diagnosis.
 
-import { nicsReaching, type ReachNic, type ReachRoute } from '../../store/reach.js';
+import type { SpecOf } from '../../store/kinds.js';
+import { nicsReaching } from '../../store/reach.js';
 import type { ConfigReader } from '../../store/store.js';
 import type { CheckTarget } from './checker.js';
 import type { ProbeEndpoint } from './probes/endpoint.js';
@@ -25,32 +26,8 @@ export interface HealthTarget extends CheckTarget {
   udp?: UdpExpectation;
 }
 
-interface NicSpec extends Omit<ReachNic, 'name'> {
-  probeAddress?: string;
-}
-
-interface CheckSpec {
-  type: 'tcp' | 'http' | 'udp';
-  intervalMs: number;
-  timeoutMs: number;
-  rise: number;
-  fall: number;
-  http?: { path?: string; host?: string; expectStatus?: number[]; expectBody?: string };
-  udp?: { payload: string; expect?: string };
-}
-
-interface ServiceSpec {
-  protocol: 'tcp' | 'udp';
-  healthCheck?: string;
-  clientAddress: string;
-  enabled: boolean;
-}
-
-interface ServerSpec {
-  address: string;
-  port: number;
-  enabled: boolean;
-}
+type CheckSpec = SpecOf<'health-checks'>;
+type ServiceSpec = SpecOf<'virtual-services'>;
 
 const proxyVersions: Record<string, ProxyVersion> = { 'proxy-protocol-v1': 'v1', 'proxy-protocol-v2': 'v2' };
 
@@ -62,25 +39,25 @@ function headerFor(service: ServiceSpec, check: CheckSpec): Buffer | undefined {
 
 function expectations(check: CheckSpec): Pick<HealthTarget, 'http' | 'udp'> {
   if (check.type === 'http') {
-    const h = check.http ?? {};
-    return { http: { path: h.path ?? '/', host: h.host, expectStatus: h.expectStatus ?? [200], expectBody: h.expectBody } };
+    const h = check.http;
+    return { http: { path: h?.path ?? '/', host: h?.host, expectStatus: h?.expectStatus ?? [200], expectBody: h?.expectBody } };
   }
   if (check.type === 'udp') return { udp: { payload: check.udp!.payload, expect: check.udp!.expect } };
   return {};
 }
 
 export function healthTargets(config: ConfigReader): HealthTarget[] {
-  const nics = new Map(config.all('nics').map((o) => [o.name, o.spec as unknown as NicSpec]));
+  const nics = new Map(config.all('nics').map((o) => [o.name, o.spec]));
   const reaching = nicsReaching(
     [...nics].map(([name, spec]) => ({ name, networks: spec.networks, ...(spec.gateway ? { gateway: spec.gateway } : {}) })),
-    config.all('routes').map((o) => o.spec as unknown as ReachRoute),
+    config.all('routes').map((o) => o.spec),
   );
-  const checks = new Map(config.all('health-checks').map((o) => [o.name, o.spec as unknown as CheckSpec]));
-  const services = new Map(config.all('virtual-services').map((o) => [o.name, o.spec as unknown as ServiceSpec]));
+  const checks = new Map(config.all('health-checks').map((o) => [o.name, o.spec]));
+  const services = new Map(config.all('virtual-services').map((o) => [o.name, o.spec]));
   const targets: HealthTarget[] = [];
   for (const rs of config.all('real-servers')) {
     const service = services.get(rs.scope);
-    const server = rs.spec as unknown as ServerSpec;
+    const server = rs.spec;
     if (!service?.enabled || !server.enabled || service.healthCheck === undefined) continue;
     const check = checks.get(service.healthCheck)!;
     const header = headerFor(service, check);

@@ -1,7 +1,7 @@
 // The stored `sync` settings object as the engine uses it: what the data plane is told
 // (enabled, backup) and what the bridge needs (Redis, identity, role, replay).
 
-import type { Spec } from '../../store/kinds.js';
+import type { SpecOf } from '../../store/kinds.js';
 import type { NativeSyncConfig } from '../native.js';
 import type { BridgeSettings } from './bridge.js';
 
@@ -18,15 +18,14 @@ export const syncSettingsName = 'sync';
 const defaultStreamMaxLength = 100_000;
 
 /** The spec as stored (the API filled its defaults), with the same defaults for safety. */
-export function toSyncSettings(spec: Spec): SyncSettings {
-  const replay = (spec.replay ?? {}) as { enabled?: boolean; streamMaxLength?: number };
+export function toSyncSettings(spec: SpecOf<'settings'>): SyncSettings {
   return {
-    enabled: spec.enabled === true && typeof spec.redisUrl === 'string',
-    redisUrl: (spec.redisUrl as string | undefined) ?? '',
-    ...(typeof spec.redisPassword === 'string' && spec.redisPassword !== '' ? { redisPassword: spec.redisPassword } : {}),
-    nodeId: (spec.nodeId as string | undefined) ?? 'node',
-    role: spec.role === 'backup' ? 'backup' : 'active',
-    replay: { enabled: replay.enabled ?? true, streamMaxLength: replay.streamMaxLength ?? defaultStreamMaxLength },
+    enabled: spec.enabled && typeof spec.redisUrl === 'string',
+    redisUrl: spec.redisUrl ?? '',
+    ...(spec.redisPassword ? { redisPassword: spec.redisPassword } : {}),
+    nodeId: spec.nodeId ?? 'node',
+    role: spec.role,
+    replay: { enabled: spec.replay?.enabled ?? true, streamMaxLength: spec.replay?.streamMaxLength ?? defaultStreamMaxLength },
   };
 }
 
