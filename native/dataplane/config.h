@@ -1,6 +1,8 @@
-// The desired state of the data plane, as the control plane hands it over: one whole
-// configuration per apply (never a delta), already validated as a whole by the store.
-// Dataplane::apply() compiles it into a Snapshot for the workers (snapshot.h).
+// The desired state of the data plane, as the control plane hands it over: a whole
+// configuration (Dataplane::apply) or the services that changed (Dataplane::update_services),
+// already validated as a whole by the store. Compiled into a Snapshot for the workers
+// (snapshot.h). Each struct is one API object; each field says which API field it carries
+// (openapi.yaml) when the name differs, and the addon's conversion is native/binding/convert.cc.
 //
 // Addresses are IPv4 in host byte order; names are the API's resource names.
 #pragma once
@@ -18,15 +20,17 @@ struct Prefix {
   uint8_t length = 0;  // 0..32
 };
 
+// A NIC (/api/v1/nics).
 struct NicConfig {
   std::string name;
-  std::string device;             // PCI address, or vdev args ("net_af_packet0,iface=c0")
+  std::string device;             // PCI address, or vdev args ("net_af_packet0,iface=c0"); allow-listed by the store
   std::vector<Prefix> networks;   // directly connected
   Ipv4 gateway = 0;               // 0: none
-  Prefix probe;                   // kernel side of the exception path; length 0: none
+  Prefix probe;                   // probeAddress: kernel side of the exception path; length 0: none
   uint16_t mtu = 1500;
 };
 
+// A static route (/api/v1/routes).
 struct RouteConfig {
   std::string name;
   Prefix prefix;
@@ -34,12 +38,13 @@ struct RouteConfig {
   std::string nic;
 };
 
+// A local address pool (/api/v1/local-address-pools): the FullNAT source addresses.
 struct PoolConfig {
   std::string name;
-  std::string nic;
+  std::string nic;                // the NIC towards the real servers
   std::vector<Ipv4> addresses;
-  uint16_t port_min = 1024;
-  uint16_t port_max = 65535;
+  uint16_t port_min = 1024;       // portRange.min
+  uint16_t port_max = 65535;      // portRange.max
 };
 
 enum class Protocol : uint8_t { tcp = 6, udp = 17 };
@@ -59,26 +64,28 @@ struct Timeouts {
   uint32_t udp = 300;
 };
 
+// A real server (/api/v1/virtual-services/{vs}/real-servers), inside its service.
 struct RealServerConfig {
   std::string name;
   Ipv4 address = 0;
-  uint16_t port = 0;
+  uint16_t port = 0;     // the API fills it from the service's port when left out
   uint32_t weight = 1;   // 0 drains: open sessions continue, no new ones
   bool enabled = true;   // false ends its sessions (RST both ways)
 };
 
+// A virtual service (/api/v1/virtual-services) with its real servers.
 struct ServiceConfig {
   std::string name;
-  Ipv4 address = 0;
+  Ipv4 address = 0;      // the VIP
   uint16_t port = 0;
   Protocol protocol = Protocol::tcp;
   std::string nic;       // client side
-  std::string pool;      // local addresses towards the real servers
+  std::string pool;      // localAddressPool: local addresses towards the real servers
   SchedulerKind scheduler = SchedulerKind::wlc;
-  ClientAddress client_address = ClientAddress::none;
-  Timeouts timeouts;
-  bool sync = true;
-  bool enabled = true;
+  ClientAddress client_address = ClientAddress::none;   // clientAddress: none, toa, proxy-protocol-v1/v2
+  Timeouts timeouts;     // tcpFinWait covers FIN_WAIT, CLOSE_WAIT and LAST_ACK
+  bool sync = true;      // its sessions are replicated to peers
+  bool enabled = true;   // false: no new sessions, open ones reset
   std::vector<RealServerConfig> real_servers;
 };
 
