@@ -236,8 +236,8 @@ Measured WorkerBench::empty_polls(unsigned polls) {
 
 uint32_t WorkerBench::established() const {
   uint32_t total = 0;
-  for (const Service& service : network_.snapshot->services)
-    for (const Backend& backend : service.backends) total += worker_.active[backend.id];
+  for (const auto& service : network_.snapshot->services)
+    for (const Backend& backend : service->backends) total += worker_.active[backend.id];
   return total;
 }
 

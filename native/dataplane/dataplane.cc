@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -264,38 +263,23 @@ std::vector<ApplyError> Dataplane::apply(const Config& config) {
     // The caller reapplies the last configuration that was accepted, which reopens what closed.
     return {{"", e.what()}};
   }
-  d.config = config;
+  // Without the services: the snapshot holds them, compiled, and update_services changes them there.
+  d.config = Config{config.generation, config.sync, config.nics, config.routes, config.pools, {}};
   return {};
 }
 
-// Cost: a copy of the running config's service list (no allocation per real server with
-// short names), one build per changed service, a copy per other one, and one publish that
-// does not wait for the workers (no port closes here).
+// Cost: the changed services (update_snapshot shares the others) and one publish that does
+// not wait for the workers (no port closes here).
 std::vector<ApplyError> Dataplane::update_services(uint64_t generation, const std::vector<ServiceConfig>& services,
                                                    const std::vector<std::string>& removed) {
   Impl& d = *impl_;
-  Config next = d.config;
-  next.generation = generation;
-  std::set<std::string> changed(removed.begin(), removed.end());
-  next.services.erase(std::remove_if(next.services.begin(), next.services.end(),
-                                     [&](const ServiceConfig& s) { return changed.count(s.name) > 0; }),
-                      next.services.end());
-  std::map<std::string, size_t> position;
-  for (size_t i = 0; i < next.services.size(); ++i) position[next.services[i].name] = i;
-  for (const ServiceConfig& s : services) {
-    changed.insert(s.name);
-    auto at = position.find(s.name);
-    if (at == position.end()) next.services.push_back(s);
-    else next.services[at->second] = s;
-  }
   try {
-    d.publish(compile_snapshot(next, d.open_ports(), d.options.workers, d.service_ids, d.backend_ids, d.current.get(),
-                               &changed),
+    d.publish(update_snapshot(*d.current, d.config, services, removed, d.open_ports(), d.service_ids, d.backend_ids),
               false);
   } catch (const std::exception& e) {
     return {{"", e.what()}};
   }
-  d.config = std::move(next);
+  d.config.generation = generation;
   return {};
 }
 

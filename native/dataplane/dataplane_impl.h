@@ -28,7 +28,7 @@ struct Dataplane::Impl {
   std::unique_ptr<Snapshot> current;
   std::vector<std::unique_ptr<Snapshot>> retired;   // replaced, maybe still read by a worker
   uint64_t epoch = 0;               // snapshot generation: one per publish
-  Config config;                    // the running one; its generation is the store's
+  Config config;                    // the running one without its services (current holds them)
   std::map<std::string, Nic> nics;
   unsigned taps_created = 0;
   IdMap service_ids{kMaxServices};

@@ -66,7 +66,7 @@ EngineStatus Dataplane::status(const std::string* only_service) {
     uint32_t id = d.service_ids.find(*only_service);
     if (id != IdMap::kNoId && d.current->service_by_id[id]) services.push_back(d.current->service_by_id[id]);
   } else {
-    for (const Service& service : d.current->services) services.push_back(&service);
+    for (const auto& service : d.current->services) services.push_back(service.get());
   }
   for (const Service* one : services) {
     const Service& service = *one;

@@ -51,7 +51,7 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
   if (backend.egress.port == kNoPort || client_side.port == kNoPort) return refuse(w, m, in_port, Drop::no_route);
 
   // Local address: the pool's addresses in turn from a hash of the client, so clients spread.
-  const Pool* pool = service.pool;
+  const Pool* pool = service.pool < w.snapshot->pools.size() ? &w.snapshot->pools[service.pool] : nullptr;
   Ipv4 local = 0;
   uint16_t local_port = 0;
   size_t count = pool ? pool->addresses.size() : 0;

@@ -91,9 +91,7 @@ void expire_sessions(Worker& w) {
 void on_snapshot(Worker& w, const Snapshot* previous) {
   if (!previous || !w.sessions || w.sessions->size() == 0) return;
   const Snapshot& now = *w.snapshot;
-  bool services_gone = false;
-  for (const Service& service : previous->services) services_gone |= now.service_by_id[service.id] == nullptr;
-  if (now.ended_backends.empty() && !services_gone) return;
+  if (now.ended_backends.empty() && !now.services_gone) return;
   std::vector<bool> ended(kMaxBackends, false);
   for (uint32_t id : now.ended_backends) ended[id] = true;
   end_sessions(w, [&](const Session& s) { return ended[s.backend_id] || now.service_by_id[s.service_id] == nullptr; });

@@ -11,6 +11,8 @@
 //   snapshot, so a write rebuilds the tables of the services it changed and no others.
 //   Unique versions mean a cursor left behind by a removed service can never match the
 //   version of a new service that reuses its id.
+// - Built services are immutable and held by shared_ptr: update_snapshot (snapshot_update.cc)
+//   shares the unchanged ones with the next snapshot instead of copying them.
 // - A disabled service stays indexed by VIP (and its VIP stays owned, answered by ARP) with
 //   enabled=false, so the worker can refuse its new flows at once (RST / drop) instead of
 //   treating them as unknown traffic. Its backends count as ended: their sessions are reset,
@@ -23,6 +25,7 @@
 
 #include "scheduler.h"
 #include "snapshot.h"
+#include "snapshot_build.h"
 
 namespace l4lb {
 
@@ -69,17 +72,18 @@ void IdMap::sweep() {
   }
 }
 
+void IdMap::release(uint32_t id) {
+  auto it = names_.find(id);
+  if (it == names_.end()) return;
+  ids_.erase(it->second);
+  names_.erase(it);
+}
+
 namespace {
 
 std::atomic<uint64_t> last_service_version{0};
 
 uint32_t mask_of(uint8_t length) { return length == 0 ? 0 : ~uint32_t(0) << (32 - length); }
-
-uint32_t assign_or_throw(IdMap& ids, const std::string& key, const char* what) {
-  uint32_t id = ids.assign(key);
-  if (id == IdMap::kNoId) throw std::runtime_error(std::string("no free ") + what + " id left for " + key);
-  return id;
-}
 
 const NicPorts& nic_ports(const std::map<std::string, NicPorts>& ports, const std::string& nic) {
   auto it = ports.find(nic);
@@ -108,18 +112,6 @@ void build_ports(const Config& config, const std::map<std::string, NicPorts>& po
     info.mac = dpdk.mac;
     info.mtu = nic.mtu;
     info.probe = nic.probe.length ? nic.probe.address : 0;
-  }
-  auto owner = [&](const std::string& nic, const std::string& user) -> PortInfo& {
-    return snap.ports[port_of(config, ports, nic, user)];
-  };
-  for (const ServiceConfig& s : config.services) owner(s.nic, "service " + s.name).owned.push_back(s.address);
-  for (const PoolConfig& p : config.pools) {
-    auto& owned = owner(p.nic, "pool " + p.name).owned;
-    owned.insert(owned.end(), p.addresses.begin(), p.addresses.end());
-  }
-  for (PortInfo& info : snap.ports) {
-    std::sort(info.owned.begin(), info.owned.end());
-    info.owned.erase(std::unique(info.owned.begin(), info.owned.end()), info.owned.end());
   }
 }
 
@@ -176,23 +168,32 @@ bool scheduling_changed(const Service& now, const Service* before) {
   return false;
 }
 
-Service build_service(const Config& config, const ServiceConfig& s, uint32_t id, IdMap& backend_ids,
-                      const std::map<std::string, NicPorts>& ports, const Snapshot& snap, const Snapshot* previous) {
-  Service service;
-  service.id = id;
-  service.address = s.address;
-  service.port = s.port;
-  service.protocol = s.protocol;
-  service.in_port = port_of(config, ports, s.nic, "service " + s.name);
-  for (size_t i = 0; i < config.pools.size() && !service.pool; ++i)
-    if (config.pools[i].name == s.pool) service.pool = &snap.pools[i];
-  if (!service.pool) throw std::runtime_error("service " + s.name + " refers to unknown pool " + s.pool);
-  service.scheduler_kind = s.scheduler;
-  service.client_address = s.client_address;
-  service.timeouts = s.timeouts;
-  service.sync = s.sync;
-  service.enabled = s.enabled;
-  service.backends.reserve(s.real_servers.size());
+}  // namespace
+
+uint32_t assign_or_throw(IdMap& ids, const std::string& key, const char* what) {
+  uint32_t id = ids.assign(key);
+  if (id == IdMap::kNoId) throw std::runtime_error(std::string("no free ") + what + " id left for " + key);
+  return id;
+}
+
+std::shared_ptr<const Service> build_service(const Config& config, const ServiceConfig& s, uint32_t id,
+                                             IdMap& backend_ids, const std::map<std::string, NicPorts>& ports,
+                                             const Snapshot& snap, const Service* before) {
+  auto service = std::make_shared<Service>();
+  service->id = id;
+  service->address = s.address;
+  service->port = s.port;
+  service->protocol = s.protocol;
+  service->in_port = port_of(config, ports, s.nic, "service " + s.name);
+  auto pool = std::find_if(config.pools.begin(), config.pools.end(), [&](const PoolConfig& p) { return p.name == s.pool; });
+  if (pool == config.pools.end()) throw std::runtime_error("service " + s.name + " refers to unknown pool " + s.pool);
+  service->pool = uint32_t(pool - config.pools.begin());
+  service->scheduler_kind = s.scheduler;
+  service->client_address = s.client_address;
+  service->timeouts = s.timeouts;
+  service->sync = s.sync;
+  service->enabled = s.enabled;
+  service->backends.reserve(s.real_servers.size());
   for (const RealServerConfig& rs : s.real_servers) {
     Backend b;
     b.id = assign_or_throw(backend_ids, backend_key(s.name, rs.name), "real server");
@@ -201,51 +202,53 @@ Service build_service(const Config& config, const ServiceConfig& s, uint32_t id,
     b.weight = rs.weight;
     b.enabled = rs.enabled;
     b.egress = snap.route(rs.address);  // port kNoPort when unreachable: the worker drops
-    service.backends.push_back(b);
+    service->backends.push_back(b);
   }
-  const Service* before = previous && id < previous->service_by_id.size() ? previous->service_by_id[id] : nullptr;
-  if (scheduling_changed(service, before)) {
-    service.scheduler = Scheduler::build(service.scheduler_kind, service.backends);
-    service.version = ++last_service_version;
+  if (scheduling_changed(*service, before)) {
+    service->scheduler = Scheduler::build(service->scheduler_kind, service->backends);
+    service->version = ++last_service_version;
   } else {
-    service.scheduler = before->scheduler;   // same backends, same table: only this service's writes rebuild it
-    service.version = before->version;
+    service->scheduler = before->scheduler;   // same backends, same table: only this service's writes rebuild it
+    service->version = before->version;
   }
   return service;
 }
 
-// A service compiled before, unchanged: the same backends, egresses, scheduler and version, its
-// pool pointer moved to the same pool of the new snapshot (pools are unchanged too).
-Service reused_service(const Service& before, const Snapshot& snap, IdMap& service_ids, IdMap& backend_ids) {
-  Service service = before;
-  service.pool = &snap.pools[before.pool->id];
-  service_ids.mark(service.id);
-  for (const Backend& b : service.backends) backend_ids.mark(b.id);
-  return service;
-}
-
-// Ids that took sessions in `previous` and no longer do: gone, disabled, or moved elsewhere.
-std::vector<uint32_t> ended_backends(const Snapshot& now, const Snapshot& previous) {
-  std::vector<uint32_t> ended;
-  for (const Service& s : previous.services) {
-    if (!s.enabled) continue;
-    for (const Backend& was : s.backends) {
-      if (!was.enabled) continue;
-      const Backend* is = was.id < now.backend_by_id.size() ? now.backend_by_id[was.id] : nullptr;
-      const Service* owner = now.service_by_id[s.id];
-      if (!is || !is->enabled || !owner || !owner->enabled || is->address != was.address || is->port != was.port)
-        ended.push_back(was.id);
-    }
+void add_ended_backends(const Service& was, const Snapshot& now, std::vector<uint32_t>& ended) {
+  if (!was.enabled) return;
+  const Service* owner = now.service_by_id[was.id];
+  for (const Backend& b : was.backends) {
+    if (!b.enabled) continue;
+    const Backend* is = now.backend_by_id[b.id];
+    if (!is || !is->enabled || !owner || !owner->enabled || is->address != b.address || is->port != b.port)
+      ended.push_back(b.id);
   }
-  std::sort(ended.begin(), ended.end());
-  return ended;
 }
 
-}  // namespace
+void index_owned(Snapshot& snap) {
+  for (PortInfo& info : snap.ports) info.owned.clear();
+  for (const auto& s : snap.services) snap.ports[s->in_port].owned.push_back(s->address);
+  for (const Pool& p : snap.pools) {
+    auto& owned = snap.ports[p.port].owned;
+    owned.insert(owned.end(), p.addresses.begin(), p.addresses.end());
+  }
+  for (PortInfo& info : snap.ports) {
+    std::sort(info.owned.begin(), info.owned.end());
+    info.owned.erase(std::unique(info.owned.begin(), info.owned.end()), info.owned.end());
+  }
+}
+
+void index_service(Snapshot& snap, const Service& s, const IdMap& service_ids) {
+  uint64_t key = service_key(s.address, s.port, uint8_t(s.protocol));
+  if (!snap.by_vip.emplace(key, &s).second)
+    throw std::runtime_error("service " + *service_ids.name(s.id) + " uses a VIP, port and protocol taken by another");
+  snap.service_by_id[s.id] = &s;
+  for (const Backend& b : s.backends) snap.backend_by_id[b.id] = &b;
+}
 
 std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<std::string, NicPorts>& ports,
                                            uint16_t workers, IdMap& service_ids, IdMap& backend_ids,
-                                           const Snapshot* previous, const std::set<std::string>* changed) {
+                                           const Snapshot* previous) {
   auto snap = std::make_unique<Snapshot>();
   snap->generation = config.generation;
   snap->sync_events = config.sync.enabled && !config.sync.backup;
@@ -259,32 +262,25 @@ std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<
   backend_ids.begin_marking();
   snap->services.reserve(config.services.size());
   for (const ServiceConfig& s : config.services) {
-    const Service* before = nullptr;
-    if (changed && previous && !changed->count(s.name)) {
-      uint32_t known = service_ids.find(s.name);
-      before = known == IdMap::kNoId ? nullptr : previous->service_by_id[known];
-    }
-    if (before) {
-      snap->services.push_back(reused_service(*before, *snap, service_ids, backend_ids));
-      continue;
-    }
     uint32_t id = assign_or_throw(service_ids, s.name, "service");
-    snap->services.push_back(build_service(config, s, id, backend_ids, ports, *snap, previous));
+    const Service* before = previous && id < previous->service_by_id.size() ? previous->service_by_id[id] : nullptr;
+    snap->services.push_back(build_service(config, s, id, backend_ids, ports, *snap, before));
   }
 
-  // Indexes, now that every vector they point into is final.
+  // Indexes, now that every service is built.
   for (const Pool& pool : snap->pools)
     for (Ipv4 address : pool.addresses) snap->by_local_address[address] = &pool;
+  index_owned(*snap);
   snap->service_by_id.assign(kMaxServices, nullptr);
   snap->backend_by_id.assign(kMaxBackends, nullptr);
-  for (const Service& s : snap->services) {
-    uint64_t key = service_key(s.address, s.port, uint8_t(s.protocol));
-    if (!snap->by_vip.emplace(key, &s).second)
-      throw std::runtime_error("service " + *service_ids.name(s.id) + " uses a VIP, port and protocol taken by another");
-    snap->service_by_id[s.id] = &s;
-    for (const Backend& b : s.backends) snap->backend_by_id[b.id] = &b;
+  for (const auto& s : snap->services) index_service(*snap, *s, service_ids);
+  if (previous) {
+    for (const auto& s : previous->services) {
+      add_ended_backends(*s, *snap, snap->ended_backends);
+      snap->services_gone |= snap->service_by_id[s->id] == nullptr;
+    }
+    std::sort(snap->ended_backends.begin(), snap->ended_backends.end());
   }
-  if (previous) snap->ended_backends = ended_backends(*snap, *previous);
 
   service_ids.sweep();
   backend_ids.sweep();

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -69,7 +68,8 @@ struct Service {
   uint16_t port = 0;
   Protocol protocol = Protocol::tcp;
   uint16_t in_port = kNoPort;    // DPDK port of the client-side NIC
-  const Pool* pool = nullptr;
+  uint32_t pool = 0;             // index into Snapshot::pools (no pointer: a Service outlives
+                                 // the snapshot it was compiled in, shared by the next ones)
   SchedulerKind scheduler_kind = SchedulerKind::wlc;
   ClientAddress client_address = ClientAddress::none;
   Timeouts timeouts;
@@ -98,7 +98,9 @@ struct Snapshot {
   bool sync_events = false;              // sync enabled and not backup: workers write events
   bool backup = false;                   // forward nothing, answer no ARP for owned addresses
   std::vector<PortInfo> ports;           // indexed by DPDK port id (kNoPort entries unused)
-  std::vector<Service> services;
+  // Shared, immutable: a snapshot that changes some services shares every other one with the
+  // snapshot before it, so a real-server write costs that service, not all of them.
+  std::vector<std::shared_ptr<const Service>> services;
   std::vector<Pool> pools;
   std::vector<Route> routes;             // longest prefix first; connected networks included
   std::unordered_map<uint64_t, const Service*> by_vip;   // service_key → service
@@ -106,6 +108,7 @@ struct Snapshot {
   std::vector<const Service*> service_by_id;             // kMaxServices entries, null when unused
   std::vector<const Backend*> backend_by_id;             // kMaxBackends entries, null when unused
   std::vector<uint32_t> ended_backends;  // ids live in the previous snapshot, removed or disabled now
+  bool services_gone = false;            // a service of the previous snapshot is not in this one
 
   const PortInfo* port(uint16_t id) const { return id < ports.size() && ports[id].port == id ? &ports[id] : nullptr; }
   const Service* find_service(Ipv4 vip, uint16_t port, uint8_t proto) const {
@@ -145,6 +148,7 @@ class IdMap {
   void begin_marking() { ++epoch_; }
   void mark(uint32_t id) { marks_[id] = epoch_; }
   void sweep();                                  // frees every id not marked since begin_marking()
+  void release(uint32_t id);                     // frees one id at once
   static constexpr uint32_t kNoId = 0xffffffff;
 
  private:
@@ -171,14 +175,22 @@ struct NicPorts {
 // local address, routes (connected networks, routes, gateways) longest prefix first, each
 // backend's egress, schedulers, and `ended_backends` relative to `previous`. Assigns ids in
 // `services`/`backends` (and frees those of removed objects). Throws std::runtime_error when
-// an id space is exhausted or a NIC has no port.
-//
-// `changed`, when given with `previous`, names the only services that may differ from
-// `previous` (added, replaced or removed); the caller promises that NICs, routes and pools
-// are the same. Every other service is copied from `previous` as it was compiled, so the cost
-// is a copy per service rather than a build (`changed` null: everything is built).
+// an id space is exhausted or a NIC has no port. A service whose backends are unchanged keeps
+// the scheduler (Maglev table) it had in `previous`.
 std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<std::string, NicPorts>& ports,
                                            uint16_t workers, IdMap& services, IdMap& backends,
-                                           const Snapshot* previous, const std::set<std::string>* changed = nullptr);
+                                           const Snapshot* previous);
+
+// `previous` with the services of `changed` compiled in (replacing those of the same name, or
+// added) and those named in `removed` taken out (snapshot_update.cc). `running` is the config
+// `previous` was compiled from as far as NICs, routes and pools go: those stay as they are.
+// Every other service is shared with `previous`, neither copied nor rebuilt. Cost: the changed
+// services' real servers, plus copies of the fixed-size id indexes (~0.5 MB memcpy) and of
+// the VIP index; the owned-address lists only when a VIP is added, moved or removed.
+std::unique_ptr<Snapshot> update_snapshot(const Snapshot& previous, const Config& running,
+                                          const std::vector<ServiceConfig>& changed,
+                                          const std::vector<std::string>& removed,
+                                          const std::map<std::string, NicPorts>& ports, IdMap& services,
+                                          IdMap& backends);
 
 }  // namespace l4lb

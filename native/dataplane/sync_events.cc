@@ -19,9 +19,10 @@ const Backend* find_backend(const Service& service, Ipv4 address, uint16_t port)
   return nullptr;
 }
 
-bool in_pool(const Service& service, Ipv4 local) {
-  return service.pool &&
-         std::find(service.pool->addresses.begin(), service.pool->addresses.end(), local) != service.pool->addresses.end();
+bool in_pool(const Snapshot& snap, const Service& service, Ipv4 local) {
+  if (service.pool >= snap.pools.size()) return false;
+  const std::vector<Ipv4>& addresses = snap.pools[service.pool].addresses;
+  return std::find(addresses.begin(), addresses.end(), local) != addresses.end();
 }
 
 // Brings an existing session in line with the origin's view of it.
@@ -75,7 +76,7 @@ void apply_peer_event(Worker& w, const SyncEvent& e) {
   if (!service->sync) return count_drop(w, SyncDrop::service_not_synced);
   const Backend* backend = find_backend(*service, e.server_address, e.server_port);
   if (!backend) return count_drop(w, SyncDrop::unknown_server);
-  if (!in_pool(*service, e.local_address)) return count_drop(w, SyncDrop::unknown_local_address);
+  if (!in_pool(*w.snapshot, *service, e.local_address)) return count_drop(w, SyncDrop::unknown_local_address);
 
   FlowKey inbound{e.client_address, e.virtual_address, e.client_port, e.virtual_port, e.protocol};
   FlowKey outbound{e.server_address, e.local_address, e.server_port, e.local_port, e.protocol};

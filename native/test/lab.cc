@@ -141,16 +141,16 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
                   Route{Prefix{ip(10, 1, 0, 0), 24}, Egress{server, 0}}};
   snap->service_by_id.assign(kMaxServices, nullptr);
   snap->backend_by_id.assign(kMaxBackends, nullptr);
-  snap->services.resize(2);
   for (uint32_t i = 0; i < 2; ++i) {
-    Service& svc = snap->services[i];
+    auto built = std::make_shared<Service>();
+    Service& svc = *built;
     svc.id = i;
     svc.version = s.version;
     svc.address = kVip;
     svc.port = i == kTcpService ? kTcpPort : kUdpPort;
     svc.protocol = i == kTcpService ? Protocol::tcp : Protocol::udp;
     svc.in_port = client;
-    svc.pool = &pool;
+    svc.pool = 0;
     svc.scheduler_kind = SchedulerKind::rr;
     svc.enabled = s.service_enabled;
     svc.client_address = s.client_address[i];
@@ -160,6 +160,7 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
     snap->by_vip[service_key(svc.address, svc.port, uint8_t(svc.protocol))] = &svc;
     snap->service_by_id[i] = &svc;
     for (const Backend& b : svc.backends) snap->backend_by_id[b.id] = &b;
+    snap->services.push_back(std::move(built));
   }
   snap->ended_backends = s.ended;
   return snap;
