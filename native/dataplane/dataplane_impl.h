@@ -28,6 +28,7 @@ struct Dataplane::Impl {
   std::unique_ptr<Snapshot> current;
   std::vector<std::unique_ptr<Snapshot>> retired;   // replaced, maybe still read by a worker
   uint64_t epoch = 0;               // snapshot generation: one per publish
+  std::atomic<uint32_t> doorbell{0};  // rung after a publish or a request (Worker::doorbell)
   Config config;                    // the running one without its services (current holds them)
   std::map<std::string, Nic> nics;
   unsigned taps_created = 0;
@@ -42,6 +43,7 @@ struct Dataplane::Impl {
   std::map<std::string, NicPorts> open_ports() const;
   void publish(std::unique_ptr<Snapshot> next, bool wait = true);
   void wait_for_workers(uint64_t generation);
+  void ring();                      // wakes the workers that sleep (adaptive idle)
   void reclaim();
   void run_on_workers(WorkerRequest* requests);
   void run_on_worker(size_t index, WorkerRequest& request);

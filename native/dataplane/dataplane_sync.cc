@@ -81,6 +81,7 @@ SyncIngestResult Dataplane::ingest_sync(const uint8_t* records, size_t size, uin
     ++result.queued;
   }
   if (size % kSyncRecordSize) refuse(SyncDrop::malformed);   // a torn tail
+  if (result.queued) d.ring();   // an idle worker installs them now, not after its sleep
   return result;
 }
 

@@ -65,7 +65,7 @@ struct WorkerRequest {
   std::atomic<bool> done{false};
 };
 
-// dataplane.cc creates a Worker, then sets id, workers, lcore, idle, tsc_hz, published, inbox,
+// dataplane.cc creates a Worker, then sets id, workers, lcore, idle, tsc_hz, published, doorbell, inbox,
 // all, pool, sessions (make_session_table) and local_ports (make_local_ports); the constructor
 // makes the rest (neighbours, counters, cursors, active).
 struct Worker {
@@ -86,6 +86,9 @@ struct Worker {
   std::atomic<bool> announce{false};              // gratuitous ARP for every owned address: worker 0
                                                   // sends, the others just clear it
   std::atomic<bool> stop{false};
+  // Rung (incremented, futex-woken) by the control thread after a publish or a request, so an
+  // idle worker in adaptive mode wakes at once instead of at the end of its sleep.
+  std::atomic<uint32_t>* doorbell = nullptr;
 
   rte_ring* inbox = nullptr;                      // frames redirected here by other workers
   rte_ring* sync_out = nullptr;                   // SyncEvents for the control thread (sync_events.h)
