@@ -152,6 +152,10 @@ export class DpdkEngine implements Engine {
     return this.status();
   }
 
+  nics(): NativeStatus['nics'] {
+    return this.native.nics();
+  }
+
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown> {
     if (kind === 'nics') {
       const nic = this.statusCache.nic(name);

@@ -76,6 +76,8 @@ export interface Engine {
   restore(config: ConfigReader): void;
   /** The data plane's counters now, summed over workers; undefined without a data plane. */
   counters(): EngineCounters | undefined;
+  /** The NICs' links, taps and counters now, alone (cheap at any number of services); [] without a data plane. */
+  nics(): EngineCounters['nics'];
   /** What the data plane reports about one configured object now, for its `status`. */
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown>;
   sessions(query: SessionQuery): SessionPage;

@@ -190,6 +190,8 @@ export interface NativeEngine {
   updateServices(generation: number, services: NativeService[], removed: string[]): NativeError[];
   /** With `service`, `services` holds that service alone and `nics` is empty: one service's status costs what it has. */
   status(service?: string): NativeStatus;
+  /** The NICs' part of status() alone: what links and taps cost, whatever the number of services. */
+  nics(): NativeNicStatus[];
   sessions(filter: NativeSessionFilter, skip: number, limit: number): { items: NativeSession[]; total: number };
   flushSessions(service?: string): number;
   announce(): void;

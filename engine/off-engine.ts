@@ -21,6 +21,10 @@ export class OffEngine implements Engine {
     return undefined;
   }
 
+  nics(): NativeStatus['nics'] {
+    return [];
+  }
+
   liveStatus(): Record<string, unknown> {
     return {};
   }

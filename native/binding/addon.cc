@@ -35,7 +35,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
     return DefineClass(env, "Engine",
                        {InstanceMethod("check", &Engine::Check), InstanceMethod("apply", &Engine::Apply),
                         InstanceMethod("updateServices", &Engine::UpdateServices),
-                        InstanceMethod("status", &Engine::Status), InstanceMethod("sessions", &Engine::Sessions),
+                        InstanceMethod("status", &Engine::Status), InstanceMethod("nics", &Engine::Nics),
+                        InstanceMethod("sessions", &Engine::Sessions),
                         InstanceMethod("flushSessions", &Engine::FlushSessions),
                         InstanceMethod("announce", &Engine::Announce), InstanceMethod("drainSync", &Engine::DrainSync),
                         InstanceMethod("ingestSync", &Engine::IngestSync),
@@ -110,6 +111,15 @@ class Engine : public Napi::ObjectWrap<Engine> {
     if (!info[0].IsString()) return status_to_js(info.Env(), d.status());
     std::string only = info[0].As<Napi::String>().Utf8Value();
     return status_to_js(info.Env(), d.status(&only));
+  }
+
+  // nics() → the NICs' status alone
+  Napi::Value Nics(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<NicStatus> nics = dataplane(env).nic_status();
+    Napi::Array array = Napi::Array::New(env, nics.size());
+    for (uint32_t i = 0; i < nics.size(); ++i) array.Set(i, nic_to_js(env, nics[i]));
+    return array;
   }
 
   // sessions(filter, skip, limit) → { items, total }

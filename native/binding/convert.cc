@@ -195,6 +195,8 @@ Napi::Array array_of(Napi::Env env, const std::vector<T>& items, F&& convert) {
   return array;
 }
 
+}  // namespace
+
 Napi::Object nic_to_js(Napi::Env env, const NicStatus& n) {
   Napi::Object nic = Napi::Object::New(env);
   nic.Set("name", n.name);
@@ -206,6 +208,8 @@ Napi::Object nic_to_js(Napi::Env env, const NicStatus& n) {
   nic.Set("device", device_counters(env, n));
   return nic;
 }
+
+namespace {
 
 Napi::Object service_to_js(Napi::Env env, const ServiceStatus& svc) {
   Napi::Object service = traffic(env, svc.counters);

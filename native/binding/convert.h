@@ -15,6 +15,7 @@ std::vector<std::string> strings_from_js(const Napi::Array& js);
 SessionFilter filter_from_js(const Napi::Object& js, const Dataplane& dataplane);
 Napi::Array errors_to_js(Napi::Env env, const std::vector<ApplyError>& errors);
 Napi::Object status_to_js(Napi::Env env, const EngineStatus& status);
+Napi::Object nic_to_js(Napi::Env env, const NicStatus& n);
 Napi::Object session_to_js(Napi::Env env, const SessionRecord& session);
 
 }  // namespace l4lb::binding

@@ -102,6 +102,8 @@ class Dataplane {
   // Counters and state now; `only_service`, when given, limits `services` to the service of that
   // name and leaves `nics` empty, so one service's status costs what that service has.
   EngineStatus status(const std::string* only_service = nullptr);
+  // The NICs' part of status() alone: links, taps and counters, whatever the number of services.
+  std::vector<NicStatus> nic_status();
   // Live sessions matching `filter`, at most `limit` after skipping `skip`; `total` gets all matches.
   std::vector<SessionRecord> sessions(const SessionFilter& filter, size_t skip, size_t limit, size_t* total);
   size_t flush_sessions(const std::string& service);   // "" = all

@@ -37,12 +37,10 @@ void add(BackendCounters& sum, const BackendCounters& c) {
 
 }  // namespace
 
-EngineStatus Dataplane::status(const std::string* only_service) {
+std::vector<NicStatus> Dataplane::nic_status() {
   Impl& d = *impl_;
-  EngineStatus status;
-  status.generation = d.config.generation;
+  std::vector<NicStatus> nics;
   for (auto& [name, nic] : d.nics) {
-    if (only_service) break;   // one service's status: no link state or device counters to read
     NicStatus n;
     n.name = name;
     n.port = nic.port.port;
@@ -59,8 +57,16 @@ EngineStatus Dataplane::status(const std::string* only_service) {
       n.hw_rx_errors = hw.ierrors;
       n.hw_tx_errors = hw.oerrors;
     }
-    status.nics.push_back(std::move(n));
+    nics.push_back(std::move(n));
   }
+  return nics;
+}
+
+EngineStatus Dataplane::status(const std::string* only_service) {
+  Impl& d = *impl_;
+  EngineStatus status;
+  status.generation = d.config.generation;
+  if (!only_service) status.nics = nic_status();   // one service's status: no link state or device counters
   std::vector<const Service*> services;
   if (only_service) {
     uint32_t id = d.service_ids.find(*only_service);
