@@ -55,6 +55,21 @@ export class HealthChecker<T extends CheckTarget> {
    * known ones keep their state and take the new settings, missing ones stop.
    */
   set(targets: Iterable<T>): void {
+    const seen = this.put(targets);
+    for (const [id, running] of this.running) if (!seen.has(id)) this.stop(id, running);
+  }
+
+  /** Replaces `before` (targets set earlier) with `after`, as set() would, touching no other target. */
+  replace(before: Iterable<T>, after: Iterable<T>): void {
+    const seen = this.put(after);
+    for (const { id } of before) {
+      const running = this.running.get(id);
+      if (running && !seen.has(id)) this.stop(id, running);
+    }
+  }
+
+  /** Adds or updates `targets`; returns their ids. */
+  private put(targets: Iterable<T>): Set<string> {
     const seen = new Set<string>();
     for (const target of targets) {
       seen.add(target.id);
@@ -73,7 +88,7 @@ export class HealthChecker<T extends CheckTarget> {
       this.running.set(target.id, running);
       this.next(running, this.scheduler.now + Math.floor(this.random() * target.intervalMs));
     }
-    for (const [id, running] of this.running) if (!seen.has(id)) this.stop(id, running);
+    return seen;
   }
 
   health(id: string): TargetHealth | undefined {

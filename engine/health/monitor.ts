@@ -2,9 +2,13 @@
 // each NIC's probes on its exception path (routing.ts), probes (checker.ts), and turns results
 // into the engine's health overlay: a server down through the NIC it is forwarded through
 // runs at weight 0 until it is back. Health is status: nothing is written to the store.
+//
+// Cost: a write of services or real servers re-reads the targets of those services alone, and
+// a transition updates the down set of its one server; only a write of NICs, routes or health
+// checks (what every target depends on) reads all targets again.
 
-import type { Engine, HealthOverlay } from '../engine.js';
-import type { Store } from '../../store/store.js';
+import type { Engine } from '../engine.js';
+import type { Commit, Store } from '../../store/store.js';
 import { HealthChecker, type CheckerObserver } from './checker.js';
 import { createProbe } from './probe.js';
 import { UdpProber } from './probes/udp.js';
@@ -13,7 +17,7 @@ import { Scheduler, systemClock } from './scheduler.js';
 import type { NativeNicStatus } from '../native.js';
 import type { ProbeOutcome, Transition } from './state.js';
 import { serverHealth, serviceHealth, effectiveState, type ServiceHealth } from './status.js';
-import { healthTargets, type HealthTarget } from './targets.js';
+import { healthTargets, serviceTargets, TargetContext, type HealthTarget, type ServiceTargets } from './targets.js';
 
 /** What the API may name of a probe target (the health checker's door is this file). */
 export type { HealthTarget } from './targets.js';
@@ -44,10 +48,15 @@ export class HealthMonitor {
   private readonly routing: ProbeRouting;
   private readonly observers: CheckerObserver<HealthTarget>[] = [];
   private log: HealthLog = silent;
+  /** Checked services' targets, by service; and each server's targets, by key(service, server). */
+  private targets = new Map<string, ServiceTargets>();
   private byServer = new Map<string, HealthTarget[]>();
-  private byService = new Map<string, HealthTarget[][]>();
-  private failing = new Set<string>();
-  private applied = '';
+  /** Servers down through their egress NIC, by service: the overlay the engine runs. */
+  private down = new Map<string, Set<string>>();
+  private overlayDirty = true;
+  private failing: { at: number; nics: Set<string> } | undefined;
+  /** Services whose targets a write changed since the last sync; 'all' after NICs, routes or checks. */
+  private pending: Set<string> | 'all' | undefined;
   private syncQueued = false;
   private overlayQueued = false;
   private closed = false;
@@ -69,8 +78,8 @@ export class HealthMonitor {
   /** Starts probing what is stored and follows every later write. */
   start(log: HealthLog): void {
     this.log = log;
-    this.store.onWrite({ apply: () => this.queueSync(), restore: () => this.queueSync() });
-    this.sync();
+    this.store.onWrite({ apply: (commit) => this.queueSync(commit), restore: () => this.queueSync() });
+    this.syncAll();
   }
 
   /** Hears every probe and every transition (metrics). */
@@ -83,12 +92,12 @@ export class HealthMonitor {
     const healthOf = (t: HealthTarget) => this.checker.health(t.id);
     if (kind === 'real-servers') {
       // Checked but reached by no NIC with a probe address: an empty map says so.
-      if (!this.byService.has(scope)) return {};
+      if (!this.targets.has(scope)) return {};
       return { health: serverHealth(this.byServer.get(key(scope, name)) ?? [], healthOf) };
     }
     if (kind === 'virtual-services') {
-      const servers = this.byService.get(name);
-      return servers ? { health: serviceHealth(servers, healthOf, this.failing) } : {};
+      const checked = this.targets.get(name);
+      return checked ? { health: serviceHealth([...checked.servers.values()], healthOf, this.failingNics()) } : {};
     }
     return {};
   }
@@ -96,7 +105,10 @@ export class HealthMonitor {
   /** Every checked service's `status.health` (the service health gauges). */
   *serviceStates(): IterableIterator<{ service: string; health: ServiceHealth }> {
     const healthOf = (t: HealthTarget) => this.checker.health(t.id);
-    for (const [service, servers] of this.byService) yield { service, health: serviceHealth(servers, healthOf, this.failing) };
+    const failing = this.failingNics();
+    for (const [service, checked] of this.targets) {
+      yield { service, health: serviceHealth([...checked.servers.values()], healthOf, failing) };
+    }
   }
 
   /** Every target's current state (the state gauge). */
@@ -112,38 +124,77 @@ export class HealthMonitor {
   }
 
   /** Writes run inside a transaction: the new targets are read once it has committed. */
-  private queueSync(): void {
+  private queueSync(commit?: Commit): void {
+    const touched = commit ? servicesTouched(commit) : 'all';
+    if (touched === 'all' || this.pending === 'all') this.pending = 'all';
+    else this.pending = new Set([...(this.pending ?? []), ...touched]);
     if (this.syncQueued) return;
     this.syncQueued = true;
     setImmediate(() => {
       this.syncQueued = false;
-      if (!this.closed) this.sync();
+      const pending = this.pending;
+      this.pending = undefined;
+      if (this.closed || !pending) return;
+      if (pending === 'all') this.syncAll();
+      else this.syncServices(pending);
     });
   }
 
-  private sync(): void {
+  /** Reads every target: at start, and after a write of what every target depends on. */
+  private syncAll(): void {
     const targets = healthTargets(this.store);
-    this.checker.set(targets);
-    this.byServer = new Map();
-    for (const t of targets) {
-      const k = key(t.service, t.server);
-      this.byServer.set(k, [...(this.byServer.get(k) ?? []), t]);
-    }
-    this.byService = new Map();
-    for (const rs of this.store.all('real-servers')) {
-      const service = this.store.get('virtual-services', '', rs.scope)?.spec;
-      if (service?.healthCheck === undefined) continue;
-      const servers = this.byService.get(rs.scope) ?? [];
-      servers.push(this.byServer.get(key(rs.scope, rs.name)) ?? []);
-      this.byService.set(rs.scope, servers);
-    }
+    this.checker.set([...targets.values()].flatMap((t) => t.targets));
+    for (const service of [...this.targets.keys()]) this.forget(service);
+    for (const [service, checked] of targets) this.index(service, checked);
+    this.overlayDirty = true;
     void this.routing.sync(this.probePaths());
     this.queueOverlay();
   }
 
+  /** Reads the targets of `services` alone (a write of services or real servers). */
+  private syncServices(services: Set<string>): void {
+    const context = new TargetContext(this.store);
+    for (const service of services) {
+      const before = this.targets.get(service);
+      const after = serviceTargets(this.store, context, service);
+      this.checker.replace(before?.targets ?? [], after?.targets ?? []);
+      this.forget(service);
+      if (after) this.index(service, after);
+    }
+    this.queueOverlay();
+  }
+
+  private index(service: string, checked: ServiceTargets): void {
+    this.targets.set(service, checked);
+    for (const [server, targets] of checked.servers) {
+      this.byServer.set(key(service, server), targets);
+      this.updateDown(service, server);
+    }
+  }
+
+  private forget(service: string): void {
+    const checked = this.targets.get(service);
+    if (!checked) return;
+    for (const server of checked.servers.keys()) this.byServer.delete(key(service, server));
+    this.targets.delete(service);
+    if (this.down.delete(service)) this.overlayDirty = true;
+  }
+
+  /** Brings one server's entry in the down set in line with its egress target's state. */
+  private updateDown(service: string, server: string): void {
+    const targets = this.byServer.get(key(service, server)) ?? [];
+    const isDown = effectiveState(targets, (t) => this.checker.health(t.id)) === 'down';
+    const servers = this.down.get(service);
+    if (isDown === (servers?.has(server) ?? false)) return;
+    this.overlayDirty = true;
+    if (isDown) this.down.set(service, (servers ?? new Set()).add(server));
+    else if (servers!.size === 1) this.down.delete(service);
+    else servers!.delete(server);
+  }
+
   private nicStatus(fresh = false): NativeNicStatus[] {
     const now = performance.now();
-    if (fresh || !this.links || now - this.links.at > linkCacheMs) this.links = { at: now, nics: this.engine.counters()?.nics ?? [] };
+    if (fresh || !this.links || now - this.links.at > linkCacheMs) this.links = { at: now, nics: this.engine.nics() };
     return this.links.nics;
   }
 
@@ -182,6 +233,8 @@ export class HealthMonitor {
     if (transition.to === 'down') this.log.warn({ ...details, cause: transition.cause.error }, `${where} is down: ${transition.cause.error}`);
     else this.log.info({ ...details, cause: 'its probes succeed' }, `${where} is ${transition.to}: its probes succeed`);
     for (const o of this.observers) o.changed?.(target, transition);
+    this.failing = undefined;
+    this.updateDown(target.service, target.server);
     this.queueOverlay();
   }
 
@@ -195,33 +248,39 @@ export class HealthMonitor {
     });
   }
 
+  /** The engine keeps the overlay it is given: it gets a copy, which it compares with the last. */
   private applyOverlay(): void {
-    const healthOf = (t: HealthTarget) => this.checker.health(t.id);
-    const down = new Map<string, Set<string>>();
-    for (const targets of this.byServer.values()) {
-      if (effectiveState(targets, healthOf) !== 'down') continue;
-      const { service, server } = targets[0];
-      down.set(service, (down.get(service) ?? new Set()).add(server));
-    }
-    this.failing = this.failingNics();
-    const fingerprint = JSON.stringify([...down].map(([s, names]) => [s, [...names].sort()]).sort());
-    if (fingerprint === this.applied) return;
+    if (!this.overlayDirty) return;
     try {
-      this.engine.applyHealth(down as HealthOverlay);
-      this.applied = fingerprint;
+      this.engine.applyHealth(new Map([...this.down].map(([service, servers]) => [service, new Set(servers)])));
+      this.overlayDirty = false;
     } catch (err) {
       this.log.error({ err }, 'the engine did not take the health weights');
     }
   }
 
-  /** NICs whose link is down, or through which every target is down. */
+  /** NICs whose link is down, or through which every target is down; read when shown, kept briefly. */
   private failingNics(): Set<string> {
+    const now = performance.now();
+    if (this.failing && now - this.failing.at <= linkCacheMs) return this.failing.nics;
     const probed = new Map<string, boolean>();
     for (const { target, health } of this.checker.entries()) {
       probed.set(target.nic, (probed.get(target.nic) ?? true) && health.state === 'down');
     }
-    const failing = new Set([...probed].filter(([, allDown]) => allDown).map(([nic]) => nic));
-    for (const nic of this.nicStatus()) if (!nic.linkUp) failing.add(nic.name);
-    return failing;
+    const nics = new Set([...probed].filter(([, allDown]) => allDown).map(([nic]) => nic));
+    for (const nic of this.nicStatus()) if (!nic.linkUp) nics.add(nic.name);
+    this.failing = { at: now, nics };
+    return nics;
   }
+}
+
+/** The services whose targets a commit may change; 'all' when it wrote what every target depends on. */
+function servicesTouched(commit: Commit): Set<string> | 'all' {
+  const services = new Set<string>();
+  for (const change of commit.changes) {
+    if (change.kind === 'nics' || change.kind === 'routes' || change.kind === 'health-checks') return 'all';
+    if (change.kind === 'virtual-services') services.add(change.name);
+    if (change.kind === 'real-servers') services.add(change.scope);
+  }
+  return services;
 }

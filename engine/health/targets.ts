@@ -6,7 +6,7 @@
 
 import type { SpecOf } from '../../store/kinds.js';
 import { nicsReaching } from '../../store/reach.js';
-import type { ConfigReader } from '../../store/store.js';
+import type { ConfigReader, StoredObject } from '../../store/store.js';
 import type { CheckTarget } from './checker.js';
 import type { ProbeEndpoint } from './probes/endpoint.js';
 import type { HttpExpectation } from './probes/http.js';
@@ -46,40 +46,79 @@ function expectations(check: CheckSpec): Pick<HealthTarget, 'http' | 'udp'> {
   return {};
 }
 
-export function healthTargets(config: ConfigReader): HealthTarget[] {
-  const nics = new Map(config.all('nics').map((o) => [o.name, o.spec]));
-  const reaching = nicsReaching(
-    [...nics].map(([name, spec]) => ({ name, networks: spec.networks, ...(spec.gateway ? { gateway: spec.gateway } : {}) })),
-    config.all('routes').map((o) => o.spec),
-  );
-  const checks = new Map(config.all('health-checks').map((o) => [o.name, o.spec]));
-  const services = new Map(config.all('virtual-services').map((o) => [o.name, o.spec]));
-  const targets: HealthTarget[] = [];
-  for (const rs of config.all('real-servers')) {
-    const service = services.get(rs.scope);
-    const server = rs.spec;
-    if (!service?.enabled || !server.enabled || service.healthCheck === undefined) continue;
-    const check = checks.get(service.healthCheck)!;
-    const header = headerFor(service, check);
-    reaching(server.address).forEach((nic, rank) => {
-      const probe = nics.get(nic)!.probeAddress;
-      if (!probe) return;
-      targets.push({
-        id: [rs.scope, rs.name, nic, service.healthCheck, server.address, server.port].join('\u0000'),
-        service: rs.scope,
-        server: rs.name,
-        nic,
-        egress: rank === 0,
-        check: service.healthCheck!,
-        type: check.type,
-        intervalMs: check.intervalMs,
-        timeoutMs: check.timeoutMs,
-        rise: check.rise,
-        fall: check.fall,
-        endpoint: { address: server.address, port: server.port, source: probe.split('/')[0], header },
-        ...expectations(check),
-      });
-    });
+/** A checked service's targets, and its real servers' targets each (empty when none reach it). */
+export interface ServiceTargets {
+  targets: HealthTarget[];
+  servers: Map<string, HealthTarget[]>;
+}
+
+/** What the targets of any service depend on beside the service: NICs, routes and checks. */
+export class TargetContext {
+  private readonly nics: Map<string, SpecOf<'nics'>>;
+  private readonly reaching: (address: string) => string[];
+  private readonly checks: Map<string, CheckSpec>;
+
+  constructor(config: ConfigReader) {
+    this.nics = new Map(config.all('nics').map((o) => [o.name, o.spec]));
+    this.reaching = nicsReaching(
+      [...this.nics].map(([name, spec]) => ({ name, networks: spec.networks, ...(spec.gateway ? { gateway: spec.gateway } : {}) })),
+      config.all('routes').map((o) => o.spec),
+    );
+    this.checks = new Map(config.all('health-checks').map((o) => [o.name, o.spec]));
   }
-  return targets;
+
+  /** The targets of service `name`; undefined when it is not checked (absent, or no health check). */
+  service(name: string, service: ServiceSpec | undefined, realServers: StoredObject<SpecOf<'real-servers'>>[]): ServiceTargets | undefined {
+    if (service?.healthCheck === undefined) return undefined;
+    const check = this.checks.get(service.healthCheck)!;
+    const header = headerFor(service, check);
+    const result: ServiceTargets = { targets: [], servers: new Map() };
+    for (const rs of realServers) {
+      const server = rs.spec;
+      const mine: HealthTarget[] = [];
+      result.servers.set(rs.name, mine);
+      if (!service.enabled || !server.enabled) continue;
+      this.reaching(server.address).forEach((nic, rank) => {
+        const probe = this.nics.get(nic)!.probeAddress;
+        if (!probe) return;
+        mine.push({
+          id: [name, rs.name, nic, service.healthCheck, server.address, server.port].join('\u0000'),
+          service: name,
+          server: rs.name,
+          nic,
+          egress: rank === 0,
+          check: service.healthCheck!,
+          type: check.type,
+          intervalMs: check.intervalMs,
+          timeoutMs: check.timeoutMs,
+          rise: check.rise,
+          fall: check.fall,
+          endpoint: { address: server.address, port: server.port, source: probe.split('/')[0], header },
+          ...expectations(check),
+        });
+      });
+      result.targets.push(...mine);
+    }
+    return result;
+  }
+}
+
+/** Every checked service's targets, by service name. */
+export function healthTargets(config: ConfigReader): Map<string, ServiceTargets> {
+  const context = new TargetContext(config);
+  const servers = new Map<string, StoredObject<SpecOf<'real-servers'>>[]>();
+  for (const rs of config.all('real-servers')) servers.set(rs.scope, [...(servers.get(rs.scope) ?? []), rs]);
+  const result = new Map<string, ServiceTargets>();
+  for (const service of config.all('virtual-services')) {
+    const targets = context.service(service.name, service.spec, servers.get(service.name) ?? []);
+    if (targets) result.set(service.name, targets);
+  }
+  return result;
+}
+
+/** The targets of one service as stored now (undefined when it is gone or not checked). */
+export function serviceTargets(config: ConfigReader, context: TargetContext, name: string): ServiceTargets | undefined {
+  const service = config.get('virtual-services', '', name)?.spec;
+  if (service?.healthCheck === undefined) return undefined;   // unchecked: its servers are not read
+  return context.service(name, service, config.list('real-servers', name, { limit: -1 }));
 }

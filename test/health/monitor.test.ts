@@ -26,6 +26,9 @@ class RecordingEngine extends OffEngine {
   override applyHealth(down: HealthOverlay): void {
     this.overlay = down;
   }
+  override nics(): NativeNicStatus[] {
+    return this.counters().nics;
+  }
   override counters(): NativeStatus {
     const nic = (name: string, linkUp: boolean): NativeNicStatus => ({
       name,
@@ -207,5 +210,17 @@ describe('health monitor over the API, on loopback', () => {
     await json('PATCH', '/api/v1/virtual-services/web', { healthCheck: 'web' });
     await waitFor('a new check', async () => (await health('web', 'rs2'))?.a !== undefined, 20, 10);
     assert.equal((await health('web', 'rs2')).a.state, 'unknown');
+  });
+
+  test('a deleted server leaves the overlay and stops being probed; the other servers keep their state', async () => {
+    await waitFor('rs2 down in the overlay', async () => engine.overlay.get('web')?.has('rs2'), 100, 50);
+    const rs1 = await health('web', 'rs1');
+    await json('DELETE', '/api/v1/virtual-services/web/real-servers/rs2');
+    await waitFor('the overlay to clear', async () => !engine.overlay.get('web'), 20, 10);
+    assert.ok(![...monitor.states()].some(({ target }) => target.server === 'rs2'));
+    const after = await health('web', 'rs1');
+    assert.equal(after.a.transitions, rs1.a.transitions);   // re-read, not restarted
+    assert.equal(after.a.state, 'up');
+    assert.equal((await health('other', 'rs3')).b.state, 'up');
   });
 });

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { healthTargets } from '../../engine/health/targets.js';
+import { healthTargets, serviceTargets, TargetContext, type HealthTarget } from '../../engine/health/targets.js';
 import { nicsReaching } from '../../store/reach.js';
 import { openDb } from '../../store/db.js';
 import { Store } from '../../store/store.js';
@@ -42,8 +42,12 @@ function store(): Store {
   return s;
 }
 
+function allTargets(config: Store): HealthTarget[] {
+  return [...healthTargets(config).values()].flatMap((t) => t.targets);
+}
+
 test('a checked server is probed through every NIC with a probe address that reaches it', () => {
-  const targets = healthTargets(store()).filter((t) => t.service === 'web');
+  const targets = allTargets(store()).filter((t) => t.service === 'web');
   assert.deepEqual(targets.map((t) => [t.server, t.nic, t.egress]), [['rs1', 'servers', true], ['rs1', 'uplink', false]]);
   const [first] = targets;
   assert.equal(first.endpoint.source, '10.0.2.2');
@@ -54,16 +58,26 @@ test('a checked server is probed through every NIC with a probe address that rea
 });
 
 test('services without a check and disabled servers are not probed', () => {
-  const targets = healthTargets(store());
+  const targets = allTargets(store());
   assert.ok(!targets.some((t) => t.service === 'plain'));
   assert.ok(!targets.some((t) => t.server === 'off'));
 });
 
 test('a PROXY header goes with checks on the service\'s own transport only', () => {
-  const targets = healthTargets(store());
+  const targets = allTargets(store());
   assert.equal(targets.find((t) => t.service === 'web')!.endpoint.header?.readUInt8(12), 0x20);
   assert.equal(targets.find((t) => t.service === 'mixed')!.endpoint.header, undefined);
   const dns = targets.find((t) => t.service === 'dns')!;
   assert.equal(dns.endpoint.header, undefined);
   assert.deepEqual(dns.udp, { payload: 'ping', expect: undefined });
+});
+
+test('one service read alone has the targets and servers it has in the whole', () => {
+  const config = store();
+  const whole = healthTargets(config);
+  const context = new TargetContext(config);
+  for (const name of ['web', 'mixed', 'dns']) assert.deepEqual(serviceTargets(config, context, name), whole.get(name));
+  assert.deepEqual([...whole.get('web')!.servers.keys()].sort(), ['off', 'rs1']);   // a disabled server is listed, unprobed
+  assert.equal(serviceTargets(config, context, 'plain'), undefined);
+  assert.equal(serviceTargets(config, context, 'gone'), undefined);
 });
