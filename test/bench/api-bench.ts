@@ -12,7 +12,7 @@
 //
 // Usage: npm run bench:api [-- --sizes 1000,10000] [--engine off|dpdk] [--scale-sizes 100,1000,10000]
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../api/app.js';
 import { DpdkEngine } from '../../engine/dpdk-engine.js';
 import type { Engine } from '../../engine/engine.js';
+import { HealthMonitor } from '../../engine/health/monitor.js';
 import { OffEngine } from '../../engine/off-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
@@ -81,8 +82,10 @@ function createEngine(mode: string): Engine {
 
 const ports = ['l4bench0', 'l4bench1'];
 
+/** Adds the bench's veth pairs (first removing any a killed run left behind), or removes them. */
 function veths(op: 'add' | 'del'): void {
   for (const name of ports) {
+    if (op === 'add') spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
     execFileSync('ip', op === 'add' ? ['link', 'add', name, 'up', 'type', 'veth', 'peer', 'name', `${name}p`] : ['link', 'del', name], { stdio: 'ignore' });
   }
 }
@@ -98,8 +101,11 @@ async function withAppliance<T>(mode: string, body: (a: Appliance) => Promise<T>
   const store = new Store(openDb(join(dir, 'bench.db')));
   const engine = createEngine(mode);
   const reconciler = new Reconciler(store, engine);
+  // As `l4lb serve` runs it with a data plane: the health checker follows every write.
+  const health = mode === 'dpdk' ? new HealthMonitor(store, engine, { runIp: async () => {} }) : undefined;
   reconciler.start();
-  const app = await buildApp({ store, reconciler });
+  health?.start({ info() {}, warn() {}, error() {} });
+  const app = await buildApp({ store, reconciler, ...(health ? { health } : {}) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   const appliance = { send: (method: string, path: string, payload?: unknown) => send(port, method, path, payload), engine };
@@ -116,6 +122,7 @@ async function withAppliance<T>(mode: string, body: (a: Appliance) => Promise<T>
     return await body(appliance);
   } finally {
     await app.close();
+    await health?.close();
     await engine.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
