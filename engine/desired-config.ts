@@ -51,19 +51,8 @@ const convert: { [K in EngineKind]: (name: string, spec: SpecOf<K>) => Converted
     portMin: spec.portRange.min,
     portMax: spec.portRange.max,
   }),
-  'virtual-services': (name, spec) => ({
-    name,
-    address: parseIPv4(spec.address),
-    port: spec.port,
-    protocol: spec.protocol,
-    nic: spec.nic,
-    pool: spec.localAddressPool,
-    scheduler: spec.scheduler,
-    clientAddress: spec.clientAddress,
-    timeouts: spec.timeouts,
-    sync: spec.sync,
-    enabled: spec.enabled,
-  }),
+  // The spec as stored: every field crosses under its API name, so a new one needs no line here.
+  'virtual-services': (name, spec) => ({ ...spec, name, address: parseIPv4(spec.address) }),
   'real-servers': (name, spec) => ({ name, address: parseIPv4(spec.address), port: spec.port, weight: spec.weight, enabled: spec.enabled }),
   settings: (_name, spec) => toSyncSettings(spec),
 };

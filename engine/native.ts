@@ -3,6 +3,7 @@
 
 import { createRequire } from 'node:module';
 import { projectFile } from '../lib/project-files.js';
+import type { SpecOf } from '../store/kinds.js';
 
 export type NativePrefix = [address: number, length: number];
 
@@ -23,20 +24,16 @@ export interface NativeRealServer {
   enabled: boolean;
 }
 
-export interface NativeService {
+/**
+ * A virtual service as the addon reads it (native/binding/convert.cc, service_from_js): the
+ * stored spec as it is, fields under their API names, with its name, its VIP as a number and
+ * its real servers. A new spec field crosses without a change here (docs/architecture.md).
+ */
+export type NativeService = Omit<SpecOf<'virtual-services'>, 'address'> & {
   name: string;
   address: number;
-  port: number;
-  protocol: 'tcp' | 'udp';
-  nic: string;
-  pool: string;
-  scheduler: string;
-  clientAddress: string;
-  timeouts: Record<string, number>;
-  sync: boolean;
-  enabled: boolean;
   realServers: NativeRealServer[];
-}
+};
 
 /** The session-sync part of a configuration (docs/sync.md). */
 export interface NativeSyncConfig {

@@ -52,8 +52,21 @@ Timeouts timeouts(const Napi::Object& o) {
   return t;
 }
 
+// Every field of ServiceSettings (config.h), read by its API name: a new per-service setting
+// is one line here.
+void read_service_settings(const Napi::Object& o, ServiceSettings& s) {
+  s.client_address = choice<ClientAddress>(
+      str(o, "clientAddress"), {{"none", ClientAddress::none}, {"toa", ClientAddress::toa},
+                                {"proxy-protocol-v1", ClientAddress::proxy_v1}, {"proxy-protocol-v2", ClientAddress::proxy_v2}});
+  s.timeouts = timeouts(o.Get("timeouts").As<Napi::Object>());
+  s.sync = flag(o, "sync");
+  s.enabled = flag(o, "enabled");
+}
+
 }  // namespace
 
+// The stored virtual-service spec as it is (API field names), with its name, its address as a
+// number and its real servers.
 ServiceConfig service_from_js(const Napi::Object& o) {
   ServiceConfig s;
   s.name = str(o, "name");
@@ -61,16 +74,11 @@ ServiceConfig service_from_js(const Napi::Object& o) {
   s.port = uint16_t(u32(o, "port"));
   s.protocol = choice<Protocol>(str(o, "protocol"), {{"tcp", Protocol::tcp}, {"udp", Protocol::udp}});
   s.nic = str(o, "nic");
-  s.pool = str(o, "pool");
+  s.pool = str(o, "localAddressPool");
   s.scheduler = choice<SchedulerKind>(str(o, "scheduler"),
                                       {{"rr", SchedulerKind::rr}, {"wrr", SchedulerKind::wrr}, {"lc", SchedulerKind::lc},
                                        {"wlc", SchedulerKind::wlc}, {"sh", SchedulerKind::sh}, {"mh", SchedulerKind::mh}});
-  s.client_address = choice<ClientAddress>(
-      str(o, "clientAddress"), {{"none", ClientAddress::none}, {"toa", ClientAddress::toa},
-                                {"proxy-protocol-v1", ClientAddress::proxy_v1}, {"proxy-protocol-v2", ClientAddress::proxy_v2}});
-  s.timeouts = timeouts(o.Get("timeouts").As<Napi::Object>());
-  s.sync = flag(o, "sync");
-  s.enabled = flag(o, "enabled");
+  read_service_settings(o, s);
   s.real_servers = list<RealServerConfig>(o, "realServers", [](Napi::Value v) {
     Napi::Object r = v.As<Napi::Object>();
     return RealServerConfig{str(r, "name"), u32(r, "address"), uint16_t(u32(r, "port")), u32(r, "weight"),

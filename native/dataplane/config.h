@@ -73,8 +73,21 @@ struct RealServerConfig {
   bool enabled = true;   // false ends its sessions (RST both ways)
 };
 
-// A virtual service (/api/v1/virtual-services) with its real servers.
-struct ServiceConfig {
+// The settings of a virtual service (/api/v1/virtual-services) that its compiled form
+// (Service, snapshot.h) carries as they are, for the workers. A field added here is read in
+// one line of the addon's conversion (service_settings in native/binding/convert.cc) under
+// its API name and used by the worker code that needs it: nothing else changes
+// (docs/architecture.md, "Adding a field to a virtual service").
+struct ServiceSettings {
+  ClientAddress client_address = ClientAddress::none;   // clientAddress: none, toa, proxy-protocol-v1/v2
+  Timeouts timeouts;     // tcpFinWait covers FIN_WAIT, CLOSE_WAIT and LAST_ACK
+  bool sync = true;      // its sessions are replicated to peers
+  bool enabled = true;   // false: no new sessions, open ones reset
+};
+
+// A virtual service (/api/v1/virtual-services) with its real servers: what identifies and
+// places it (compiled into indexes, ports and a scheduler), then its settings.
+struct ServiceConfig : ServiceSettings {
   std::string name;
   Ipv4 address = 0;      // the VIP
   uint16_t port = 0;
@@ -82,10 +95,6 @@ struct ServiceConfig {
   std::string nic;       // client side
   std::string pool;      // localAddressPool: local addresses towards the real servers
   SchedulerKind scheduler = SchedulerKind::wlc;
-  ClientAddress client_address = ClientAddress::none;   // clientAddress: none, toa, proxy-protocol-v1/v2
-  Timeouts timeouts;     // tcpFinWait covers FIN_WAIT, CLOSE_WAIT and LAST_ACK
-  bool sync = true;      // its sessions are replicated to peers
-  bool enabled = true;   // false: no new sessions, open ones reset
   std::vector<RealServerConfig> real_servers;
 };
 

@@ -180,6 +180,7 @@ std::shared_ptr<const Service> build_service(const Config& config, const Service
                                              IdMap& backend_ids, const std::map<std::string, NicPorts>& ports,
                                              const Snapshot& snap, const Service* before) {
   auto service = std::make_shared<Service>();
+  static_cast<ServiceSettings&>(*service) = s;   // settings go through as configured
   service->id = id;
   service->address = s.address;
   service->port = s.port;
@@ -189,10 +190,6 @@ std::shared_ptr<const Service> build_service(const Config& config, const Service
   if (pool == config.pools.end()) throw std::runtime_error("service " + s.name + " refers to unknown pool " + s.pool);
   service->pool = uint32_t(pool - config.pools.begin());
   service->scheduler_kind = s.scheduler;
-  service->client_address = s.client_address;
-  service->timeouts = s.timeouts;
-  service->sync = s.sync;
-  service->enabled = s.enabled;
   service->backends.reserve(s.real_servers.size());
   for (const RealServerConfig& rs : s.real_servers) {
     Backend b;

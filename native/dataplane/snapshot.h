@@ -61,7 +61,9 @@ struct Backend {
   Egress egress;                 // towards the real server
 };
 
-struct Service {
+// A compiled virtual service: its settings as configured (config.h), then what compiling
+// placed and built for it.
+struct Service : ServiceSettings {
   uint32_t id = 0;               // stable, < kMaxServices
   uint64_t version = 0;          // changes whenever its backends or scheduler change
   Ipv4 address = 0;
@@ -71,10 +73,6 @@ struct Service {
   uint32_t pool = 0;             // index into Snapshot::pools (no pointer: a Service outlives
                                  // the snapshot it was compiled in, shared by the next ones)
   SchedulerKind scheduler_kind = SchedulerKind::wlc;
-  ClientAddress client_address = ClientAddress::none;
-  Timeouts timeouts;
-  bool sync = true;
-  bool enabled = true;
   std::vector<Backend> backends;
   // Immutable, and shared with the previous snapshot while the backends it was built from are
   // unchanged (a Maglev table is 65537 entries: rebuilding one per service per write would
