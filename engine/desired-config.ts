@@ -53,7 +53,7 @@ const convert: { [K in EngineKind]: (name: string, spec: SpecOf<K>) => Converted
   }),
   // The spec as stored: every field crosses under its API name, so a new one needs no line here.
   'virtual-services': (name, spec) => ({ ...spec, name, address: parseIPv4(spec.address) }),
-  'real-servers': (name, spec) => ({ name, address: parseIPv4(spec.address), port: spec.port, weight: spec.weight, enabled: spec.enabled }),
+  'real-servers': (name, spec) => ({ name, address: parseIPv4(spec.address), port: spec.port, weight: spec.weight, enabled: spec.enabled, healthy: true }),
   settings: (_name, spec) => toSyncSettings(spec),
 };
 
@@ -80,7 +80,7 @@ export class DesiredConfig {
   private readonly entries = new Map<string, Entry>();
   /** Real servers by service, then name: a service is assembled without a walk over all. */
   private readonly servers = new Map<string, Map<string, NativeRealServer>>();
-  /** Status, not configuration: servers health took out run at weight 0 until they are back. */
+  /** Status, not configuration: servers health took out take no new sessions until they are back. */
   private healthDown: HealthOverlay = new Map();
   /** maxTimeoutSeconds(), until a service changes. */
   private maxTimeout: number | undefined;
@@ -157,13 +157,13 @@ export class DesiredConfig {
     return this.entries.get(DesiredConfig.key('settings', '', syncSettingsName))?.native as SyncSettings | undefined;
   }
 
-  /** A service as the data plane runs it, real servers health took out at weight 0; undefined when gone. */
+  /** A service as the data plane runs it, real servers health took out marked unhealthy; undefined when gone. */
   service(name: string): NativeService | undefined {
     const entry = this.entries.get(DesiredConfig.key('virtual-services', '', name));
     if (!entry) return undefined;
     const down = this.healthDown.get(name);
     const realServers = [...(this.servers.get(name)?.values() ?? [])].map((server) =>
-      down?.has(server.name) ? { ...server, weight: 0 } : server,
+      down?.has(server.name) ? { ...server, healthy: false } : server,
     );
     return { ...(entry.native as Converted['virtual-services']), realServers };
   }

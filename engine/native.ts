@@ -22,6 +22,8 @@ export interface NativeRealServer {
   port: number;
   weight: number;
   enabled: boolean;
+  /** Status, not configuration: false while health checks see it down; it takes no new sessions. */
+  healthy: boolean;
 }
 
 /**

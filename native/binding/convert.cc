@@ -82,7 +82,7 @@ ServiceConfig service_from_js(const Napi::Object& o) {
   s.real_servers = list<RealServerConfig>(o, "realServers", [](Napi::Value v) {
     Napi::Object r = v.As<Napi::Object>();
     return RealServerConfig{str(r, "name"), u32(r, "address"), uint16_t(u32(r, "port")), u32(r, "weight"),
-                            flag(r, "enabled")};
+                            flag(r, "enabled"), flag(r, "healthy")};
   });
   return s;
 }

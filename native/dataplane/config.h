@@ -71,6 +71,8 @@ struct RealServerConfig {
   uint16_t port = 0;     // the API fills it from the service's port when left out
   uint32_t weight = 1;   // 0 drains: open sessions continue, no new ones
   bool enabled = true;   // false ends its sessions (RST both ways)
+  bool healthy = true;   // not in the API object: the health checker's verdict (status.health of
+                         // its egress NIC); false takes no new sessions, as weight 0 would
 };
 
 // The settings of a virtual service (/api/v1/virtual-services) that its compiled form

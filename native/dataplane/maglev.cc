@@ -26,7 +26,7 @@ std::vector<int32_t> build_maglev_table(const std::vector<Backend>& backends, ui
   uint64_t max_weight = 0;
   for (size_t i = 0; i < backends.size(); ++i) {
     const Backend& b = backends[i];
-    if (!takes_new_sessions(b)) continue;
+    if (!in_maglev_table(b)) continue;
     uint64_t id = identity(b);
     uint32_t offset = uint32_t(mix64(id ^ 0x4f6666736574ULL) % size);
     uint32_t skip = uint32_t(mix64(id ^ 0x536b6970ULL) % (size - 1)) + 1;

@@ -36,11 +36,15 @@ inline uint64_t flow_hash(Ipv4 address, uint16_t port) {
   return mix64((uint64_t(address) << 16 | port) ^ 0x6d6167c3a5f1b2e9ULL);
 }
 
-// Whether a backend may take new sessions.
-inline bool takes_new_sessions(const Backend& b) { return b.enabled && b.weight > 0; }
+// Whether a backend has a share of the Maglev table: health is left out, so a health
+// transition changes no table (the mh scheduler steps over a down backend when it picks).
+inline bool in_maglev_table(const Backend& b) { return b.enabled && b.weight > 0; }
+
+// Whether a backend may take new sessions now.
+inline bool takes_new_sessions(const Backend& b) { return in_maglev_table(b) && b.healthy; }
 
 // The lookup table: each of `size` (prime) entries holds an index into `backends`. Only
-// eligible backends (takes_new_sessions) appear; empty when there is none.
+// eligible backends (in_maglev_table) appear; empty when there is none.
 // Cost: O(size × log size) expected time on the control thread, `size` × 4 bytes.
 std::vector<int32_t> build_maglev_table(const std::vector<Backend>& backends, uint32_t size);
 

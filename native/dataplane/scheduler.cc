@@ -149,13 +149,39 @@ class SourceHash final : public HashTable {
   }
 };
 
-// mh: Maglev over client address and port (maglev.h).
+// mh: Maglev over client address and port (maglev.h). The table leaves health out, so a
+// server going down or up rebuilds nothing: a flow whose bucket names a down server draws
+// members by further hashes of the flow until one is healthy (then, rarely, walks them in
+// turn). Flows of healthy servers never move; those of a down server spread evenly over the
+// rest, the same way on every worker and every node. O(1) per new session; O(members) at
+// worst, while most of them are down.
 class MaglevHash final : public HashTable {
  public:
-  explicit MaglevHash(const std::vector<Backend>& backends) { table_ = build_maglev_table(backends, kMaglevTableSize); }
-  int pick(const std::vector<Backend>&, SchedulerCursor&, const FlowHint& flow, const uint32_t*) const override {
-    return lookup(flow_hash(flow.client_address, flow.client_port));
+  explicit MaglevHash(const std::vector<Backend>& backends) {
+    table_ = build_maglev_table(backends, kMaglevTableSize);
+    for (size_t i = 0; i < backends.size(); ++i)
+      if (in_maglev_table(backends[i])) members_.push_back(int32_t(i));
   }
+  int pick(const std::vector<Backend>& backends, SchedulerCursor&, const FlowHint& flow, const uint32_t*) const override {
+    uint64_t hash = flow_hash(flow.client_address, flow.client_port);
+    int chosen = lookup(hash);
+    if (chosen < 0 || backends[chosen].healthy) return chosen;
+    uint32_t count = uint32_t(members_.size());
+    for (int draw = 0; draw < kHealthyDraws; ++draw) {
+      hash = mix64(hash);
+      int32_t candidate = members_[reduce_to(hash, count)];
+      if (backends[candidate].healthy) return candidate;
+    }
+    for (uint32_t step = 0, start = reduce_to(hash, count); step < count; ++step) {
+      int32_t candidate = members_[(start + step) % count];
+      if (backends[candidate].healthy) return candidate;
+    }
+    return -1;
+  }
+
+ private:
+  static constexpr int kHealthyDraws = 8;
+  std::vector<int32_t> members_;   // indexes of the backends in the table
 };
 
 }  // namespace

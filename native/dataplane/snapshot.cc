@@ -156,13 +156,17 @@ void build_pools(const Config& config, const std::map<std::string, NicPorts>& po
   }
 }
 
-// Whether workers must restart their scheduler state for this service.
+// Whether the service needs a new scheduler (and its workers new scheduler state). Health
+// counts for every scheduler but mh, whose table leaves it out (scheduler.cc): a health
+// transition of an mh service keeps its Maglev table.
 bool scheduling_changed(const Service& now, const Service* before) {
   if (!before || before->scheduler_kind != now.scheduler_kind || before->backends.size() != now.backends.size())
     return true;
+  bool health_counts = now.scheduler_kind != SchedulerKind::mh;
   for (size_t i = 0; i < now.backends.size(); ++i) {
     const Backend &a = now.backends[i], &b = before->backends[i];
-    if (a.id != b.id || a.address != b.address || a.port != b.port || a.weight != b.weight || a.enabled != b.enabled)
+    if (a.id != b.id || a.address != b.address || a.port != b.port || a.weight != b.weight || a.enabled != b.enabled ||
+        (health_counts && a.healthy != b.healthy))
       return true;
   }
   return false;
@@ -198,6 +202,7 @@ std::shared_ptr<const Service> build_service(const Config& config, const Service
     b.port = rs.port;
     b.weight = rs.weight;
     b.enabled = rs.enabled;
+    b.healthy = rs.healthy;
     b.egress = snap.route(rs.address);  // port kNoPort when unreachable: the worker drops
     service->backends.push_back(b);
   }

@@ -56,8 +56,9 @@ struct Backend {
   uint32_t id = 0;               // stable, < kMaxBackends
   Ipv4 address = 0;
   uint16_t port = 0;
-  uint32_t weight = 0;           // effective: 0 takes no new sessions
+  uint32_t weight = 0;           // configured: 0 takes no new sessions
   bool enabled = true;           // false: its sessions are reset
+  bool healthy = true;           // false: down by health checks, no new sessions (open ones go on)
   Egress egress;                 // towards the real server
 };
 

@@ -227,3 +227,43 @@ TEST(scheduler_returns_minus_one_without_eligible_backends) {
     }
   }
 }
+
+TEST(scheduler_never_picks_an_unhealthy_server) {
+  auto backends = make_backends({1, 1, 1});
+  backends[1].healthy = false;
+  for (SchedulerKind kind : kAllKinds) {
+    auto counts = count_picks(kind, backends, 3000);
+    CHECK_EQ(counts[1], uint64_t(0));
+    CHECK_EQ(counts[0] + counts[2], uint64_t(3000));
+  }
+}
+
+TEST(scheduler_mh_steps_over_a_down_server_and_moves_no_other_flow) {
+  auto healthy = make_backends(std::vector<uint32_t>(10, 1));
+  auto down = healthy;
+  down[3].healthy = false;
+  auto mh = Scheduler::build(SchedulerKind::mh, healthy);   // one table for both: health is not in it
+  SchedulerCursor cursor;
+  std::mt19937_64 random(7);
+  std::vector<uint64_t> moved_to(10);
+  uint64_t other_flows_moved = 0;
+  for (int i = 0; i < 200000; ++i) {
+    FlowHint flow{uint32_t(random()), uint16_t(random())};
+    int was = mh->pick(healthy, cursor, flow, nullptr);
+    int now = mh->pick(down, cursor, flow, nullptr);
+    CHECK(now >= 0 && now != 3);
+    CHECK_EQ(mh->pick(down, cursor, flow, nullptr), now);   // the same flow, the same choice
+    if (was == 3) ++moved_to[now];
+    else if (now != was) ++other_flows_moved;
+  }
+  CHECK_EQ(other_flows_moved, uint64_t(0));
+  uint64_t total = 0;
+  for (uint64_t n : moved_to) total += n;
+  auto [least, most] = std::minmax_element(moved_to.begin() + 4, moved_to.end());
+  std::printf("  mh: flows of 1 down server of 10 spread %.1f%% .. %.1f%% over the others\n", 100.0 * *least / total,
+              100.0 * *most / total);
+  for (size_t b = 0; b < 10; ++b) CHECK(b == 3 || moved_to[b] > total / 30);   // every other server takes a share
+
+  for (Backend& b : down) b.healthy = false;
+  CHECK_EQ(mh->pick(down, cursor, {0x01020304, 5}, nullptr), -1);
+}

@@ -366,6 +366,26 @@ TEST(snapshot_update_refused_changes_no_id) {
   CHECK(compiler.backend_ids.find(backend_key("dns", "x")) != IdMap::kNoId);
 }
 
+TEST(snapshot_health_keeps_the_maglev_table_and_rebuilds_other_schedulers) {
+  Compiler compiler;
+  Config config = test_config();
+  config.services[1].scheduler = SchedulerKind::mh;
+  config.services[1].real_servers.push_back(server("y", ip(10, 1, 0, 54), 53));
+  const Snapshot& first = compiler.compile(config);
+  auto dns_table = by_name(first, compiler.service_ids, "dns")->scheduler;
+  auto dns_version = by_name(first, compiler.service_ids, "dns")->version;
+  auto web_table = by_name(first, compiler.service_ids, "web")->scheduler;
+  config.services[1].real_servers[0].healthy = false;
+  config.services[0].real_servers[0].healthy = false;
+  const Snapshot& next = compiler.compile(config);
+  const Service* dns = by_name(next, compiler.service_ids, "dns");
+  CHECK(dns->scheduler == dns_table);                  // mh: the table leaves health out
+  CHECK_EQ(dns->version, dns_version);
+  CHECK(!dns->backends[0].healthy);
+  CHECK(by_name(next, compiler.service_ids, "web")->scheduler != web_table);   // wrr: rebuilt without it
+  CHECK(next.ended_backends.empty());                  // down is not disabled: sessions go on
+}
+
 TEST(snapshot_lists_ended_backends) {
   Compiler compiler;
   Config config = test_config();

@@ -45,15 +45,16 @@ test('a real-server write touches its service only; a NIC write is structural; u
   }
 });
 
-test('health: a server down runs at weight 0, and setHealth names the services that changed', async () => {
+test('health: a server down goes unhealthy with its weight kept, and setHealth names the services that changed', async () => {
   const { t, desired } = await loaded();
+  const health = (servers: { weight: number; healthy: boolean }[]) => servers.map((r) => [r.weight, r.healthy]);
   try {
     assert.deepEqual([...desired.setHealth(new Map([['web', new Set(['rs2'])]]))], ['web']);
-    assert.deepEqual(desired.service('web')!.realServers.map((r) => r.weight), [1, 0]);
-    assert.deepEqual(desired.toNative(1).services[0]!.realServers.map((r) => r.weight), [1, 0]);
+    assert.deepEqual(health(desired.service('web')!.realServers), [[1, true], [2, false]]);
+    assert.deepEqual(health(desired.toNative(1).services[0]!.realServers), [[1, true], [2, false]]);
     assert.deepEqual([...desired.setHealth(new Map([['web', new Set(['rs2'])]]))], [], 'the same overlay changes nothing');
     assert.deepEqual([...desired.setHealth(new Map())], ['web']);
-    assert.deepEqual(desired.service('web')!.realServers.map((r) => r.weight), [1, 2]);
+    assert.deepEqual(health(desired.service('web')!.realServers), [[1, true], [2, true]]);
   } finally {
     await t.close();
   }

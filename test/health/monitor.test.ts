@@ -120,7 +120,7 @@ describe('health monitor over the API, on loopback', () => {
     assert.equal(engine.overlay.size, 0);
   });
 
-  test('a stopped server goes down after fall probes and the engine runs it at weight 0', async () => {
+  test('a stopped server goes down after fall probes and the engine takes it out of scheduling', async () => {
     servers.rs1.close();
     servers.rs1.closeAllConnections();
     await waitState('web', 'rs1', 'a', 'down');
