@@ -1,10 +1,11 @@
 // How applying a change to the data plane scales with the configuration's size (issue 16):
 // `size` real servers spread ten to a service, half the services `mh` (a 65537-entry Maglev
 // table each) and half `rr`, loaded over HTTP into an appliance whose DPDK engine runs in this
-// process. Printed per size: the load's writes, a real-server PATCH, a health transition (the
-// health checker's call into the engine, one server down and up again) and a storm of 1,000
-// such transitions, each beside Node's event-loop delay p99 while it ran — the delay every
-// other request, the sync bridge's drain and the health checker wait.
+// process. Printed per size: the load's writes, a real-server PATCH (and the engine's share of
+// it, timed around DpdkEngine.apply), a health transition (the health checker's call into the
+// engine, one server down and up again) and a storm of 1,000 such transitions, each beside
+// Node's event-loop delay p99 while it ran — the delay every other request, the sync bridge's
+// drain and the health checker wait.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { DpdkEngine } from '../../engine/dpdk-engine.js';
@@ -70,10 +71,12 @@ export async function applyScale(size: number, send: Send, engine: DpdkEngine): 
     return expect(send('POST', path, { name: `rs${r}`, address: serverAddress(r), port: 8080 }), 201, `create rs${r}`);
   });
   const patches = Math.min(size, 2000);
+  const applies = engineApplyTimes(engine);
   const patch = await timed(`PATCH a real server's weight (${size} stored)`, patches, (i) => {
     const r = (i * 7919) % size;   // spread over services, mh and rr alike
     return expect(send('PATCH', `/api/v1/virtual-services/${serviceName(r % services)}/real-servers/rs${r}`, { weight: 2 + (i % 50) }), 200, `patch rs${r}`);
   });
+  const engineShare = applies.stop(`… of which the engine's apply, inside the transaction`);
   const mhServer = 0;   // rs0 is in vs0, an mh service: its transition rebuilds a Maglev table
   const flip = await timed(`health transition of one server (${size} stored)`, 400, (i) => {
     engine.applyHealth(i % 2 ? new Map() : new Map([[serviceName(mhServer % services), new Set([`rs${mhServer}`])]]));
@@ -86,11 +89,33 @@ export async function applyScale(size: number, send: Send, engine: DpdkEngine): 
     engine.applyHealth(down);
   });
   engine.applyHealth(new Map());
-  return [load, patch, flip, storm];
+  return [load, patch, engineShare, flip, storm];
+}
+
+/** Times every engine.apply() from now until stop(): the data plane's share of a write. */
+function engineApplyTimes(engine: DpdkEngine): { stop: (name: string) => Row } {
+  const apply = engine.apply;
+  const times: number[] = [];
+  engine.apply = (...args) => {
+    const t0 = process.hrtime.bigint();
+    try {
+      return apply.apply(engine, args);
+    } finally {
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+  return {
+    stop(name) {
+      engine.apply = apply;
+      const sorted = Float64Array.from(times).sort();
+      return { name, count: sorted.length, perSecond: NaN, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), loopP99Ms: NaN };
+    },
+  };
 }
 
 export function printRows(rows: Row[]): void {
   console.log('| operation | count | per second | p50 ms | p99 ms | event-loop delay p99 ms |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.name} | ${r.count} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.loopP99Ms.toFixed(2)} |`);
+  const cell = (n: number, digits: number) => (Number.isNaN(n) ? '–' : n.toFixed(digits));
+  for (const r of rows) console.log(`| ${r.name} | ${r.count} | ${cell(r.perSecond, 0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${cell(r.loopP99Ms, 2)} |`);
 }
