@@ -140,7 +140,11 @@ export class DpdkEngine implements Engine {
   restore(config: ConfigReader): void {
     this.statusCache.forget();
     this.desired.load(config);
-    this.run(this.desired.toNative(config.generation()));
+    if (this.run(this.desired.toNative(config.generation())).length === 0) this.applied = config.generation();
+  }
+
+  appliedGeneration(): number {
+    return this.applied;
   }
 
   /** The data plane's counters, read at most every 100 ms (a list renders many objects). */

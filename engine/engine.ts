@@ -74,6 +74,12 @@ export interface Engine {
   applyHealth(down: HealthOverlay): void;
   /** Runs `config` again after a write whose apply succeeded failed to commit. */
   restore(config: ConfigReader): void;
+  /**
+   * The store generation of the configuration it runs: the last commit it took (applied, or
+   * had nothing to apply) or restored; 0 before the first. The one record of it: the
+   * reconciler, /readyz and the metrics ask here.
+   */
+  appliedGeneration(): number;
   /** The data plane's counters now, summed over workers; undefined without a data plane. */
   counters(): EngineCounters | undefined;
   /** The NICs' links, taps and counters now, alone (cheap at any number of services); [] without a data plane. */

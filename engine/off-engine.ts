@@ -1,3 +1,4 @@
+import type { Commit, ConfigReader } from '../store/store.js';
 import { EngineUnavailable, type Engine, type HealthOverlay, type SessionPage } from './engine.js';
 import type { NativeStatus } from './native.js';
 import { SyncCounters, type SyncStatus } from './sync/stats.js';
@@ -11,9 +12,19 @@ export class OffEngine implements Engine {
   readonly mode = 'off' as const;
   private readonly syncCounters = new SyncCounters();
 
-  apply(): void {}
+  private applied = 0;
 
-  restore(): void {}
+  apply(commit: Commit): void {
+    this.applied = commit.generation;
+  }
+
+  restore(config: ConfigReader): void {
+    this.applied = config.generation();
+  }
+
+  appliedGeneration(): number {
+    return this.applied;
+  }
 
   applyHealth(_down: HealthOverlay): void {}
 

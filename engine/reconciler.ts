@@ -21,7 +21,6 @@ export interface ApplyCounts {
  * so a restart brings the data plane back to what was acknowledged.
  */
 export class Reconciler {
-  private applied = 0;
   private error: string | undefined;
   readonly counts: ApplyCounts = { applied: 0, refused: 0, restored: 0 };
 
@@ -62,19 +61,17 @@ export class Reconciler {
       throw err;
     }
     this.counts.applied++;
-    this.applied = commit.generation;
     this.error = undefined;
   }
 
   private restore(config: ConfigReader): void {
     this.engine.restore(config);
     this.counts.restored++;
-    this.applied = config.generation();
   }
 
-  /** The generation the engine runs; equal to the store's when everything is applied. */
+  /** The generation the engine runs (it alone keeps it); equal to the store's when everything is applied. */
   get appliedGeneration(): number {
-    return this.applied;
+    return this.engine.appliedGeneration();
   }
 
   /** Why the stored configuration is not running, until a write succeeds. */
