@@ -12,7 +12,7 @@ import { registerDocs } from './docs.js';
 import { registerHealth } from './health.js';
 import { registerHealthChecks } from './health-checks.js';
 import { registerLocalAddressPools } from './local-address-pools.js';
-import { createMetrics, type ApiMetrics } from './metrics.js';
+import { createMetrics, type ApiMetrics } from './metrics/metrics.js';
 import { registerNics } from './nics.js';
 import { compileValidator } from './openapi.js';
 import { registerPanel } from './panel.js';

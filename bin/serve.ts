@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { Engine } from '../engine/engine.js';
-import { DpdkEngine } from '../engine/dpdk-engine.js';
+import { DpdkEngine } from '../engine/dataplane/dpdk-engine.js';
 import { HealthMonitor } from '../engine/health/monitor.js';
 import { OffEngine } from '../engine/off-engine.js';
 import { Reconciler } from '../engine/reconciler.js';

@@ -1,6 +1,6 @@
 import type { Commit, ConfigReader } from '../store/store.js';
 import { EngineUnavailable, type Engine, type HealthOverlay, type SessionPage } from './engine.js';
-import type { NativeStatus } from './native.js';
+import type { NativeStatus } from './dataplane/native.js';
 import { SyncCounters, type SyncStatus } from './sync/stats.js';
 
 /**

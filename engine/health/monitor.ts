@@ -14,7 +14,7 @@ import { createProbe } from './probe.js';
 import { UdpProber } from './probes/udp.js';
 import { ProbeRouting, type ProbePath, type RunIp } from './routing.js';
 import { Scheduler, systemClock } from './scheduler.js';
-import type { NativeNicStatus } from '../native.js';
+import type { NativeNicStatus } from '../dataplane/native.js';
 import type { ProbeOutcome, Transition } from './state.js';
 import { serverHealth, serviceHealth, effectiveState, type ServiceHealth } from './status.js';
 import { healthTargets, serviceTargets, TargetContext, type HealthTarget, type ServiceTargets } from './targets.js';

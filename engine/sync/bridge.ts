@@ -4,7 +4,7 @@
 // is away are counted as dropped, and when it is back the node resyncs in full (an active
 // publishes a snapshot, a backup asks for one).
 
-import type { NativeSyncCounters } from '../native.js';
+import type { NativeSyncCounters } from '../dataplane/native.js';
 import type { BridgeContext, SyncDataPlane } from './context.js';
 import { ControlChannel } from './control.js';
 import { DrainLoop } from './drain-loop.js';

@@ -1,6 +1,6 @@
 // What the bridge's parts (drain loop, receiver, control channel, snapshots, replay) share.
 
-import type { NativeEngine } from '../native.js';
+import type { NativeEngine } from '../dataplane/native.js';
 import type { Portability } from './peers.js';
 import type { RedisLinks } from './redis.js';
 import type { SyncCounters, SyncRole } from './stats.js';

@@ -4,7 +4,7 @@
 // with gratuitous ARP at once and twice more, so one lost frame cannot leave the network
 // sending to a dead node.
 
-import type { NativeConfig, NativeEngine, NativeSyncCounters } from '../native.js';
+import type { NativeConfig, NativeEngine, NativeSyncCounters } from '../dataplane/native.js';
 import { SyncBridge } from './bridge.js';
 import type { Portability } from './peers.js';
 import { sameConnection, type SyncSettings } from './settings.js';

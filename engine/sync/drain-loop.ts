@@ -8,7 +8,7 @@
 // ones are never needed), and once a second an XTRIM applies the operator's cap in batches,
 // a bound on Redis memory whatever the rate (at most cap × 32 kB with full batches).
 
-import { syncRecordSize } from '../native.js';
+import { syncRecordSize } from '../dataplane/native.js';
 import type { BridgeContext } from './context.js';
 import { sessionsChannel, streamField, streamKey } from './redis.js';
 import { encodeBatch } from './wire.js';

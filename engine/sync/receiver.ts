@@ -2,7 +2,7 @@
 // refused whole, a jump in a peer's live sequence asks for a snapshot, and the rest go to the
 // data plane aged by how long ago they were sent.
 
-import { syncRecordSize } from '../native.js';
+import { syncRecordSize } from '../dataplane/native.js';
 import type { BridgeContext } from './context.js';
 import type { PeerTable } from './peers.js';
 import { batchHeaderSize, decodeBatch } from './wire.js';

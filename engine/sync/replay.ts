@@ -2,7 +2,7 @@
 // every batch recent enough to hold a session still alive, this node's own included — after
 // every node crashed, its own records are what it needs.
 
-import { syncRecordSize } from '../native.js';
+import { syncRecordSize } from '../dataplane/native.js';
 import { yieldToEventLoop, type BridgeContext } from './context.js';
 import { incompatibility } from './peers.js';
 import { streamField, streamKey } from './redis.js';

@@ -2,7 +2,7 @@
 // (enabled, backup) and what the bridge needs (Redis, identity, role, replay).
 
 import type { SpecOf } from '../../store/kinds.js';
-import type { NativeSyncConfig } from '../native.js';
+import type { NativeSyncConfig } from '../dataplane/native.js';
 import type { BridgeSettings } from './bridge.js';
 
 /** How the API checks a Redis URL before storing it (the sync room's door for settings). */

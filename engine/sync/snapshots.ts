@@ -3,7 +3,7 @@
 // a snapshot is for the peers that asked now). At most one snapshot per `minIntervalMs`;
 // requests arriving meanwhile are answered together by the next one.
 
-import { syncRecordSize } from '../native.js';
+import { syncRecordSize } from '../dataplane/native.js';
 import { yieldToEventLoop, type BridgeContext } from './context.js';
 import { sessionsChannel } from './redis.js';
 import { encodeBatch } from './wire.js';

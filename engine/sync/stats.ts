@@ -1,7 +1,7 @@
 // What the bridge counts and reports. The counters outlive any one bridge (the engine keeps
 // them across reconfigurations) so that the metrics built from them only ever grow.
 
-import type { NativeSyncCounters } from '../native.js';
+import type { NativeSyncCounters } from '../dataplane/native.js';
 
 export type SyncState = 'disabled' | 'connecting' | 'synced' | 'degraded' | 'not-running';
 export type SyncRole = 'active' | 'backup';

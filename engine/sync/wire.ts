@@ -2,7 +2,7 @@
 // plane's 64-byte records, and the two FNV-1a hashes peers compare: a node's number and the
 // portability fingerprint.
 
-import { syncRecordSize } from '../native.js';
+import { syncRecordSize } from '../dataplane/native.js';
 
 export const batchHeaderSize = 32;
 export const batchMagic = 0x4c345359; // 'L4SY'

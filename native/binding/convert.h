@@ -1,4 +1,4 @@
-// Conversions between the JavaScript objects of engine/native.ts and the data plane's structs.
+// Conversions between the JavaScript objects of engine/dataplane/native.ts and the data plane's structs.
 // Addresses cross as unsigned 32-bit numbers in host order; the TypeScript side parses text.
 #pragma once
 

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { managementRefusal } from '../../engine/management-interfaces.js';
+import { managementRefusal } from '../../engine/dataplane/management-interfaces.js';
 import { parseDevice } from '../../store/devices.js';
 import { testApp } from '../helpers.js';
 import { assertProblem } from './problem.js';

@@ -1,11 +1,11 @@
-// A restated histogram (api/restated-histogram.ts) is valid exposition beside prom-client's own
+// A restated histogram (api/metrics/restated-histogram.ts) is valid exposition beside prom-client's own
 // metrics: cumulative buckets up to +Inf equal to _count, _sum, HELP and TYPE; and the
 // registry's JSON form still works with it registered.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Registry } from 'prom-client';
-import { restatedHistogram, type HistogramSample } from '../../api/restated-histogram.js';
+import { restatedHistogram, type HistogramSample } from '../../api/metrics/restated-histogram.js';
 import { parsePrometheusText } from '../prometheus-text.js';
 
 function registryWith(status: () => HistogramSample[] | undefined): Registry {

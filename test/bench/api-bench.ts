@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../api/app.js';
-import { DpdkEngine } from '../../engine/dpdk-engine.js';
+import { DpdkEngine } from '../../engine/dataplane/dpdk-engine.js';
 import type { Engine } from '../../engine/engine.js';
 import { HealthMonitor } from '../../engine/health/monitor.js';
 import { OffEngine } from '../../engine/off-engine.js';

@@ -8,7 +8,7 @@
 // drain and the health checker wait.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { DpdkEngine } from '../../engine/dpdk-engine.js';
+import type { DpdkEngine } from '../../engine/dataplane/dpdk-engine.js';
 
 export interface Row {
   name: string;

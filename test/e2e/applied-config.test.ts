@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.js';
-import { DpdkEngine } from '../../engine/dpdk-engine.js';
+import { DpdkEngine } from '../../engine/dataplane/dpdk-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
 import { Store } from '../../store/store.js';

@@ -17,7 +17,7 @@ const skip = requireRoot();
 const rs = plan.realServers;
 const curls = 20;
 
-// The families l4lb registers itself (api/metrics.ts, engine-metrics.ts, health-metrics.ts,
+// The families l4lb registers itself (api/metrics/: metrics.ts, engine-metrics.ts, health-metrics.ts,
 // sync-metrics.ts): type and label names, `le` of histogram buckets aside. prom-client's
 // process and Node.js families (l4lb_process_*, l4lb_nodejs_*) are only held to the naming rules.
 const families: Record<string, [type: string, labels: string[]]> = {

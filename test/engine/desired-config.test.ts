@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DesiredConfig } from '../../engine/desired-config.js';
+import { DesiredConfig } from '../../engine/dataplane/desired-config.js';
 import type { Change } from '../../store/store.js';
 import { seed, testApp, type TestApp } from '../helpers.js';
 

@@ -12,7 +12,7 @@ import { createAjv } from '../../api/openapi.js';
 import type { HealthOverlay } from '../../engine/engine.js';
 import { HealthMonitor } from '../../engine/health/monitor.js';
 import { OffEngine } from '../../engine/off-engine.js';
-import type { NativeNicStatus, NativeStatus } from '../../engine/native.js';
+import type { NativeNicStatus, NativeStatus } from '../../engine/dataplane/native.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
 import { Store } from '../../store/store.js';

@@ -4,7 +4,7 @@
 
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NativeConfig } from '../../engine/native.js';
+import type { NativeConfig } from '../../engine/dataplane/native.js';
 import { SyncController } from '../../engine/sync/controller.js';
 import type { SyncSettings } from '../../engine/sync/settings.js';
 import { FakeDataPlane } from './fake-data-plane.js';

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DesiredConfig } from '../../engine/desired-config.js';
+import { DesiredConfig } from '../../engine/dataplane/desired-config.js';
 import { openDb } from '../../store/db.js';
 import { Store } from '../../store/store.js';
 

@@ -1,15 +1,15 @@
-import { parseDevice } from '../store/devices.js';
-import { ConfigError, invalid } from '../store/errors.js';
-import type { KindName } from '../store/kinds.js';
-import { formatIPv4, parseIPv4 } from '../store/ip.js';
-import type { Change, Commit, ConfigReader } from '../store/store.js';
+import { parseDevice } from '../../store/devices.js';
+import { ConfigError, invalid } from '../../store/errors.js';
+import type { KindName } from '../../store/kinds.js';
+import { formatIPv4, parseIPv4 } from '../../store/ip.js';
+import type { Change, Commit, ConfigReader } from '../../store/store.js';
 import { DesiredConfig, isEngineObject, type Touched } from './desired-config.js';
-import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from './engine.js';
+import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from '../engine.js';
 import { managementRefusal, type ApiListen } from './management-interfaces.js';
 import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeService, type NativeSession, type NativeStatus } from './native.js';
 import { StatusCache } from './status-cache.js';
-import { SyncController } from './sync/controller.js';
-import type { SyncStateChange, SyncStatus } from './sync/stats.js';
+import { SyncController } from '../sync/controller.js';
+import type { SyncStateChange, SyncStatus } from '../sync/stats.js';
 
 export interface DpdkEngineOptions {
   workers: number;

@@ -5,12 +5,12 @@
 // anything else is a whole configuration, a walk over ready objects. Of the settings it
 // follows the `sync` object: the data plane is told whether to sync and whether it is a backup.
 
-import type { Change, ConfigReader } from '../store/store.js';
-import type { KindName, SpecOf } from '../store/kinds.js';
-import { parseCidr, parseIPv4 } from '../store/ip.js';
-import type { HealthOverlay } from './engine.js';
+import type { Change, ConfigReader } from '../../store/store.js';
+import type { KindName, SpecOf } from '../../store/kinds.js';
+import { parseCidr, parseIPv4 } from '../../store/ip.js';
+import type { HealthOverlay } from '../engine.js';
 import type { NativeConfig, NativeNic, NativePrefix, NativeRealServer, NativeService } from './native.js';
-import { nativeSyncConfig, syncSettingsName, toSyncSettings, type SyncSettings } from './sync/settings.js';
+import { nativeSyncConfig, syncSettingsName, toSyncSettings, type SyncSettings } from '../sync/settings.js';
 
 type Converted = {
   nics: NativeNic;

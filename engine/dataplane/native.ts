@@ -2,8 +2,8 @@
 // only the DPDK engine (dpdk-engine.ts) loads and calls it.
 
 import { createRequire } from 'node:module';
-import { projectFile } from '../lib/project-files.js';
-import type { SpecOf } from '../store/kinds.js';
+import { projectFile } from '../../lib/project-files.js';
+import type { SpecOf } from '../../store/kinds.js';
 
 export type NativePrefix = [address: number, length: number];
 

@@ -5,7 +5,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { EngineCounters } from '../engine/engine.js';
+import type { EngineCounters } from '../../engine/engine.js';
 import { restatedHistogram } from './restated-histogram.js';
 import { restatedMetric, type Labels, type Sample } from './restated-metric.js';
 

@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
-import type { SyncStatus } from '../engine/engine.js';
+import type { SyncStatus } from '../../engine/engine.js';
 import { restatedMetric, type Sample } from './restated-metric.js';
 
 const states = ['disabled', 'connecting', 'synced', 'degraded', 'not-running'] as const;

@@ -4,8 +4,8 @@
 
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ApplyCounts } from '../engine/reconciler.js';
-import { kinds, type KindName } from '../store/kinds.js';
+import type { ApplyCounts } from '../../engine/reconciler.js';
+import { kinds, type KindName } from '../../store/kinds.js';
 import { registerEngineMetrics } from './engine-metrics.js';
 import { registerHealthMetrics } from './health-metrics.js';
 import { restatedMetric, type Sample } from './restated-metric.js';

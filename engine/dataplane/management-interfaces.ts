@@ -9,7 +9,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { basename } from 'node:path';
-import type { ParsedDevice } from '../store/devices.js';
+import type { ParsedDevice } from '../../store/devices.js';
 
 export type ApiListen = { host: string; port: number } | { path: string };
 

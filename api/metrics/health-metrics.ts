@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { HealthTarget } from '../engine/health/monitor.js';
+import type { HealthTarget } from '../../engine/health/monitor.js';
 
 const states = ['unknown', 'up', 'down'] as const;
 const serviceStates = ['unchecked', 'healthy', 'degraded'] as const;
