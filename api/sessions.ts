@@ -25,7 +25,7 @@ export function registerSessions(app: FastifyInstance): void {
 
   app.get(fastifyPath(path), { schema: operationSchema(path, 'get') }, async (request) => {
     const { cursor, ...query } = request.query as Query;
-    const page = engine().sessions({ ...query, skip: skipOf(cursor) });
+    const page = await engine().sessions({ ...query, skip: skipOf(cursor) });
     return {
       items: page.items,
       ...(page.nextSkip !== undefined ? { nextCursor: encodeCursor(String(page.nextSkip)) } : {}),
@@ -33,7 +33,7 @@ export function registerSessions(app: FastifyInstance): void {
   });
 
   app.delete(fastifyPath(path), { schema: operationSchema(path, 'delete') }, async (request, reply) => {
-    engine().flushSessions((request.query as { virtualService?: string }).virtualService);
+    await engine().flushSessions((request.query as { virtualService?: string }).virtualService);
     return reply.code(204).send();
   });
 }

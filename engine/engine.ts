@@ -86,9 +86,9 @@ export interface Engine {
   nics(): EngineCounters['nics'];
   /** What the data plane reports about one configured object now, for its `status`. */
   liveStatus(kind: KindName, scope: string, name: string): Record<string, unknown>;
-  sessions(query: SessionQuery): SessionPage;
+  sessions(query: SessionQuery): Promise<SessionPage>;
   /** Ends live sessions, all or those of one virtual service. */
-  flushSessions(virtualService?: string): void;
+  flushSessions(virtualService?: string): Promise<void>;
   /** The session-sync bridge now: state, peers, counters (state `not-running` without a data plane). */
   syncStatus(): SyncStatus;
   /** Calls `listener` with the lag of every batch received from a peer, in milliseconds. */

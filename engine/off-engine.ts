@@ -40,11 +40,11 @@ export class OffEngine implements Engine {
     return {};
   }
 
-  sessions(): SessionPage {
+  async sessions(): Promise<SessionPage> {
     throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
   }
 
-  flushSessions(): void {
+  async flushSessions(): Promise<void> {
     throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
   }
 

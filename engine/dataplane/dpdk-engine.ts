@@ -186,9 +186,9 @@ export class DpdkEngine implements Engine {
     return {};
   }
 
-  sessions(query: SessionQuery): SessionPage {
+  async sessions(query: SessionQuery): Promise<SessionPage> {
     const { skip } = query;
-    const page = this.native.sessions(
+    const page = await this.native.sessions(
       {
         ...(query.virtualService ? { service: query.virtualService } : {}),
         ...(query.realServer ? { server: query.realServer } : {}),
@@ -202,8 +202,8 @@ export class DpdkEngine implements Engine {
     return { items: page.items.map(toSession), ...(next < page.total ? { nextSkip: next } : {}) };
   }
 
-  flushSessions(virtualService?: string): void {
-    this.native.flushSessions(virtualService);
+  async flushSessions(virtualService?: string): Promise<void> {
+    await this.native.flushSessions(virtualService);
   }
 
   announce(): void {

@@ -191,8 +191,10 @@ export interface NativeEngine {
   status(service?: string): NativeStatus;
   /** The NICs' part of status() alone: what links and taps cost, whatever the number of services. */
   nics(): NativeNicStatus[];
-  sessions(filter: NativeSessionFilter, skip: number, limit: number): { items: NativeSession[]; total: number };
-  flushSessions(service?: string): number;
+  /** Runs off the event loop (the workers walk their tables): a promise. */
+  sessions(filter: NativeSessionFilter, skip: number, limit: number): Promise<{ items: NativeSession[]; total: number }>;
+  /** Ends sessions, all or one service's; resolves with how many. Off the event loop. */
+  flushSessions(service?: string): Promise<number>;
   announce(): void;
   /**
    * Takes up to `maxRecords` events from the workers' sync rings as wire records (64 bytes
@@ -211,9 +213,10 @@ export interface NativeEngine {
   /**
    * A full snapshot in chunks: `refresh` records (sequence 0) for the synced sessions from
    * `cursor` on, at most `limit` of them; `next` is where to continue, null at the end. Start
-   * at cursor 0. Each call pauses a worker for a walk of at most a few thousand slots.
+   * at cursor 0. Each call pauses a worker for a walk of at most a few thousand slots, off the
+   * event loop.
    */
-  snapshotSync(cursor: number, limit: number, node: number): { records: Buffer; next: number | null };
+  snapshotSync(cursor: number, limit: number, node: number): Promise<{ records: Buffer; next: number | null }>;
   close(): void;
 }
 

@@ -65,7 +65,7 @@ export class SnapshotServer {
     while (cursor !== null) {
       // Demoted, closed or cut off part way: the requester asks again when it matters.
       if (ctx.closed() || ctx.role() !== 'active' || !ctx.writable()) return;
-      const chunk: { records: Buffer; next: number | null } = ctx.dataPlane.snapshotSync(cursor, snapshotChunkRecords, ctx.node);
+      const chunk: { records: Buffer; next: number | null } = await ctx.dataPlane.snapshotSync(cursor, snapshotChunkRecords, ctx.node);
       const count = chunk.records.length / syncRecordSize;
       if (count > 0) {
         const { workers, fingerprint } = ctx.portability();

@@ -1,13 +1,17 @@
 // The Node addon: a thin node-addon-api class over l4lb::Dataplane (dataplane.h). It converts
 // arguments (convert.cc), turns C++ exceptions into JavaScript errors, and makes sure the
 // workers stop when Node exits: both an environment cleanup hook and atexit(), because
-// process.exit() skips the former.
+// process.exit() skips the former. Calls that wait for the workers' table walks return
+// promises and run on a libuv thread (control_work.h); every call holds the control lock,
+// but for the sync ring calls, which touch only the rings and only ever run on the JavaScript
+// thread (each ring has that thread as its one consumer or producer).
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
 #include <napi.h>
 
+#include "control_work.h"
 #include "convert.h"
 
 namespace l4lb::binding {
@@ -17,6 +21,7 @@ namespace {
 Dataplane* live = nullptr;  // at most one per process: the EAL is per process
 
 void stop_live() {
+  std::lock_guard<std::mutex> lock(control_lock());
   delete live;
   live = nullptr;
 }
@@ -28,6 +33,13 @@ IdleMode idle_mode(const std::string& text) {
 }
 
 }  // namespace
+
+std::mutex& control_lock() {
+  static std::mutex lock;
+  return lock;
+}
+
+Dataplane* live_dataplane() { return live; }
 
 class Engine : public Napi::ObjectWrap<Engine> {
  public:
@@ -45,6 +57,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
 
   explicit Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
     Napi::Env env = info.Env();
+    std::lock_guard<std::mutex> lock(control_lock());
     if (live) throw Napi::Error::New(env, "a data plane is already running in this process");
     Napi::Object o = info[0].As<Napi::Object>();
     EngineOptions options;
@@ -76,6 +89,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   // Returns the errors ([] when accepted); apply makes the config the running one.
   Napi::Value Run(const Napi::CallbackInfo& info, bool apply) {
     Napi::Env env = info.Env();
+    std::lock_guard<std::mutex> lock(control_lock());
     Dataplane& d = dataplane(env);
     try {
       Config config = config_from_js(info[0].As<Napi::Object>());
@@ -90,6 +104,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   // updateServices(generation, services, removed) → errors ([] when accepted)
   Napi::Value UpdateServices(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    std::lock_guard<std::mutex> lock(control_lock());
     Dataplane& d = dataplane(env);
     try {
       Napi::Array js = info[1].As<Napi::Array>();
@@ -107,6 +122,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
 
   // status(service?) → the status; with a service name, that service alone and no NICs.
   Napi::Value Status(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(control_lock());
     Dataplane& d = dataplane(info.Env());
     if (!info[0].IsString()) return status_to_js(info.Env(), d.status());
     std::string only = info[0].As<Napi::String>().Utf8Value();
@@ -116,43 +132,53 @@ class Engine : public Napi::ObjectWrap<Engine> {
   // nics() → the NICs' status alone
   Napi::Value Nics(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    std::lock_guard<std::mutex> lock(control_lock());
     std::vector<NicStatus> nics = dataplane(env).nic_status();
     Napi::Array array = Napi::Array::New(env, nics.size());
     for (uint32_t i = 0; i < nics.size(); ++i) array.Set(i, nic_to_js(env, nics[i]));
     return array;
   }
 
-  // sessions(filter, skip, limit) → { items, total }
+  // sessions(filter, skip, limit) → Promise<{ items, total }>
   Napi::Value Sessions(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Dataplane& d = dataplane(env);
-    try {
-      SessionFilter filter = filter_from_js(info[0].As<Napi::Object>(), d);
+    struct Page {
+      std::vector<SessionRecord> items;
       size_t total = 0;
-      auto page = d.sessions(filter, info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value(),
-                             &total);
-      Napi::Array items = Napi::Array::New(env, page.size());
-      for (uint32_t i = 0; i < page.size(); ++i) items.Set(i, session_to_js(env, page[i]));
-      Napi::Object result = Napi::Object::New(env);
-      result.Set("items", items);
-      result.Set("total", double(total));
-      return result;
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
+    };
+    SessionFilter filter;
+    {
+      std::lock_guard<std::mutex> lock(control_lock());   // names to ids, against the running config
+      filter = filter_from_js(info[0].As<Napi::Object>(), dataplane(env));
     }
+    size_t skip = info[1].As<Napi::Number>().Uint32Value(), limit = info[2].As<Napi::Number>().Uint32Value();
+    return ControlWork<Page>::run(
+        env,
+        [filter, skip, limit](Dataplane& d) {
+          Page page;
+          page.items = d.sessions(filter, skip, limit, &page.total);
+          return page;
+        },
+        [](Napi::Env env, Page& page) -> Napi::Value {
+          Napi::Array items = Napi::Array::New(env, page.items.size());
+          for (uint32_t i = 0; i < page.items.size(); ++i) items.Set(i, session_to_js(env, page.items[i]));
+          Napi::Object result = Napi::Object::New(env);
+          result.Set("items", items);
+          result.Set("total", double(page.total));
+          return result;
+        });
   }
 
+  // flushSessions(service?) → Promise<number of sessions ended>
   Napi::Value FlushSessions(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
     std::string service = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-    try {
-      return Napi::Number::New(env, double(dataplane(env).flush_sessions(service)));
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
-    }
+    return ControlWork<size_t>::run(
+        info.Env(), [service](Dataplane& d) { return d.flush_sessions(service); },
+        [](Napi::Env env, size_t& ended) -> Napi::Value { return Napi::Number::New(env, double(ended)); });
   }
 
   Napi::Value Announce(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(control_lock());
     dataplane(info.Env()).announce();
     return info.Env().Undefined();
   }
@@ -180,21 +206,27 @@ class Engine : public Napi::ObjectWrap<Engine> {
     return result;
   }
 
-  // snapshotSync(cursor, limit, node) → { records, next } (next null at the end)
+  // snapshotSync(cursor, limit, node) → Promise<{ records, next }> (next null at the end)
   Napi::Value SnapshotSync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::vector<uint8_t> records;
-    try {
-      uint64_t next = dataplane(env).snapshot_sync(uint64_t(info[0].As<Napi::Number>().DoubleValue()),
-                                                   info[1].As<Napi::Number>().Uint32Value(),
-                                                   info[2].As<Napi::Number>().Uint32Value(), records);
-      Napi::Object result = Napi::Object::New(env);
-      result.Set("records", Napi::Buffer<uint8_t>::Copy(env, records.data(), records.size()));
-      result.Set("next", next == Dataplane::kSnapshotDone ? env.Null() : Napi::Number::New(env, double(next)));
-      return result;
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
-    }
+    struct Chunk {
+      std::vector<uint8_t> records;
+      uint64_t next = 0;
+    };
+    uint64_t cursor = uint64_t(info[0].As<Napi::Number>().DoubleValue());
+    uint32_t limit = info[1].As<Napi::Number>().Uint32Value(), node = info[2].As<Napi::Number>().Uint32Value();
+    return ControlWork<Chunk>::run(
+        info.Env(),
+        [cursor, limit, node](Dataplane& d) {
+          Chunk chunk;
+          chunk.next = d.snapshot_sync(cursor, limit, node, chunk.records);
+          return chunk;
+        },
+        [](Napi::Env env, Chunk& chunk) -> Napi::Value {
+          Napi::Object result = Napi::Object::New(env);
+          result.Set("records", Napi::Buffer<uint8_t>::Copy(env, chunk.records.data(), chunk.records.size()));
+          result.Set("next", chunk.next == Dataplane::kSnapshotDone ? env.Null() : Napi::Number::New(env, double(chunk.next)));
+          return result;
+        });
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

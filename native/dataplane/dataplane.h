@@ -1,6 +1,7 @@
 // The whole control API of the data plane, in one class: the addon (native/binding) and the
 // native tests and benchmark drive it; nothing else touches ports, workers or snapshots.
-// Every call is made from one control thread.
+// Calls are made one at a time (the addon holds a lock), from any one thread at a time, but for
+// drain_sync and ingest_sync, which touch only the sync rings and always come from one thread.
 #pragma once
 
 #include <atomic>

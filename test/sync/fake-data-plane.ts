@@ -63,7 +63,7 @@ export class FakeDataPlane implements SyncDataPlane {
     return { queued: records.length / recordSize, refused: 0 };
   }
 
-  snapshotSync(cursor: number, limit: number, node: number): { records: Buffer; next: number | null } {
+  async snapshotSync(cursor: number, limit: number, node: number): Promise<{ records: Buffer; next: number | null }> {
     const chunk = this.sessions.slice(cursor, cursor + limit).map((r) => stamp(r, node, 0));
     const next = cursor + limit < this.sessions.length ? cursor + limit : null;
     return { records: Buffer.concat(chunk), next };
