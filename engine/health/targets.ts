@@ -107,7 +107,11 @@ export class TargetContext {
 export function healthTargets(config: ConfigReader): Map<string, ServiceTargets> {
   const context = new TargetContext(config);
   const servers = new Map<string, StoredObject<SpecOf<'real-servers'>>[]>();
-  for (const rs of config.all('real-servers')) servers.set(rs.scope, [...(servers.get(rs.scope) ?? []), rs]);
+  for (const rs of config.all('real-servers')) {
+    const list = servers.get(rs.scope);
+    if (list) list.push(rs);
+    else servers.set(rs.scope, [rs]);
+  }
   const result = new Map<string, ServiceTargets>();
   for (const service of config.all('virtual-services')) {
     const targets = context.service(service.name, service.spec, servers.get(service.name) ?? []);

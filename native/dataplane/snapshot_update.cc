@@ -41,31 +41,34 @@ std::unique_ptr<Snapshot> updated(const Snapshot& previous, const Config& runnin
   snap->service_by_id = previous.service_by_id;
   snap->backend_by_id = previous.backend_by_id;
 
-  std::vector<const Service*> before;   // the replaced and removed services, as they were
+  // Replaced and removed services, as they were, out of the indexes; their slots in `services`
+  // are marked null and dropped in one pass below (no search per service).
+  std::vector<const Service*> before;
   auto take_out = [&](uint32_t id) {
     const Service* was = id == IdMap::kNoId ? nullptr : previous.service_by_id[id];
     if (!was) return;
     before.push_back(was);
     unindex_service(*snap, *was);
-    auto at = std::find_if(snap->services.begin(), snap->services.end(), [&](const auto& s) { return s.get() == was; });
-    snap->services.erase(at);
   };
   for (const std::string& name : removed) take_out(service_ids.find(name));
 
   bool vips_moved = !removed.empty();
   std::vector<uint32_t> assigned;       // service ids in use after this update, among those touched
+  std::vector<std::shared_ptr<const Service>> built;
   for (const ServiceConfig& s : changed) {
     uint32_t id = assign_or_throw(service_ids, s.name, "service");
     assigned.push_back(id);
     const Service* was = previous.service_by_id[id];
     take_out(id);
-    auto service = build_service(running, s, id, backend_ids, ports, *snap, was);
-    vips_moved |= !was || was->address != service->address || was->in_port != service->in_port;
-    snap->services.push_back(std::move(service));
+    built.push_back(build_service(running, s, id, backend_ids, ports, *snap, was));
+    vips_moved |= !was || was->address != built.back()->address || was->in_port != built.back()->in_port;
   }
   // Indexed after every replaced service was taken out: two of them may swap VIPs.
-  for (size_t i = snap->services.size() - changed.size(); i < snap->services.size(); ++i)
-    index_service(*snap, *snap->services[i], service_ids);
+  for (const auto& service : built) index_service(*snap, *service, service_ids);
+  std::sort(before.begin(), before.end());
+  auto gone = [&](const std::shared_ptr<const Service>& s) { return std::binary_search(before.begin(), before.end(), s.get()); };
+  snap->services.erase(std::remove_if(snap->services.begin(), snap->services.end(), gone), snap->services.end());
+  snap->services.insert(snap->services.end(), built.begin(), built.end());
   if (vips_moved) index_owned(*snap);
 
   for (const Service* was : before) {
