@@ -114,8 +114,10 @@ Config config_from_js(const Napi::Object& js) {
   });
   c.pools = list<PoolConfig>(js, "pools", [](Napi::Value v) {
     Napi::Object o = v.As<Napi::Object>();
-    return PoolConfig{str(o, "name"), str(o, "nic"), list<Ipv4>(o, "addresses", address), uint16_t(u32(o, "portMin")),
-                      uint16_t(u32(o, "portMax"))};
+    PoolConfig p{str(o, "name"), str(o, "nic"), list<Ipv4>(o, "addresses", address), uint16_t(u32(o, "portMin")),
+                 uint16_t(u32(o, "portMax"))};
+    if (o.Has("peerAddresses")) p.peer_addresses = list<Ipv4>(o, "peerAddresses", address);
+    return p;
   });
   c.services = list<ServiceConfig>(js, "services", [](Napi::Value v) { return service_from_js(v.As<Napi::Object>()); });
   if (js.Get("sync").IsObject()) {

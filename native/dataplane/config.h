@@ -42,9 +42,13 @@ struct RouteConfig {
 struct PoolConfig {
   std::string name;
   std::string nic;                // the NIC towards the real servers
-  std::vector<Ipv4> addresses;
+  std::vector<Ipv4> addresses;    // this node's own: handed out and answered by ARP
   uint16_t port_min = 1024;       // portRange.min
   uint16_t port_max = 65535;      // portRange.max
+  // Not in the API object: the same pool's addresses on cluster peers (multi-active), learnt
+  // from their hellos. Their sessions' replies may reach this node (the covering route after a
+  // peer died), so they are looked up like own addresses, but never handed out or answered.
+  std::vector<Ipv4> peer_addresses;
 };
 
 enum class Protocol : uint8_t { tcp = 6, udp = 17 };

@@ -150,6 +150,7 @@ void build_pools(const Config& config, const std::map<std::string, NicPorts>& po
     pool.id = uint32_t(snap.pools.size());
     pool.port = port_of(config, ports, p.nic, "pool " + p.name);
     pool.addresses = p.addresses;
+    pool.peer_addresses = p.peer_addresses;
     pool.port_min = p.port_min;
     pool.port_max = p.port_max;
     snap.pools.push_back(std::move(pool));
@@ -227,16 +228,41 @@ void add_ended_backends(const Service& was, const Snapshot& now, std::vector<uin
   }
 }
 
+namespace {
+
+// Whether `address` lies in a network connected to `port` (routes with no next hop).
+bool connected(const Snapshot& snap, uint16_t port, Ipv4 address) {
+  for (const Route& r : snap.routes)
+    if (r.egress.port == port && r.egress.next_hop == 0 && (address & mask_of(r.prefix.length)) == r.prefix.address)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+bool Pool::holds(Ipv4 address) const {
+  return std::find(addresses.begin(), addresses.end(), address) != addresses.end() ||
+         std::find(peer_addresses.begin(), peer_addresses.end(), address) != peer_addresses.end();
+}
+
 void index_owned(Snapshot& snap) {
   for (PortInfo& info : snap.ports) info.owned.clear();
-  for (const auto& s : snap.services) snap.ports[s->in_port].owned.push_back(s->address);
-  for (const Pool& p : snap.pools) {
-    auto& owned = snap.ports[p.port].owned;
-    owned.insert(owned.end(), p.addresses.begin(), p.addresses.end());
-  }
+  auto own = [&](uint16_t port, Ipv4 address) {
+    if (connected(snap, port, address)) snap.ports[port].owned.push_back(address);
+  };
+  for (const auto& s : snap.services) own(s->in_port, s->address);
+  for (const Pool& p : snap.pools)
+    for (Ipv4 address : p.addresses) own(p.port, address);
   for (PortInfo& info : snap.ports) {
     std::sort(info.owned.begin(), info.owned.end());
     info.owned.erase(std::unique(info.owned.begin(), info.owned.end()), info.owned.end());
+  }
+}
+
+void index_local_addresses(Snapshot& snap) {
+  for (const Pool& pool : snap.pools) {
+    for (Ipv4 address : pool.addresses) snap.by_local_address[address] = &pool;
+    for (Ipv4 address : pool.peer_addresses) snap.by_local_address.emplace(address, &pool);
   }
 }
 
@@ -270,8 +296,7 @@ std::unique_ptr<Snapshot> compile_snapshot(const Config& config, const std::map<
   }
 
   // Indexes, now that every service is built.
-  for (const Pool& pool : snap->pools)
-    for (Ipv4 address : pool.addresses) snap->by_local_address[address] = &pool;
+  index_local_addresses(*snap);
   index_owned(*snap);
   snap->service_by_id.assign(kMaxServices, nullptr);
   snap->backend_by_id.assign(kMaxBackends, nullptr);

@@ -41,15 +41,18 @@ struct PortInfo {
   MacAddress mac;
   uint16_t mtu = 1500;
   Ipv4 probe = 0;                // the kernel side's address; frames for it go to the tap
-  std::vector<Ipv4> owned;       // VIPs and local addresses answered by ARP on this port
+  std::vector<Ipv4> owned;       // VIPs and own local addresses in this port's networks: answered by ARP
 };
 
 struct Pool {
   uint32_t id = 0;               // index into Snapshot::pools
   uint16_t port = kNoPort;       // DPDK port towards the real servers
-  std::vector<Ipv4> addresses;
+  std::vector<Ipv4> addresses;        // this node's own (PoolConfig::addresses)
+  std::vector<Ipv4> peer_addresses;   // cluster peers' (PoolConfig::peer_addresses)
   uint16_t port_min = 1024;
   uint16_t port_max = 65535;
+
+  bool holds(Ipv4 address) const;     // own or a peer's
 };
 
 struct Backend {
@@ -103,7 +106,7 @@ struct Snapshot {
   std::vector<Pool> pools;
   std::vector<Route> routes;             // longest prefix first; connected networks included
   std::unordered_map<uint64_t, const Service*> by_vip;   // service_key → service
-  std::unordered_map<Ipv4, const Pool*> by_local_address;
+  std::unordered_map<Ipv4, const Pool*> by_local_address;   // own and peers' addresses
   std::vector<const Service*> service_by_id;             // kMaxServices entries, null when unused
   std::vector<const Backend*> backend_by_id;             // kMaxBackends entries, null when unused
   std::vector<uint32_t> ended_backends;  // ids live in the previous snapshot, removed or disabled now

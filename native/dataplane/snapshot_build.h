@@ -25,9 +25,13 @@ std::shared_ptr<const Service> build_service(const Config& config, const Service
 // longer do in `now`: gone, disabled, their service gone or disabled, or moved elsewhere.
 void add_ended_backends(const Service& was, const Snapshot& now, std::vector<uint32_t>& ended);
 
-// Sets each port's owned addresses (answered by ARP): the VIPs of its services and the local
-// addresses of its pools, sorted, without repeats.
+// Sets each port's owned addresses (answered by ARP): the VIPs of its services and the own
+// local addresses of its pools that lie in its connected networks, sorted, without repeats.
+// An address outside them is routed to the node (BGP) and needs no ARP.
 void index_owned(Snapshot& snap);
+
+// Indexes every pool's own and peer addresses by address (by_local_address).
+void index_local_addresses(Snapshot& snap);
 
 // Adds `s` to the VIP, service-id and backend-id indexes; throws when its VIP, port and
 // protocol belong to another service.

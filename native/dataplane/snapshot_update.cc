@@ -34,8 +34,7 @@ std::unique_ptr<Snapshot> updated(const Snapshot& previous, const Config& runnin
   snap->ports = previous.ports;
   snap->routes = previous.routes;
   snap->pools = previous.pools;
-  for (const Pool& pool : snap->pools)
-    for (Ipv4 address : pool.addresses) snap->by_local_address[address] = &pool;
+  index_local_addresses(*snap);
   snap->services = previous.services;
   snap->by_vip = previous.by_vip;
   snap->service_by_id = previous.service_by_id;

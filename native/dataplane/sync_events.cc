@@ -19,10 +19,9 @@ const Backend* find_backend(const Service& service, Ipv4 address, uint16_t port)
   return nullptr;
 }
 
+// Own addresses (sessions of this node's earlier life) or a cluster peer's of the same pool.
 bool in_pool(const Snapshot& snap, const Service& service, Ipv4 local) {
-  if (service.pool >= snap.pools.size()) return false;
-  const std::vector<Ipv4>& addresses = snap.pools[service.pool].addresses;
-  return std::find(addresses.begin(), addresses.end(), local) != addresses.end();
+  return service.pool < snap.pools.size() && snap.pools[service.pool].holds(local);
 }
 
 // Brings an existing session in line with the origin's view of it.

@@ -12,6 +12,7 @@
 #include "neighbour.h"
 #include "scheduler.h"
 #include "sessions.h"
+#include "snapshot_build.h"
 
 namespace lab {
 
@@ -133,9 +134,10 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
   Pool& pool = snap->pools[0];
   pool.port = server;
   pool.addresses = {kLip};
+  pool.peer_addresses = s.peer_addresses;
   pool.port_min = s.port_min;
   pool.port_max = s.port_max;
-  snap->by_local_address[kLip] = &pool;
+  index_local_addresses(*snap);
 
   snap->routes = {Route{Prefix{ip(10, 0, 0, 0), 24}, Egress{client, 0}},
                   Route{Prefix{ip(10, 1, 0, 0), 24}, Egress{server, 0}}};

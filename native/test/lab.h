@@ -59,6 +59,7 @@ struct Settings {
   uint16_t server_mtu = 1500;                    // of the server-side port
   bool sync_events = false, backup = false;      // session sync (sync_events.h)
   bool service_sync = true;                      // of both services
+  std::vector<Ipv4> peer_addresses;              // the pool's addresses on cluster peers
 };
 std::unique_ptr<l4lb::Snapshot> snapshot(const Settings& settings = {});
 

@@ -63,6 +63,25 @@ TEST(snapshot_ports_own_vips_and_local_addresses) {
   CHECK((s0->owned == std::vector<Ipv4>{ip(10, 1, 0, 100), ip(10, 1, 0, 101)}));
 }
 
+TEST(snapshot_indexes_peer_addresses_but_owns_only_connected_addresses) {
+  Config config = test_config();
+  config.pools[0].peer_addresses = {ip(10, 1, 0, 102)};
+  config.pools[0].addresses.push_back(ip(192, 0, 2, 7));   // routed to the node by BGP
+  config.services[0].address = ip(198, 51, 100, 1);        // likewise
+  Compiler compiler;
+  const Snapshot& snap = compiler.compile(config);
+  CHECK(snap.find_pool(ip(10, 1, 0, 102)) == &snap.pools[0]);
+  CHECK(snap.find_pool(ip(192, 0, 2, 7)) == &snap.pools[0]);
+  CHECK(snap.pools[0].holds(ip(10, 1, 0, 102)));
+  CHECK(!snap.pools[0].holds(ip(10, 1, 0, 103)));
+  const PortInfo* c0 = snap.port(0);
+  const PortInfo* s0 = snap.port(2);
+  CHECK(c0 && s0);
+  if (!c0 || !s0) return;
+  CHECK(c0->owned == std::vector<Ipv4>{ip(10, 0, 0, 10)});   // dns's VIP; web's is routed
+  CHECK((s0->owned == std::vector<Ipv4>{ip(10, 1, 0, 100), ip(10, 1, 0, 101)}));
+}
+
 TEST(snapshot_routes_prefer_longest_prefix_then_connected) {
   Compiler compiler;
   const Snapshot& snap = compiler.compile(test_config());
