@@ -583,10 +583,11 @@ export interface components {
             /** @description Never returned; `status.redisPasswordSet` tells whether one is stored. */
             redisPassword?: string;
             /**
+             * @description `active` forwards and publishes its sessions; `backup` holds its peers' sessions and forwards nothing until promoted; `multi-active` (a cluster behind an ECMP router, docs/cluster.md) forwards, publishes and installs every peer's sessions, owns the addresses of its own local address pools, and carries the replies for its peers' addresses of the sessions it holds.
              * @default active
              * @enum {string}
              */
-            role: "active" | "backup";
+            role: "active" | "backup" | "multi-active";
             /** @description This node's identity among its peers (defaults to the host name). */
             nodeId?: components["schemas"]["Name"];
             /**
@@ -620,7 +621,9 @@ export interface components {
                  * @description The role the bridge runs now.
                  * @enum {string}
                  */
-                role?: "active" | "backup";
+                role?: "active" | "backup" | "multi-active";
+                /** @description Multi-active only: this node holds the cluster's sessions (every live peer answered its snapshot request, or none was there). BGP announces VIPs only then. */
+                clusterReady?: boolean;
                 /** @description The node id the bridge runs with. */
                 nodeId?: string;
                 /** @description Nodes heard from within the last 5 s. */
@@ -628,7 +631,13 @@ export interface components {
                     /** @description Its `nodeId`, or its node number in hex until its first hello. */
                     nodeId: string;
                     /** @enum {string} */
-                    role: "active" | "backup" | "unknown";
+                    role: "active" | "backup" | "multi-active" | "unknown";
+                    /** @description Multi-active: its own local addresses by pool, from its last hello. */
+                    addresses?: {
+                        [key: string]: string[];
+                    };
+                    /** @description Session records received from it (live and snapshot), not counting batches refused whole. */
+                    recordsReceived?: number;
                     lastSeenMsAgo: number;
                     /** @description false: its sessions cannot run here and its batches are refused. */
                     compatible: boolean;

@@ -9,6 +9,7 @@ import { managementRefusal, type ApiListen } from './management-interfaces.js';
 import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeService, type NativeSession, type NativeStatus } from './native.js';
 import { StatusCache } from './status-cache.js';
 import { SyncController } from '../sync/controller.js';
+import type { PoolAddresses } from '../sync/peers.js';
 import type { SyncStateChange, SyncStatus } from '../sync/stats.js';
 
 export interface DpdkEngineOptions {
@@ -48,18 +49,21 @@ export class DpdkEngine implements Engine {
   private applied = 0;
   private readonly statusCache: StatusCache;
   private readonly sync: SyncController;
+  /** Multi-active: the local addresses peers own, by pool, as the sync bridge last said. */
+  private peerAddresses: PoolAddresses = {};
 
   constructor(private readonly options: DpdkEngineOptions) {
     const { Engine } = loadNative();
     const { workers, idle, sessionsPerWorker } = options;
     this.native = new Engine({ workers, idle, sessionsPerWorker, instance: String(process.pid) });
     this.statusCache = new StatusCache((service) => this.native.status(service));
-    this.sync = new SyncController(this.native, options.workers);
+    this.sync = new SyncController(this.native, options.workers, (addresses) => this.peersMoved(addresses));
   }
 
   /** Runs `config` on the data plane; when it was accepted, the sync bridge follows the settings. */
   private run(config: NativeConfig): NativeError[] {
-    const errors = this.native.apply(config);
+    const pools = config.pools.map((p) => ({ ...p, peerAddresses: (this.peerAddresses[p.name] ?? []).map(parseIPv4) }));
+    const errors = this.native.apply({ ...config, pools });
     if (errors.length === 0) this.sync.follow(this.desired.syncSettings(), config.pools, this.desired.maxTimeoutSeconds());
     return errors;
   }
@@ -76,6 +80,17 @@ export class DpdkEngine implements Engine {
     const errors = this.native.updateServices(generation, present, removed);
     if (errors.length === 0) this.sync.setMaxTimeout(this.desired.maxTimeoutSeconds());
     return errors;
+  }
+
+  /**
+   * Peers' local addresses changed (a cluster peer joined, changed its pools, or claimed an
+   * address): the running configuration is applied again with them. Rare, so a whole apply.
+   */
+  private peersMoved(addresses: PoolAddresses): void {
+    this.peerAddresses = addresses;
+    if (!this.loaded) return;
+    const errors = this.run(this.desired.toNative(this.applied));
+    if (errors.length) this.sync.counters.noteError(`peers' local addresses were refused: ${errors.map((e) => e.message).join('; ')}`);
   }
 
   /** Refuses a NIC written onto a management interface of the host. */
@@ -208,6 +223,11 @@ export class DpdkEngine implements Engine {
 
   announce(): void {
     this.native.announce();
+  }
+
+  /** Multi-active: whether this node holds the cluster's sessions yet; true in any other role. */
+  clusterReady(): boolean {
+    return this.sync.clusterReady();
   }
 
   syncStatus(): SyncStatus {

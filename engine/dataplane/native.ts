@@ -50,7 +50,15 @@ export interface NativeConfig {
   sync: NativeSyncConfig;
   nics: NativeNic[];
   routes: { name: string; prefix: NativePrefix; via: number; nic: string }[];
-  pools: { name: string; nic: string; addresses: number[]; portMin: number; portMax: number }[];
+  pools: {
+    name: string;
+    nic: string;
+    addresses: number[];
+    portMin: number;
+    portMax: number;
+    /** Multi-active: the same pool's addresses on peers (looked up, never handed out). */
+    peerAddresses?: number[];
+  }[];
   services: NativeService[];
 }
 

@@ -2,13 +2,16 @@
 // owns the Redis connections and runs the drain loop, the receiver, the control channel and
 // the snapshot server. Redis trouble never reaches the data plane: records drained while it
 // is away are counted as dropped, and when it is back the node resyncs in full (an active
-// publishes a snapshot, a backup asks for one).
+// publishes a snapshot, a backup asks for one, a multi-active node does both). A multi-active
+// node that joins for the first time becomes cluster-ready once it holds its peers' sessions
+// (cluster-join.ts).
 
 import type { NativeSyncCounters } from '../dataplane/native.js';
+import { ClusterJoin } from './cluster-join.js';
 import type { BridgeContext, SyncDataPlane } from './context.js';
 import { ControlChannel } from './control.js';
 import { DrainLoop } from './drain-loop.js';
-import { PeerTable, type Portability } from './peers.js';
+import { PeerTable, type PoolAddresses, type Portability } from './peers.js';
 import { Receiver } from './receiver.js';
 import { connectRedis, controlChannel, disconnectRedis, sessionsChannel, type RedisLinks } from './redis.js';
 import { replayMarginMs, replayStream } from './replay.js';
@@ -34,8 +37,10 @@ export interface BridgeOptions {
   maxTimeoutSeconds(): number;
   /** Replay the stream on the first connection (the data plane has just started, empty). */
   replayOnStart: boolean;
-  /** Called after `state` changed, with why. */
+  /** Called after `state` (or cluster readiness) changed, with why. */
   stateChanged(cause: string): void;
+  /** The local addresses multi-active peers own changed (all of them, by pool). */
+  peerAddressesChanged(addresses: PoolAddresses): void;
 }
 
 /** After a join failed with the links still up (a timeout), try again this much later. */
@@ -52,6 +57,7 @@ export class SyncBridge {
   private readonly receiver: Receiver;
   private readonly control: ControlChannel;
   private readonly snapshots: SnapshotServer;
+  private readonly cluster: ClusterJoin;
   private synced = false;
   private joining = false;
   private joinedOnce = false;
@@ -87,9 +93,19 @@ export class SyncBridge {
       },
     };
     this.drainLoop = new DrainLoop(this.ctx);
-    this.snapshots = new SnapshotServer(this.ctx);
+    this.snapshots = new SnapshotServer(this.ctx, () => this.control.snapshotDone());
     this.receiver = new Receiver(this.ctx, this.peers, () => this.control.requestSnapshot());
-    this.control = new ControlChannel(this.ctx, this.peers, () => this.snapshots.request());
+    this.control = new ControlChannel(this.ctx, this.peers, {
+      snapshotRequested: () => this.snapshots.request(),
+      snapshotAnswered: (peer) => this.cluster.answered(peer),
+      peerAddressesChanged: () => options.peerAddressesChanged(this.peers.peerAddresses()),
+    });
+    this.cluster = new ClusterJoin({
+      livePeers: () => this.peers.liveClusterPeers(Date.now()),
+      requestSnapshot: () => this.control.requestSnapshot(),
+      nameOf: (peer) => this.peers.name(peer),
+      becameReady: (cause) => options.stateChanged(`cluster-ready: ${cause}`),
+    });
     this.links.subscriber.on('ready', () => this.subscriberConnections++);
     for (const link of [this.links.commands, this.links.subscriber]) {
       link.on('ready', () => this.linksChanged());
@@ -125,12 +141,25 @@ export class SyncBridge {
     if (role === this.role) return;
     this.role = role;
     if (role === 'backup') this.snapshots.stop();
+    if (role === 'multi-active' && this.synced) this.cluster.start();
+    else if (role !== 'multi-active') this.cluster.stop();
     if (this.synced) this.control.hello();
+  }
+
+  /** This node's pools changed (portability() says how): peers are judged again. */
+  portabilityChanged(): void {
+    if (this.peers.localChanged(this.ctx.portability())) this.options.peerAddressesChanged(this.peers.peerAddresses());
+  }
+
+  /** Multi-active: holds the cluster's sessions (false until the first join has collected them). */
+  get clusterReady(): boolean {
+    return this.cluster.ready;
   }
 
   status(native?: NativeSyncCounters): SyncStatus {
     const peers = this.peers.list(Date.now());
-    return this.options.counters.status({ state: this.state, role: this.role, nodeId: this.nodeId, peers }, native);
+    const cluster = this.role === 'multi-active' ? { clusterReady: this.cluster.ready } : {};
+    return this.options.counters.status({ state: this.state, role: this.role, nodeId: this.nodeId, peers, ...cluster }, native);
   }
 
   close(): void {
@@ -141,6 +170,7 @@ export class SyncBridge {
     this.drainLoop.stop();
     this.control.stop();
     this.snapshots.stop();
+    this.cluster.stop();
     disconnectRedis(this.links);
   }
 
@@ -177,9 +207,13 @@ export class SyncBridge {
       this.joinedOnce = true;
       this.options.stateChanged(first ? 'joined Redis' : 'Redis is back; resyncing');
       this.control.hello();
-      // Back after an outage, an active's peers need what it holds; anyone else needs the active's.
-      if (!first && this.role === 'active') this.snapshots.request();
-      else this.control.requestSnapshot();
+      // Back after an outage, an active's peers need what it holds; anyone else needs the
+      // active's; a cluster node both. Joining a cluster waits to hear its peers first.
+      if (first && this.role === 'multi-active') this.cluster.start();
+      else {
+        if (!first && this.role !== 'backup') this.snapshots.request();
+        if (first || this.role !== 'active') this.control.requestSnapshot();
+      }
     } catch (err) {
       this.ctx.fail(err);
     } finally {

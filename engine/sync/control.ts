@@ -1,9 +1,14 @@
 // The control channel: small JSON messages, never session records. Each node says hello
-// every second (who it is, its role, what its sessions need to be portable); a node that
-// needs every session asks with snapshot-request, which active nodes answer.
+// every second (who it is, its role, what its sessions need to be portable and, multi-active,
+// which local addresses it owns); a node that needs every session asks with snapshot-request,
+// which forwarding nodes answer, each ending its answer with snapshot-done.
+//
+// Everything here comes from whoever can publish on the Redis channel: a message is used only
+// when every field has its shape (addresses are dotted quads, pools are names), else ignored.
 
+import { isIPv4 } from 'node:net';
 import type { BridgeContext } from './context.js';
-import type { Hello, PeerTable } from './peers.js';
+import { forwards, type Hello, type PeerTable, type PoolAddresses } from './peers.js';
 import { controlChannel } from './redis.js';
 
 export const helloIntervalMs = 1000;
@@ -14,9 +19,29 @@ interface SnapshotRequest {
   nodeNumber: number;
 }
 
-type ControlMessage = Hello | SnapshotRequest;
+interface SnapshotDone {
+  type: 'snapshot-done';
+  node: string;
+  nodeNumber: number;
+}
+
+type ControlMessage = Hello | SnapshotRequest | SnapshotDone;
 
 const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+const roles = new Set(['active', 'backup', 'multi-active']);
+const poolName = /^(?!\.\.?$)[A-Za-z0-9._~-]{1,128}$/;
+const maxAddresses = 4096;
+
+function isPoolAddresses(v: unknown): v is PoolAddresses {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  let count = 0;
+  for (const [pool, list] of Object.entries(v)) {
+    if (!poolName.test(pool) || !Array.isArray(list)) return false;
+    count += list.length;
+    if (count > maxAddresses || !list.every((a) => typeof a === 'string' && isIPv4(a))) return false;
+  }
+  return true;
+}
 
 /** The message if it is one this node understands; anything else is ignored. */
 function parse(message: Buffer): ControlMessage | undefined {
@@ -28,8 +53,19 @@ function parse(message: Buffer): ControlMessage | undefined {
   }
   if (typeof m !== 'object' || m === null || typeof m.node !== 'string' || !isCount(m.nodeNumber)) return undefined;
   if (m.type === 'snapshot-request') return m as unknown as SnapshotRequest;
-  if (m.type === 'hello' && (m.role === 'active' || m.role === 'backup') && isCount(m.workers) && isCount(m.fingerprint)) return m as unknown as Hello;
+  if (m.type === 'snapshot-done') return m as unknown as SnapshotDone;
+  const addressesFit = m.addresses === undefined || isPoolAddresses(m.addresses);
+  if (m.type === 'hello' && roles.has(m.role as string) && isCount(m.workers) && isCount(m.fingerprint) && addressesFit) return m as unknown as Hello;
   return undefined;
+}
+
+export interface ControlHooks {
+  /** A peer asked for every session (called only while this node forwards). */
+  snapshotRequested(): void;
+  /** A peer has sent every session it held. */
+  snapshotAnswered(peer: number): void;
+  /** The local addresses owned by peers changed. */
+  peerAddressesChanged(): void;
 }
 
 export class ControlChannel {
@@ -38,8 +74,7 @@ export class ControlChannel {
   constructor(
     private readonly ctx: BridgeContext,
     private readonly peers: PeerTable,
-    /** A peer asked for every session (called only while this node is active). */
-    private readonly snapshotRequested: () => void,
+    private readonly hooks: ControlHooks,
   ) {}
 
   start(): void {
@@ -51,8 +86,13 @@ export class ControlChannel {
   }
 
   hello(): void {
-    const { workers, fingerprint } = this.ctx.portability();
-    this.send({ type: 'hello', node: this.ctx.nodeId, nodeNumber: this.ctx.node, role: this.ctx.role(), workers, fingerprint });
+    const { workers, fingerprint, addresses } = this.ctx.portability();
+    this.send({ type: 'hello', node: this.ctx.nodeId, nodeNumber: this.ctx.node, role: this.ctx.role(), workers, fingerprint, ...(addresses ? { addresses } : {}) });
+  }
+
+  /** Tells the peers this node has published every session it holds. */
+  snapshotDone(): void {
+    this.send({ type: 'snapshot-done', node: this.ctx.nodeId, nodeNumber: this.ctx.node });
   }
 
   requestSnapshot(): void {
@@ -64,11 +104,15 @@ export class ControlChannel {
     const message = parse(raw);
     if (!message || message.nodeNumber === this.ctx.node) return;
     if (message.type === 'snapshot-request') {
-      if (this.ctx.role() === 'active') this.snapshotRequested();
-    } else if (this.peers.hello(message, this.ctx.portability(), Date.now())) {
-      // An active node that was not around when this one asked (or started later) holds sessions worth having.
-      this.requestSnapshot();
+      if (forwards(this.ctx.role())) this.hooks.snapshotRequested();
+      return;
     }
+    if (message.type === 'snapshot-done') return this.hooks.snapshotAnswered(message.nodeNumber);
+    const outcome = this.peers.hello(message, this.ctx.portability(), Date.now());
+    if (outcome.addressesChanged) this.hooks.peerAddressesChanged();
+    // A forwarding node that was not around when this one asked (or started later) holds
+    // sessions worth having; asked after the data plane learnt its addresses, if they changed.
+    if (outcome.snapshotWanted) this.requestSnapshot();
   }
 
   private send(message: ControlMessage): void {

@@ -1,12 +1,22 @@
 // The peers this node hears from: who they are (hello messages), whether their sessions are
-// portable here, and the last live sequence each sent (a jump means records were lost).
+// portable here, the last live sequence each sent (a jump means records were lost), and, in a
+// multi-active cluster, which local addresses each owns.
+//
+// Address ownership outlives a peer's hellos on purpose: when a node dies, replies for its
+// addresses reach the survivors by the covering route for as long as its sessions live, so a
+// survivor keeps looking its addresses up until the owner (or a new one) says otherwise.
 
 import type { PeerStatus, SyncRole } from './stats.js';
+
+/** Local addresses by pool name, dotted quads. */
+export type PoolAddresses = Record<string, string[]>;
 
 /** What peers compare before they share sessions (docs/sync.md, Portability). */
 export interface Portability {
   workers: number;
   fingerprint: number;
+  /** Multi-active only: this node's own local addresses (peers must own others). */
+  addresses?: PoolAddresses;
 }
 
 /** The control message each node publishes every second. */
@@ -20,13 +30,29 @@ export interface Hello extends Portability {
 /** Unseen for this long, a peer is gone from the status (and its sequence forgotten). */
 export const peerStaleMs = 5000;
 
+/** A role that forwards, and so opens sessions worth sharing and answers snapshot requests. */
+export const forwards = (role: SyncRole | 'unknown'): boolean => role === 'active' || role === 'multi-active';
+
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 /** Why sessions from `peer` cannot run here, or undefined when they can. */
 export function incompatibility(peer: Portability, local: Portability): string | undefined {
   if (peer.workers !== local.workers) return `the peer runs ${peer.workers} workers, this node ${local.workers}`;
-  if (peer.fingerprint !== local.fingerprint)
-    return `portability fingerprint ${hex(peer.fingerprint)} differs from this node's ${hex(local.fingerprint)}: the local address pools (addresses or port ranges) differ`;
+  if (peer.fingerprint !== local.fingerprint) {
+    const what = local.addresses ? 'pool names or port ranges, or one of the two is not multi-active' : 'addresses or port ranges';
+    return `portability fingerprint ${hex(peer.fingerprint)} differs from this node's ${hex(local.fingerprint)}: the local address pools (${what}) differ`;
+  }
+  return undefined;
+}
+
+/** An address both nodes claim, as the reason their sessions are refused (on both nodes alike). */
+function addressConflict(peer: PoolAddresses | undefined, local: PoolAddresses | undefined): string | undefined {
+  if (!peer || !local) return undefined;
+  const mine = new Map<string, string>();
+  for (const [pool, addresses] of Object.entries(local)) for (const a of addresses) mine.set(a, pool);
+  for (const [pool, addresses] of Object.entries(peer))
+    for (const a of addresses)
+      if (mine.has(a)) return `local address ${a} is owned by both nodes (pool '${mine.get(a)}' here, '${pool}' there); each address belongs to one node`;
   return undefined;
 }
 
@@ -34,42 +60,55 @@ interface Peer {
   nodeId: string;
   role: SyncRole | 'unknown';
   lastSeen: number;
+  /** Why its batches are refused: a fingerprint that differs, else an address both claim. */
   reason: string | undefined;
+  conflict: string | undefined;
   lastSequence: number | undefined;
+  /** Its last hello: what it is judged by again when this node's own pools change. */
+  hello: Hello | undefined;
+  recordsReceived: number;
+}
+
+/** What a hello changed, for the bridge to act on. */
+export interface HelloOutcome {
+  /** A forwarding peer not known as one before (new, or just promoted): ask for a snapshot. */
+  snapshotWanted: boolean;
+  /** The addresses owned by peers changed: the data plane must look them up. */
+  addressesChanged: boolean;
 }
 
 export class PeerTable {
   private readonly peers = new Map<number, Peer>();
+  /** Multi-active peers' addresses by node number, kept after their hellos stop (see above). */
+  private readonly owners = new Map<number, PoolAddresses>();
 
   private peer(number: number, now: number): Peer {
     let peer = this.peers.get(number);
     if (!peer) {
-      peer = { nodeId: hex(number), role: 'unknown', lastSeen: now, reason: undefined, lastSequence: undefined };
+      peer = { nodeId: hex(number), role: 'unknown', lastSeen: now, reason: undefined, conflict: undefined, lastSequence: undefined, hello: undefined, recordsReceived: 0 };
       this.peers.set(number, peer);
     }
     peer.lastSeen = now;
     return peer;
   }
 
-  /**
-   * Notes a hello; true when it comes from an active node not known as one before (new, or
-   * just promoted): its sessions are worth a snapshot request, which may have gone unheard.
-   */
-  hello(hello: Hello, local: Portability, now: number): boolean {
-    const peer = this.peers.get(hello.nodeNumber);
-    const becameActive = hello.role === 'active' && peer?.role !== 'active';
-    const known = peer ?? this.peer(hello.nodeNumber, now);
+  hello(hello: Hello, local: Portability, now: number): HelloOutcome {
+    const before = this.peers.get(hello.nodeNumber);
+    const wasForwarding = before !== undefined && forwards(before.role);
+    const known = before ?? this.peer(hello.nodeNumber, now);
     known.lastSeen = now;
     known.nodeId = hello.node;
     known.role = hello.role;
-    known.reason = incompatibility(hello, local);
-    return becameActive && known.reason === undefined;
+    known.hello = hello;
+    const addressesChanged = this.judge(hello.nodeNumber, known, local);
+    return { snapshotWanted: forwards(hello.role) && !wasForwarding && known.reason === undefined, addressesChanged };
   }
 
   /** Notes a batch from `origin`; returns why its records cannot be used here, if so. */
-  batch(origin: number, portability: Portability, local: Portability, now: number): string | undefined {
+  batch(origin: number, portability: Portability, local: Portability, now: number, records: number): string | undefined {
     const peer = this.peer(origin, now);
-    peer.reason = incompatibility(portability, local);
+    peer.reason = incompatibility(portability, local) ?? peer.conflict;
+    if (peer.reason === undefined) peer.recordsReceived += records;
     return peer.reason;
   }
 
@@ -89,7 +128,32 @@ export class PeerTable {
     for (const peer of this.peers.values()) peer.lastSequence = undefined;
   }
 
-  /** The peers heard from within `peerStaleMs`; older ones are dropped. */
+  /** This node's own addresses changed: conflicts are decided again, and so is what peers own. */
+  localChanged(local: Portability): boolean {
+    let changed = false;
+    for (const [number, peer] of this.peers) changed = this.judge(number, peer, local) || changed;
+    return changed;
+  }
+
+  /** The addresses every multi-active peer owns, by pool: what this node must look up but never hand out. */
+  peerAddresses(): PoolAddresses {
+    const union: Record<string, Set<string>> = {};
+    for (const addresses of this.owners.values())
+      for (const [pool, list] of Object.entries(addresses)) for (const a of list) (union[pool] ??= new Set()).add(a);
+    return Object.fromEntries(Object.entries(union).map(([pool, set]) => [pool, [...set].sort()]));
+  }
+
+  /** Its node id as it said it, or its number until its first hello. */
+  name(number: number): string {
+    return this.peers.get(number)?.nodeId ?? hex(number);
+  }
+
+  /** Compatible multi-active peers heard from within `peerStaleMs`. */
+  liveClusterPeers(now: number): number[] {
+    return [...this.peers].filter(([, p]) => p.role === 'multi-active' && p.reason === undefined && now - p.lastSeen <= peerStaleMs).map(([n]) => n);
+  }
+
+  /** The peers heard from within `peerStaleMs`; older ones are dropped (their addresses stay owned). */
   list(now: number): PeerStatus[] {
     const shown: PeerStatus[] = [];
     for (const [number, peer] of this.peers) {
@@ -104,8 +168,36 @@ export class PeerTable {
         lastSeenMsAgo: Math.max(0, ago),
         compatible: peer.reason === undefined,
         ...(peer.reason ? { reason: peer.reason } : {}),
+        ...(peer.hello?.addresses ? { addresses: peer.hello.addresses } : {}),
+        recordsReceived: peer.recordsReceived,
       });
     }
     return shown.sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   }
+
+  /** Decides from its last hello whether `peer`'s sessions can run here; true when what it owns changed. */
+  private judge(number: number, peer: Peer, local: Portability): boolean {
+    if (!peer.hello) return false;
+    peer.conflict = addressConflict(peer.hello.addresses, local.addresses);
+    peer.reason = incompatibility(peer.hello, local) ?? peer.conflict;
+    return this.own(number, peer.reason === undefined ? peer.hello.addresses : undefined);
+  }
+
+  /** Sets what `number` owns (undefined: nothing); true when that changed. */
+  private own(number: number, addresses: PoolAddresses | undefined): boolean {
+    const before = this.owners.get(number);
+    if (JSON.stringify(before) === JSON.stringify(addresses)) return false;
+    if (addresses && Object.keys(addresses).length) this.owners.set(number, addresses);
+    else this.owners.delete(number);
+    // Another node now claims what `number` held: the newer claim wins.
+    if (addresses)
+      for (const [other, owned] of this.owners)
+        if (other !== number) this.owners.set(other, withoutAddresses(owned, addresses));
+    return true;
+  }
+}
+
+function withoutAddresses(owned: PoolAddresses, taken: PoolAddresses): PoolAddresses {
+  const gone = new Set(Object.values(taken).flat());
+  return Object.fromEntries(Object.entries(owned).map(([pool, list]) => [pool, list.filter((a) => !gone.has(a))]));
 }

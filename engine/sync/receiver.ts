@@ -29,7 +29,7 @@ export class Receiver {
     ctx.counters.batchesReceived++;
     ctx.counters.recordsReceived += header.count;
     if (header.snapshot) ctx.counters.snapshotsReceived++;
-    if (this.peers.batch(header.origin, header, ctx.portability(), now)) return ctx.counters.drop('incompatible', header.count);
+    if (this.peers.batch(header.origin, header, ctx.portability(), now, header.count)) return ctx.counters.drop('incompatible', header.count);
     if (!header.snapshot && this.peers.sequenceGap(header.origin, header.firstSequence, header.count, now)) this.gap();
     // A peer's clock a little ahead must not make records younger than sent.
     const age = Math.max(0, now - header.sentAt);

@@ -1,10 +1,13 @@
-// An active node's answer to snapshot requests: every synced session, in chunks taken from
+// A forwarding node's answer to snapshot requests: every synced session, in chunks taken from
 // the data plane and published as snapshot batches on the sessions channel (not the stream:
-// a snapshot is for the peers that asked now). At most one snapshot per `minIntervalMs`;
-// requests arriving meanwhile are answered together by the next one.
+// a snapshot is for the peers that asked now), then `done` (snapshot-done on the control
+// channel, after the last batch: Redis keeps one connection's publishes in order). At most
+// one snapshot per `minIntervalMs`; requests arriving meanwhile are answered together by the
+// next one.
 
 import { syncRecordSize } from '../dataplane/native.js';
 import { yieldToEventLoop, type BridgeContext } from './context.js';
+import { forwards } from './peers.js';
 import { sessionsChannel } from './redis.js';
 import { encodeBatch } from './wire.js';
 
@@ -19,6 +22,7 @@ export class SnapshotServer {
 
   constructor(
     private readonly ctx: BridgeContext,
+    private readonly done: () => void,
     private readonly minIntervalMs = snapshotMinIntervalMs,
   ) {}
 
@@ -64,7 +68,7 @@ export class SnapshotServer {
     let cursor: number | null = 0;
     while (cursor !== null) {
       // Demoted, closed or cut off part way: the requester asks again when it matters.
-      if (ctx.closed() || ctx.role() !== 'active' || !ctx.writable()) return;
+      if (ctx.closed() || !forwards(ctx.role()) || !ctx.writable()) return;
       const chunk: { records: Buffer; next: number | null } = await ctx.dataPlane.snapshotSync(cursor, snapshotChunkRecords, ctx.node);
       const count = chunk.records.length / syncRecordSize;
       if (count > 0) {
@@ -79,5 +83,6 @@ export class SnapshotServer {
       await yieldToEventLoop();
     }
     ctx.counters.snapshotsSent++;
+    this.done();
   }
 }

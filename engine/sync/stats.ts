@@ -4,12 +4,14 @@
 import type { NativeSyncCounters } from '../dataplane/native.js';
 
 export type SyncState = 'disabled' | 'connecting' | 'synced' | 'degraded' | 'not-running';
-export type SyncRole = 'active' | 'backup';
+export type SyncRole = 'active' | 'backup' | 'multi-active';
 
 /** A change of the sync state or role, with what caused it (for the log). */
 export interface SyncStateChange {
   state: SyncState;
   role?: SyncRole;
+  /** Multi-active only. */
+  clusterReady?: boolean;
   cause: string;
 }
 
@@ -19,6 +21,10 @@ export interface PeerStatus {
   lastSeenMsAgo: number;
   compatible: boolean;
   reason?: string;
+  /** Multi-active: its own local addresses by pool, from its last hello. */
+  addresses?: Record<string, string[]>;
+  /** Session records received from it (live and snapshot) that were not refused whole. */
+  recordsReceived: number;
 }
 
 export interface SyncStatus {
@@ -26,6 +32,8 @@ export interface SyncStatus {
   role?: SyncRole;
   nodeId?: string;
   peers: PeerStatus[];
+  /** Multi-active: whether this node holds the cluster's sessions yet (see ClusterJoin). */
+  clusterReady?: boolean;
   records: {
     sent: number;
     received: number;
@@ -110,7 +118,7 @@ export class SyncCounters {
   }
 
   /** The status with these counters, the data plane's (when there is one) and what the bridge says now. */
-  status(now: { state: SyncState; role?: SyncRole; nodeId?: string; peers: PeerStatus[] }, native?: NativeSyncCounters): SyncStatus {
+  status(now: { state: SyncState; role?: SyncRole; nodeId?: string; peers: PeerStatus[]; clusterReady?: boolean }, native?: NativeSyncCounters): SyncStatus {
     const dropped: Record<string, number> = Object.fromEntries(this.dropped);
     for (const [reason, n] of Object.entries(native?.dropped ?? {})) dropped[reason] = (dropped[reason] ?? 0) + n;
     return {

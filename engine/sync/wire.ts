@@ -111,3 +111,16 @@ export function portabilityFingerprint(workers: number, pools: PortablePool[]): 
   });
   return fnv1a32(bytes);
 }
+
+/**
+ * The fingerprint of a multi-active cluster node, where each node owns its own local addresses
+ * (told in its hello) and sessions stay portable as long as a local port means the same worker
+ * and range everywhere: the worker count as a big-endian u16, then per pool, sorted by name, its
+ * name's UTF-8 bytes, a 0 byte, first port and last port (u16 BE each).
+ */
+export function clusterFingerprint(workers: number, pools: { name: string; portMin: number; portMax: number }[]): number {
+  const sorted = [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const parts = [Buffer.from([workers >> 8, workers & 0xff])];
+  for (const p of sorted) parts.push(Buffer.from(p.name, 'utf8'), Buffer.from([0, p.portMin >> 8, p.portMin & 0xff, p.portMax >> 8, p.portMax & 0xff]));
+  return fnv1a32(Buffer.concat(parts));
+}

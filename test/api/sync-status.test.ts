@@ -71,8 +71,8 @@ test('/metrics names this node and each peer, with its role, compatibility and r
         role: 'active',
         nodeId: 'lb1',
         peers: [
-          { nodeId: 'lb2', role: 'backup', lastSeenMsAgo: 250, compatible: true },
-          { nodeId: 'lb3', role: 'unknown', lastSeenMsAgo: 1500, compatible: false, reason: 'workers 4, here 2' },
+          { nodeId: 'lb2', role: 'backup', lastSeenMsAgo: 250, compatible: true, recordsReceived: 12 },
+          { nodeId: 'lb3', role: 'unknown', lastSeenMsAgo: 1500, compatible: false, reason: 'workers 4, here 2', recordsReceived: 0 },
         ],
       };
     }

@@ -54,7 +54,7 @@ describe('sync bridge', { skip: missing }, () => {
     assert.ok(status.lag.lastMs !== null && status.lag.lastMs >= 0);
     assert.ok(status.lag.p50Ms !== null && status.lag.p99Ms !== null);
     const { lastSeenMsAgo, ...peer } = peerOf(b, 'a')!;
-    assert.deepEqual(peer, { nodeId: 'a', role: 'active', compatible: true });
+    assert.deepEqual(peer, { nodeId: 'a', role: 'active', compatible: true, recordsReceived: 3 });
     assert.ok(lastSeenMsAgo >= 0);
     assert.equal(a.status().records.sent, 3);
     assert.equal(a.status().batches.sent, 1);

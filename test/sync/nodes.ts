@@ -1,7 +1,7 @@
 // Bridge tests' nodes: a SyncBridge on a fake data plane, connected to the test's Redis.
 
 import { SyncBridge } from '../../engine/sync/bridge.js';
-import type { Portability } from '../../engine/sync/peers.js';
+import type { PoolAddresses, Portability } from '../../engine/sync/peers.js';
 import { SyncCounters, type SyncRole, type SyncStatus } from '../../engine/sync/stats.js';
 import { encodeBatch, nodeNumber, portabilityFingerprint } from '../../engine/sync/wire.js';
 import { FakeDataPlane, fakeRecord } from './fake-data-plane.js';
@@ -21,6 +21,8 @@ export interface TestNode {
   counters: SyncCounters;
   /** The state after each change the bridge reported, with its cause. */
   stateChanges: string[];
+  /** What the bridge last said its peers' local addresses are. */
+  peerAddresses: PoolAddresses;
   status(): SyncStatus;
 }
 
@@ -53,9 +55,14 @@ export class TestNodes {
       portability: () => portability,
       maxTimeoutSeconds: () => 90,
       replayOnStart: true,
-      stateChanged: (cause) => stateChanges.push(`${bridge.state}: ${cause}`),
+      stateChanged: (cause: string) => {
+        stateChanges.push(`${bridge.state}: ${cause}`);
+      },
+      peerAddressesChanged: (addresses) => {
+        node.peerAddresses = addresses;
+      },
     });
-    const node = { nodeId, number: nodeNumber(nodeId), bridge, plane, counters, stateChanges, status: () => bridge.status() };
+    const node: TestNode = { nodeId, number: nodeNumber(nodeId), bridge, plane, counters, stateChanges, peerAddresses: {}, status: () => bridge.status() };
     this.nodes.push(node);
     return node;
   }

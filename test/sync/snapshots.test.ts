@@ -37,8 +37,10 @@ function harness(sessions: number) {
 
 test('a snapshot goes out in chunks of 4096 records as snapshot batches with sequence 0', async () => {
   const h = harness(9000);
-  new SnapshotServer(h.ctx).request();
+  let done = 0;
+  new SnapshotServer(h.ctx, () => done++).request();
   await waitFor('the snapshot', () => h.counters.snapshotsSent === 1);
+  assert.equal(done, 1, 'snapshot-done is told once, after the last batch');
   const batches = h.published.map((b) => decodeBatch(b));
   assert.deepEqual(batches.map((b) => (b.ok ? b.header.count : -1)), [4096, 4096, 808]);
   for (const b of batches) {
@@ -54,7 +56,7 @@ test('a snapshot goes out in chunks of 4096 records as snapshot batches with seq
 
 test('requests arriving during a snapshot or its interval are answered together by one more', async () => {
   const h = harness(10);
-  const server = new SnapshotServer(h.ctx, 50);
+  const server = new SnapshotServer(h.ctx, () => undefined, 50);
   for (let i = 0; i < 5; i++) server.request();
   await waitFor('two snapshots', () => h.counters.snapshotsSent === 2);
   // Five requests, two snapshots: the first at once, the other four coalesced. A new request gets another.
@@ -66,11 +68,13 @@ test('requests arriving during a snapshot or its interval are answered together 
 
 test('a node demoted mid-way stops serving', async () => {
   const h = harness(10_000);
-  const server = new SnapshotServer(h.ctx);
+  let done = 0;
+  const server = new SnapshotServer(h.ctx, () => done++);
   server.request();
   h.demote();
   // The first chunk left before the demotion; the walk stops at the next.
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(h.published.length, 1);
   assert.equal(h.counters.snapshotsSent, 0);
+  assert.equal(done, 0, 'an unfinished snapshot is not told done');
 });
