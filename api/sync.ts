@@ -7,43 +7,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hostname } from 'node:os';
 import type { Spec } from '../store/kinds.js';
-import type { StoredObject } from '../store/store.js';
 import { invalid } from '../store/errors.js';
 import { redisUrlProblem } from '../engine/sync/settings.js';
-import { componentValidator, fastifyPath, operationSchema } from './openapi.js';
-import { checkPreconditions, patchedSpec, render, sendObject, specFromBody, write, type Body } from './resource.js';
-
-const path = '/api/v1/sync';
-const name = 'sync';
+import type { Body } from './resource.js';
+import { registerSettingsObject } from './settings-object.js';
 
 /** A Name-shaped default node id from the host name. */
 function defaultNodeId(): string {
   return hostname().replace(/[^A-Za-z0-9._~-]/g, '-').slice(0, 128) || 'node';
-}
-
-function defaults(): StoredObject {
-  const spec: Spec = { nodeId: defaultNodeId() };
-  componentValidator('Sync')(spec);
-  return { name, scope: '', spec, resourceVersion: 0, createdAt: '', updatedAt: '' };
-}
-
-function show(app: FastifyInstance, object: StoredObject): Body {
-  const { redisPassword, ...visible } = object.spec;
-  // What the engine's sync bridge reports now; with sync off there is no bridge to ask.
-  const bridge = app.engine.syncStatus();
-  const shown = render(app, { ...object, spec: visible }, {
-    redisPasswordSet: typeof redisPassword === 'string' && redisPassword !== '',
-    ...bridge,
-    state: visible.enabled ? bridge.state : 'disabled',
-  });
-  delete shown.name;
-  if (object.resourceVersion === 0) {
-    // Never written: the defaults have no history to show.
-    const status = shown.status as Body;
-    delete status.createdAt;
-    delete status.updatedAt;
-  }
-  return shown;
 }
 
 function finish(spec: Spec, previous: Spec | undefined, request: FastifyRequest): Spec {
@@ -58,34 +29,25 @@ function finish(spec: Spec, previous: Spec | undefined, request: FastifyRequest)
 }
 
 export function registerSync(app: FastifyInstance): void {
-  const current = () => app.store.get('settings', '', name);
   // Degraded means records are being lost: worth a warning; the rest is the normal course.
   app.engine.onSyncStateChange((change) =>
     app.log[change.state === 'degraded' ? 'warn' : 'info']({ sync: change }, `sync ${change.state}${change.role ? ` (${change.role})` : ''}: ${change.cause}`),
   );
-
-  app.get(fastifyPath(path), { schema: operationSchema(path, 'get') }, async (_request, reply) => {
-    const object = current() ?? defaults();
-    return sendObject(reply, 200, object, show(app, object));
-  });
-
-  app.put(fastifyPath(path), { schema: operationSchema(path, 'put') }, async (request, reply) => {
-    const object = write(request, (tx) => {
-      const stored = tx.get('settings', '', name);
-      checkPreconditions(request, stored ?? defaults());
-      return tx.put('settings', '', name, finish(specFromBody(request.body as Body), stored?.spec, request));
-    });
-    return sendObject(reply, 200, object, show(app, object));
-  });
-
-  app.patch(fastifyPath(path), { schema: operationSchema(path, 'patch') }, async (request, reply) => {
-    const object = write(request, (tx) => {
-      const stored = tx.get('settings', '', name);
-      const base = stored ?? defaults();
-      checkPreconditions(request, base);
-      const spec = patchedSpec('Sync', base.spec, request.body as Body);
-      return tx.put('settings', '', name, finish(spec, stored?.spec, request));
-    });
-    return sendObject(reply, 200, object, show(app, object));
+  registerSettingsObject(app, {
+    path: '/api/v1/sync',
+    name: 'sync',
+    schema: 'Sync',
+    defaults: () => ({ nodeId: defaultNodeId() }),
+    visible: ({ redisPassword: _, ...visible }) => visible,
+    status: (spec) => {
+      // What the engine's sync bridge reports now; with sync off there is no bridge to ask.
+      const bridge = app.engine.syncStatus();
+      return {
+        redisPasswordSet: typeof spec.redisPassword === 'string' && spec.redisPassword !== '',
+        ...bridge,
+        state: spec.enabled ? bridge.state : 'disabled',
+      };
+    },
+    finish,
   });
 }
