@@ -22,6 +22,7 @@ import { registerRealServers } from './real-servers.js';
 import { RequestLog } from './request-log.js';
 import { registerRoutes } from './routes.js';
 import { registerSessions } from './sessions.js';
+import { registerBgp } from './bgp.js';
 import { registerSync } from './sync.js';
 import { registerVirtualServices } from './virtual-services.js';
 
@@ -105,6 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerVirtualServices(app);
   registerRealServers(app);
   registerSync(app);
+  registerBgp(app);
   registerSessions(app);
   registerPanel(app);
   return app;

@@ -3,6 +3,7 @@
 // reach the addon or the engine's own modules: every type they need is exported here.
 
 import type { KindName } from '../store/kinds.js';
+import type { BgpStatus } from './bgp/speaker.js';
 import type { NativeStatus } from './dataplane/native.js';
 import type { SyncStateChange, SyncStatus } from './sync/stats.js';
 import type { Commit, ConfigReader } from '../store/store.js';
@@ -89,6 +90,8 @@ export interface Engine {
   sessions(query: SessionQuery): Promise<SessionPage>;
   /** Ends live sessions, all or those of one virtual service. */
   flushSessions(virtualService?: string): Promise<void>;
+  /** The BGP speaker now: neighbours, announced prefixes (not running without a data plane). */
+  bgpStatus(): BgpStatus;
   /** The session-sync bridge now: state, peers, counters (state `not-running` without a data plane). */
   syncStatus(): SyncStatus;
   /** Calls `listener` with the lag of every batch received from a peer, in milliseconds. */

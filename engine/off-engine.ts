@@ -1,5 +1,6 @@
 import type { Commit, ConfigReader } from '../store/store.js';
 import { EngineUnavailable, type Engine, type HealthOverlay, type SessionPage } from './engine.js';
+import type { BgpStatus } from './bgp/speaker.js';
 import type { NativeStatus } from './dataplane/native.js';
 import { SyncCounters, type SyncStatus } from './sync/stats.js';
 
@@ -46,6 +47,11 @@ export class OffEngine implements Engine {
 
   async flushSessions(): Promise<void> {
     throw new EngineUnavailable('the engine is off (started with --engine off): there are no live sessions');
+  }
+
+  /** There is no data plane to route to: no speaker runs. */
+  bgpStatus(): BgpStatus {
+    return { speakerRunning: false, version: null, draining: false, neighbors: [], announced: [], lastError: null };
   }
 
   /** There is no data plane to sync: the counters stay at zero. */

@@ -233,6 +233,23 @@ export interface paths {
         patch: operations["patchSync"];
         trace?: never;
     };
+    "/api/v1/bgp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getBgp"];
+        put: operations["putBgp"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description `{"drain":true}` withdraws every route at once while the sessions stay up. */
+        patch: operations["patchBgp"];
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -694,6 +711,74 @@ export interface components {
                 };
             } & components["schemas"]["ObjectStatus"];
         };
+        /** @description This node's BGP speaker: bird2, run and configured by the appliance, peering over the NICs' exception interfaces. It announces each VIP with a healthy service (once the node holds the cluster's sessions), the node's own local addresses as /32s, and `coveringPrefixes` (docs/cluster.md). */
+        Bgp: {
+            /** @default false */
+            enabled: boolean;
+            /** @description This node's AS number (4-octet ASNs allowed); required when enabled. */
+            asn?: number;
+            /** @description Defaults to the `probeAddress` of the first neighbor's NIC. */
+            routerId?: components["schemas"]["IPv4"];
+            /**
+             * @description Routers peered with directly (single hop), each over one NIC's exception interface.
+             * @default []
+             */
+            neighbors: {
+                /** @description The router's address; must lie in one of the NIC's networks. */
+                address: components["schemas"]["IPv4"];
+                asn: number;
+                /** @description The NIC whose kernel side carries the session, from its `probeAddress` (required on that NIC). */
+                nic: components["schemas"]["Name"];
+                /** @default 9 */
+                holdTimeSeconds: number;
+                /**
+                 * @description BFD at 100 ms x 3 on the session's interface, so a dead node's routes go in ~300 ms.
+                 * @default true
+                 */
+                bfd: boolean;
+            }[];
+            /**
+             * @description Announced by every node beside its own /32s, typically covering the whole cluster's local addresses (no host bits).
+             * @default []
+             */
+            coveringPrefixes: components["schemas"]["CIDR"][];
+            /**
+             * @description Withdraw every route while the sessions stay up (maintenance).
+             * @default false
+             */
+            drain: boolean;
+            resourceVersion?: components["schemas"]["ResourceVersion"];
+            /** @description What the speaker reports now, read from bird at most once a second. */
+            status?: {
+                /** @description bird runs as the appliance's child. */
+                speakerRunning?: boolean;
+                /** @description bird's version, once its control socket answered. */
+                version?: string | null;
+                draining?: boolean;
+                neighbors?: {
+                    address: string;
+                    asn: number;
+                    nic: string;
+                    /** @description The BGP state in lower case (`established`, `active`, `connect`, `idle`, `opensent`, `openconfirm`), or `down` when bird is not running or the session is not configured (see `lastError`). */
+                    state: string;
+                    /**
+                     * Format: date-time
+                     * @description When bird's protocol last changed state.
+                     */
+                    since: string | null;
+                    /** @description bird's last error for the session (`Socket: Connection refused`, `Received: Hold timer expired`), or why it is down. */
+                    lastError: string | null;
+                }[];
+                /** @description The prefixes bird announces now (empty while draining or not running). */
+                announced?: string[];
+                /** @description The last failure to start or reconfigure bird; cleared by the next success. */
+                lastError?: {
+                    message?: string;
+                    /** Format: date-time */
+                    at?: string;
+                } | null;
+            } & components["schemas"]["ObjectStatus"];
+        };
         /** @description Counted by the data plane since it started, summed over workers. */
         Traffic: {
             newSessions?: number;
@@ -920,6 +1005,16 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Sync"];
+            };
+        };
+        /** @description The BGP speaker's settings and state. */
+        Bgp: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Bgp"];
             };
         };
     };
@@ -1751,6 +1846,55 @@ export interface operations {
         requestBody: components["requestBodies"]["MergePatch"];
         responses: {
             200: components["responses"]["Sync"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getBgp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Bgp"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    putBgp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the object's ETag matches (`*` matches any existing object). */
+                "If-Match"?: components["parameters"]["ifMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Bgp"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Bgp"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    patchBgp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the object's ETag matches (`*` matches any existing object). */
+                "If-Match"?: components["parameters"]["ifMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["MergePatch"];
+        responses: {
+            200: components["responses"]["Bgp"];
             default: components["responses"]["Problem"];
         };
     };

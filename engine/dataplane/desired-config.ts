@@ -7,7 +7,7 @@
 
 import type { Change, ConfigReader } from '../../store/store.js';
 import type { KindName, SpecOf } from '../../store/kinds.js';
-import { parseCidr, parseIPv4 } from '../../store/ip.js';
+import { formatIPv4, parseCidr, parseIPv4 } from '../../store/ip.js';
 import type { HealthOverlay } from '../engine.js';
 import type { NativeConfig, NativeNic, NativePrefix, NativeRealServer, NativeService } from './native.js';
 import { nativeSyncConfig, syncSettingsName, toSyncSettings, type SyncSettings } from '../sync/settings.js';
@@ -166,6 +166,35 @@ export class DesiredConfig {
       down?.has(server.name) ? { ...server, healthy: false } : server,
     );
     return { ...(entry.native as Converted['virtual-services']), realServers };
+  }
+
+  /** Each service's VIP, up when any of its real servers takes new sessions (what BGP announces). */
+  vips(): { address: string; up: boolean }[] {
+    const vips: { address: string; up: boolean }[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.kind !== 'virtual-services') continue;
+      const s = this.service(entry.name)!;
+      vips.push({ address: formatIPv4(s.address), up: s.enabled && s.realServers.some((r) => r.enabled && r.weight > 0 && r.healthy) });
+    }
+    return vips;
+  }
+
+  /** Each NIC's probe address (its kernel side's), without the length. */
+  probeAddresses(): Map<string, string> {
+    const probes = new Map<string, string>();
+    for (const entry of this.entries.values()) {
+      const probe = entry.kind === 'nics' ? (entry.native as NativeNic).probe : null;
+      if (probe) probes.set(entry.name, formatIPv4(probe[0]));
+    }
+    return probes;
+  }
+
+  /** The addresses of this node's own local address pools. */
+  localAddresses(): string[] {
+    const addresses: string[] = [];
+    for (const entry of this.entries.values())
+      if (entry.kind === 'local-address-pools') addresses.push(...(entry.native as Converted['local-address-pools']).addresses.map(formatIPv4));
+    return addresses;
   }
 
   /** The longest state timeout of any service, in seconds: how long a synced session may live. */

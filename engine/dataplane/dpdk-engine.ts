@@ -8,6 +8,10 @@ import { EngineFailed, type Engine, type HealthOverlay, type Session, type Sessi
 import { managementRefusal, type ApiListen } from './management-interfaces.js';
 import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeService, type NativeSession, type NativeStatus } from './native.js';
 import { StatusCache } from './status-cache.js';
+import { BgpAnnouncer } from '../bgp/announcer.js';
+import type { NicPath } from '../bgp/bird-config.js';
+import { bgpSettingsName, toBgpSettings, type BgpSpec } from '../bgp/settings.js';
+import type { BgpStatus } from '../bgp/speaker.js';
 import { SyncController } from '../sync/controller.js';
 import type { PoolAddresses } from '../sync/peers.js';
 import type { SyncStateChange, SyncStatus } from '../sync/stats.js';
@@ -51,6 +55,7 @@ export class DpdkEngine implements Engine {
   private readonly sync: SyncController;
   /** Multi-active: the local addresses peers own, by pool, as the sync bridge last said. */
   private peerAddresses: PoolAddresses = {};
+  private readonly bgp: BgpAnnouncer;
 
   constructor(private readonly options: DpdkEngineOptions) {
     const { Engine } = loadNative();
@@ -58,6 +63,29 @@ export class DpdkEngine implements Engine {
     this.native = new Engine({ workers, idle, sessionsPerWorker, instance: String(process.pid) });
     this.statusCache = new StatusCache((service) => this.native.status(service));
     this.sync = new SyncController(this.native, options.workers, (addresses) => this.peersMoved(addresses));
+    this.bgp = new BgpAnnouncer({
+      ready: () => this.loaded && this.sync.clusterReady(),
+      vips: () => this.desired.vips(),
+      localAddresses: () => this.desired.localAddresses(),
+      paths: () => this.bgpPaths(),
+    });
+  }
+
+  /** Each NIC with a probe address and an open tap: where its BGP sessions run. */
+  private bgpPaths(): Map<string, NicPath> {
+    const probes = this.desired.probeAddresses();
+    const paths = new Map<string, NicPath>();
+    for (const nic of this.native.nics()) {
+      const source = probes.get(nic.name);
+      if (nic.tap && source) paths.set(nic.name, { tap: nic.tap, source });
+    }
+    return paths;
+  }
+
+  /** The speaker follows the stored `bgp` object (and the NICs it names, as they are now). */
+  private followBgp(config: ConfigReader): void {
+    const stored = config.get('settings', '', bgpSettingsName);
+    this.bgp.follow(stored ? toBgpSettings(stored.spec as BgpSpec) : undefined);
   }
 
   /** Runs `config` on the data plane; when it was accepted, the sync bridge follows the settings. */
@@ -121,12 +149,15 @@ export class DpdkEngine implements Engine {
       touched = this.desired.update(commit.changes, config);
     } else {
       this.applied = commit.generation;
+      if (commit.changes.some((c) => c.kind === 'settings' && c.name === bgpSettingsName)) this.followBgp(config);
       return;
     }
     this.statusCache.forget(touched.structural ? undefined : touched.services);
     const errors = touched.structural ? this.run(this.desired.toNative(commit.generation)) : this.runServices(commit.generation, touched.services);
     if (errors.length === 0) {
       this.applied = commit.generation;
+      if (touched.structural) this.followBgp(config);
+      else this.bgp.refresh();
       return;
     }
     // A refusal found by the data plane's checks changed nothing; a later failure may have
@@ -149,6 +180,7 @@ export class DpdkEngine implements Engine {
     if (!this.loaded || changed.size === 0) return;
     const errors = this.runServices(this.applied, changed);
     if (errors.length > 0) throw new EngineFailed(`the data plane refused health weights: ${errors.map((e) => e.message).join('; ')}`);
+    this.bgp.refresh();
   }
 
   /** Brings the data plane back to `config` after a write failed to commit. */
@@ -156,6 +188,7 @@ export class DpdkEngine implements Engine {
     this.statusCache.forget();
     this.desired.load(config);
     if (this.run(this.desired.toNative(config.generation())).length === 0) this.applied = config.generation();
+    this.followBgp(config);
   }
 
   appliedGeneration(): number {
@@ -230,6 +263,10 @@ export class DpdkEngine implements Engine {
     return this.sync.clusterReady();
   }
 
+  bgpStatus(): BgpStatus {
+    return this.bgp.status();
+  }
+
   syncStatus(): SyncStatus {
     return this.sync.status(this.status().sync);
   }
@@ -243,6 +280,8 @@ export class DpdkEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    // Routes first: a router must stop sending here before the data plane stops forwarding.
+    await this.bgp.close();
     this.sync.close();
     this.native.close();
   }

@@ -1,0 +1,78 @@
+// The engine's side of BGP: it keeps the speaker following the stored `bgp` settings and the
+// NICs' exception interfaces, and tells it what to announce (announcements.ts) after every
+// change that can move it — an apply, a health transition — and twice a second besides, for
+// what has no event of its own here (a multi-active node becoming cluster-ready, a tap
+// appearing after its NIC opened). A refresh that changes nothing renders the same bird.conf
+// and costs no reconfigure (the speaker compares texts).
+
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { announcedPrefixes } from './announcements.js';
+import type { NicPath } from './bird-config.js';
+import { BgpSpeaker, type BgpLog, type BgpStatus } from './speaker.js';
+import type { BgpSettings } from './settings.js';
+
+export const refreshMs = 500;
+
+export interface AnnouncerInputs {
+  /** The data plane runs the stored configuration and, multi-active, holds the cluster's sessions. */
+  ready(): boolean;
+  vips(): { address: string; up: boolean }[];
+  localAddresses(): string[];
+  /** Each NIC with a probe address: its kernel interface and that address. */
+  paths(): Map<string, NicPath>;
+}
+
+export class BgpAnnouncer {
+  private readonly runDir = join(tmpdir(), `l4lb-bgp-${process.pid}`);
+  private readonly speaker: BgpSpeaker;
+  private settings: BgpSettings | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly inputs: AnnouncerInputs,
+    log?: BgpLog,
+  ) {
+    this.speaker = new BgpSpeaker({ runDir: this.runDir, ...(log ? { log } : {}) });
+  }
+
+  /** Follows the stored settings (undefined: none stored). */
+  follow(settings: BgpSettings | undefined): void {
+    this.settings = settings?.enabled ? settings : undefined;
+    this.speaker.follow(this.settings, this.inputs.paths());
+    if (this.settings && !this.timer) this.timer = setInterval(() => this.refresh(), refreshMs);
+    if (!this.settings) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    this.refresh();
+  }
+
+  /** Recomputes what to announce now. */
+  refresh(): void {
+    const settings = this.settings;
+    if (!settings) return;
+    this.speaker.follow(settings, this.inputs.paths());
+    this.speaker.announce(
+      announcedPrefixes({
+        ready: this.inputs.ready(),
+        vips: this.inputs.vips(),
+        localAddresses: this.inputs.localAddresses(),
+        coveringPrefixes: settings.coveringPrefixes,
+      }),
+    );
+  }
+
+  status(): BgpStatus {
+    return this.speaker.status();
+  }
+
+  /** Withdraws everything (bird ends its sessions with a Cease) before the data plane stops. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.speaker.close();
+    rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
