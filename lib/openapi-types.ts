@@ -595,7 +595,7 @@ export interface components {
         Sync: {
             /** @default false */
             enabled: boolean;
-            /** @description `redis://host:port/db`, `rediss://…` or `unix:///path/to/socket`; no credentials (see `redisPassword`). */
+            /** @description `redis://host:port/db`, `rediss://…`, `unix:///path/to/socket`, or Redis Sentinel: `redis+sentinel://host:port[,host:port…]/mastername[/db]` (sentinel port defaults to 26379); no credentials (see `redisPassword`). */
             redisUrl?: string;
             /** @description Never returned; `status.redisPasswordSet` tells whether one is stored. */
             redisPassword?: string;

@@ -61,6 +61,13 @@ describe('sync', () => {
       const unix = await t.request('PATCH', url, { redisUrl: 'unix:///run/redis.sock', nodeId: null });
       assert.equal(unix.statusCode, 200);
       assert.equal(json(unix).nodeId, defaults.nodeId);
+
+      const sentinels = 'redis+sentinel://10.0.0.5:26379,10.0.0.6:26379,10.0.0.7/l4lb';
+      const sentinel = await t.request('PATCH', url, { redisUrl: sentinels, role: 'multi-active' });
+      assert.equal(sentinel.statusCode, 200);
+      assert.equal(json(sentinel).redisUrl, sentinels);
+      assert.equal(json(sentinel).role, 'multi-active');
+      assertProblem(await t.request('PATCH', url, { redisUrl: 'redis+sentinel://10.0.0.5:26379/bad!name' }), 422, '/body/redisUrl', 'master name');
     } finally {
       await t.close();
     }
