@@ -14,6 +14,8 @@ import { BgpSpeaker, type BgpLog, type BgpStatus } from './speaker.js';
 import type { BgpSettings } from './settings.js';
 
 export const refreshMs = 500;
+/** Announcers made by this process: each gets its own run directory (tests run several engines). */
+let made = 0;
 
 export interface AnnouncerInputs {
   /** The data plane runs the stored configuration and, multi-active, holds the cluster's sessions. */
@@ -25,7 +27,7 @@ export interface AnnouncerInputs {
 }
 
 export class BgpAnnouncer {
-  private readonly runDir = join(tmpdir(), `l4lb-bgp-${process.pid}`);
+  private readonly runDir = join(tmpdir(), `l4lb-bgp-${process.pid}-${made++}`);
   private readonly speaker: BgpSpeaker;
   private settings: BgpSettings | undefined;
   private timer: NodeJS.Timeout | undefined;

@@ -88,8 +88,8 @@ export interface KeepAlive {
   close(): Promise<void>;
 }
 
-/** Opens one HTTP keep-alive connection from the client namespace to address:port. */
-export async function openKeepAlive(t: Topology, address: string, port: number): Promise<KeepAlive> {
+/** Opens one HTTP keep-alive connection from the client namespace (of either lab) to address:port. */
+export async function openKeepAlive(t: { ns: { client: string } }, address: string, port: number): Promise<KeepAlive> {
   const child = nsSpawn(t.ns.client, process.execPath, ['-e', keepAliveClient, address, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';

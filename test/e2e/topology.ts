@@ -85,7 +85,7 @@ export interface Topology {
   destroy(): Promise<void>;
 }
 
-const prefixPattern = /^l4e-(\d+)-[0-9a-f]+-/;
+const prefixPattern = /^l4[ec]-(\d+)-[0-9a-f]+-/;
 
 function alive(pid: number): boolean {
   try {
@@ -126,7 +126,8 @@ export async function namespacesWithPrefix(prefix: string): Promise<string[]> {
   return (await netnsList()).filter((ns) => ns.startsWith(`${prefix}-`));
 }
 
-async function baseNamespace(ns: string): Promise<void> {
+/** Loopback up and IPv6 off: the state every namespace of a lab starts from. */
+export async function baseNamespace(ns: string): Promise<void> {
   await ip(['link', 'set', 'lo', 'up'], ns);
   await sysctl(ns, 'net.ipv6.conf.all.disable_ipv6', 1);
   await sysctl(ns, 'net.ipv6.conf.default.disable_ipv6', 1);
@@ -134,7 +135,7 @@ async function baseNamespace(ns: string): Promise<void> {
 }
 
 /** A veth pair created straight inside two namespaces, tx checksum offload (and TSO) off on both. */
-async function link(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
+export async function link(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
   await ip(['link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB], nsA);
   for (const [ns, ifc] of [[nsA, ifA], [nsB, ifB]] as const) {
     await ethtoolOff(ns, ifc, 'tx');
@@ -144,7 +145,7 @@ async function link(nsA: string, ifA: string, nsB: string, ifB: string): Promise
 }
 
 /** Makes an LB namespace deaf: it sees frames on its veths (af_packet) but its kernel never replies. */
-async function deafLb(ns: string, interfaces: readonly string[]): Promise<void> {
+export async function deafLb(ns: string, interfaces: readonly string[]): Promise<void> {
   await sysctl(ns, 'net.ipv4.ip_forward', 0);
   const chains = interfaces
     .map((ifc) => `  chain ingress_${ifc} {\n    type filter hook ingress device "${ifc}" priority 0; policy drop;\n  }`)

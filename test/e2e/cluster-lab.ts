@@ -1,0 +1,130 @@
+// The multi-active lab running: the topology of cluster-topology.ts, one Redis every node
+// reaches by a socket path, the router's bird, real servers (TCP echo on 7 and 9, nginx with a
+// PROXY-protocol listener on 8080), and appliances configured alike except for what is each
+// node's own: its NIC's probe address, its local address, its node id.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAppliance, type Appliance } from './appliance.js';
+import { buildClusterTopology, clusterPlan, lbInterface, type ClusterNode, type ClusterTopology } from './cluster-topology.js';
+import { startRouter, type Router } from './cluster-router.js';
+import { stopChild, waitFor } from './netns.js';
+import { RedisServer } from '../redis-server.js';
+import { startEcho, startNginx } from './servers.js';
+
+/** The lab's services, all on the one VIP. */
+export const clusterServices = {
+  /** Plain TCP echo. */
+  echo: { port: 7, serverPort: 7, clientAddress: 'none', sync: true },
+  /** Echo behind TOA (the echo server ignores the option; a second one would break nothing, a lost session would). */
+  toa: { port: 9, serverPort: 9, clientAddress: 'toa', sync: true },
+  /** nginx's PROXY-protocol listener behind a PROXY v2 service: a header sent twice is a 400. */
+  web: { port: 8080, serverPort: 8080, clientAddress: 'proxy-protocol-v2', sync: true },
+  /** Echo with sync off: the negative control (its sessions live on one node only). */
+  nosync: { port: 17, serverPort: 7, clientAddress: 'none', sync: false },
+} as const;
+export type ClusterService = keyof typeof clusterServices;
+
+export const workers = 2;
+
+export interface ClusterLab {
+  readonly topo: ClusterTopology;
+  readonly router: Router;
+  readonly redis: RedisServer;
+  readonly nodes: Partial<Record<ClusterNode, Appliance>>;
+  /** Starts `node` (on the database it had, if it ran before) and configures it when new. */
+  start(node: ClusterNode): Promise<Appliance>;
+  /** SIGKILL, as in a crash; its database stays for a restart. */
+  kill(node: ClusterNode): Promise<void>;
+  /** Waits until the router's route for the VIP goes through exactly these nodes. */
+  waitVipThrough(nodes: readonly ClusterNode[]): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const probeOf = (node: ClusterNode) => clusterPlan.probeAddress(node).split('/')[0]!;
+
+async function configure(a: Appliance, node: ClusterNode, redisUrl: string): Promise<void> {
+  await a.ok('PUT', '/api/v1/nics/lan', {
+    device: `net_af_packet0,iface=${lbInterface}`,
+    networks: [clusterPlan.lbNetwork],
+    gateway: clusterPlan.routerLbSide,
+    probeAddress: clusterPlan.probeAddress(node),
+  });
+  await a.ok('PUT', '/api/v1/local-address-pools/lips', { nic: 'lan', addresses: [clusterPlan.localAddress(node)] });
+  for (const [name, s] of Object.entries(clusterServices)) {
+    await a.ok('PUT', `/api/v1/virtual-services/${name}`, {
+      address: clusterPlan.vip, port: s.port, protocol: 'tcp', nic: 'lan', localAddressPool: 'lips', scheduler: 'rr', clientAddress: s.clientAddress, sync: s.sync,
+    });
+    for (const rs of ['rs1', 'rs2'] as const)
+      await a.ok('PUT', `/api/v1/virtual-services/${name}/real-servers/${rs}`, { address: clusterPlan.realServers[rs], port: s.serverPort });
+  }
+  await a.ok('PUT', '/api/v1/sync', { enabled: true, redisUrl, role: 'multi-active', nodeId: node });
+  await a.ok('PUT', '/api/v1/bgp', {
+    enabled: true,
+    asn: clusterPlan.lbAsn,
+    neighbors: [{ address: clusterPlan.routerLbSide, asn: clusterPlan.routerAsn, nic: 'lan', bfd: true, holdTimeSeconds: 9 }],
+    coveringPrefixes: [clusterPlan.coveringPrefix],
+  });
+}
+
+export async function startClusterLab(): Promise<ClusterLab> {
+  const topo = await buildClusterTopology();
+  const stoppers: (() => Promise<void>)[] = [];
+  const nodes: Partial<Record<ClusterNode, Appliance>> = {};
+  const dirs = new Map<ClusterNode, string>();
+  const destroy = async () => {
+    for (const a of Object.values(nodes)) await a.stop('SIGKILL');
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    await topo.destroy();
+  };
+  try {
+    const redis = new RedisServer({ ns: topo.ns.sw });
+    await redis.start();
+    stoppers.push(() => redis.close());
+    const router = await startRouter(topo.ns.router);
+    stoppers.push(() => router.stop());
+    for (const rs of ['rs1', 'rs2'] as const) {
+      const address = clusterPlan.realServers[rs];
+      for (const port of [7, 9]) {
+        const echo = await startEcho(topo.ns[rs], 'tcp', address, port);
+        stoppers.push(() => echo.stop());
+      }
+      const nginx = await startNginx(topo.ns[rs], address, { name: rs, proxyProtocolPort: clusterServices.web.serverPort });
+      stoppers.push(() => nginx.stop());
+    }
+    const lab: ClusterLab = {
+      topo,
+      router,
+      redis,
+      nodes,
+      start: async (node) => {
+        const known = dirs.get(node);
+        const dir = known ?? mkdtempSync(join(tmpdir(), `l4c-${node}-`));
+        dirs.set(node, dir);
+        const a = await startAppliance(topo.ns[node], ['--workers', String(workers)], dir);
+        nodes[node] = a;
+        if (!known) await configure(a, node, redis.url);
+        return a;
+      },
+      kill: async (node) => {
+        const a = nodes[node]!;
+        delete nodes[node];
+        await stopChild(a.child, 'SIGKILL');
+      },
+      waitVipThrough: async (expected) => {
+        const want = expected.map(probeOf).sort().join(',');
+        let seen = '';
+        await waitFor(`the VIP routed through ${expected.join(', ')} (last seen: ${seen || 'none'})`, async () => {
+          seen = (await router.nextHops(`${clusterPlan.vip}/32`)).join(',');
+          return seen === want;
+        }, 300, 100);
+      },
+      destroy,
+    };
+    return lab;
+  } catch (err) {
+    await destroy().catch(() => undefined);
+    throw err;
+  }
+}
