@@ -677,6 +677,8 @@ export interface components {
                     closed?: number;
                     /** @description Live sessions from a peer not yet touched by a packet here. */
                     peerSessions?: number;
+                    /** @description Sessions from a peer that a packet here made this node's own (a failover, or a flow an ECMP change moved here). */
+                    takenOver?: number;
                     /** @description Events lost because a worker's sync ring was full. */
                     ringOverflows?: number;
                     /** @description Records lost, by reason: the bridge's (`redis_unavailable`, `redis_failed`, `backpressure`, `incompatible`, `bad_batch`) and the data plane's (`expired`, `unknown_service`, …). */

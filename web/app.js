@@ -7,10 +7,10 @@ import { fill, h, statePill } from './dom.js';
 import { schemaForm } from './forms.js';
 import { compact, startPolling } from './live.js';
 import { kinds, objectTable } from './resources.js';
-import { servicesView, syncCard } from './services.js';
+import { bgpCard, servicesView, syncCard } from './services.js';
 
 const enc = encodeURIComponent;
-const views = [{ id: 'services', title: 'Services' }, ...kinds, { id: 'sync', title: 'Sync' }, { id: 'sessions', title: 'Sessions' }];
+const views = [{ id: 'services', title: 'Services' }, ...kinds, { id: 'sync', title: 'Sync & BGP' }, { id: 'sessions', title: 'Sessions' }];
 const byId = (id) => document.getElementById(id);
 const view = byId('view');
 const editor = h('dialog', { id: 'editor' });
@@ -161,7 +161,16 @@ function syncView() {
         h('tr', {}, h('th', {}, 'enabled'), h('td', {}, statePill(String(live.sync.enabled ?? false)))),
         h('tr', {}, h('th', {}, 'redis'), h('td', {}, live.sync.redisUrl ?? '—')),
         h('tr', {}, h('th', {}, 'configured role'), h('td', {}, live.sync.role ?? '—'))))),
+    heading('BGP', h('span', {},
+      live.bgp.enabled && h('button', { type: 'button', onclick: () => patchBgp({ drain: !live.bgp.drain }) }, live.bgp.drain ? 'Undrain' : 'Drain'),
+      h('button', { type: 'button', class: 'primary', onclick: () =>
+        openEditor({ schemaName: 'Bgp', title: 'BGP settings', original: live.bgp, fixedName: false, save: ({ patch }) => Object.keys(patch).length && patchBgp(patch) }) }, 'Edit settings'))),
+    h('div', { class: 'narrow' }, bgpCard(live.bgp)),
   ];
+}
+
+function patchBgp(patch) {
+  return request('PATCH', '/api/v1/bgp', patch, { contentType: 'application/merge-patch+json', ifMatch: live.bgp.resourceVersion });
 }
 
 async function sessionsView() {

@@ -39,7 +39,7 @@ export function pill(text, tone = 'neutral', title) {
 }
 
 const toneOf = {
-  up: 'good', healthy: 'good', synced: 'good', active: 'good', applied: 'good', true: 'good',
+  up: 'good', healthy: 'good', synced: 'good', active: 'good', 'multi-active': 'good', established: 'good', applied: 'good', true: 'good',
   down: 'bad', degraded: 'bad', absent: 'bad', refused: 'bad', false: 'bad',
   unknown: 'warn', connecting: 'warn', unchecked: 'neutral', disabled: 'neutral', 'not-running': 'neutral', backup: 'neutral',
 };

@@ -20,15 +20,16 @@ async function readiness() {
 }
 
 async function snapshot() {
-  const [services, nics, sync, health] = await Promise.all([
+  const [services, nics, sync, bgp, health] = await Promise.all([
     list('/api/v1/virtual-services'),
     list('/api/v1/nics'),
     request('GET', '/api/v1/sync'),
+    request('GET', '/api/v1/bgp'),
     readiness(),
   ]);
   const servers = Object.fromEntries(await Promise.all(
     services.map(async (s) => [s.name, await list(`/api/v1/virtual-services/${enc(s.name)}/real-servers`)])));
-  return { at: performance.now(), services, servers, nics, sync, health };
+  return { at: performance.now(), services, servers, nics, sync, bgp, health };
 }
 
 /** The counters of a snapshot, by a key that names the object and the counter. */

@@ -93,11 +93,28 @@ export function syncCard(sync) {
       row('role', s.role ? statePill(s.role) : '—'),
       row('node', s.nodeId ?? sync.nodeId ?? '—'),
       row('peers', `${peers.filter((p) => p.compatible).length} (${peers.filter((p) => !p.compatible).length} refused)`),
+      s.role === 'multi-active' && row('cluster', statePill(String(s.clusterReady), 'whether this node holds the cluster\'s sessions (it announces its VIPs only then)', s.clusterReady ? 'ready' : 'joining')),
+      row('peer copies / taken over', `${compact(s.records?.peerSessions)} / ${compact(s.records?.takenOver)}`),
       row('lag p50 / p99', `${ms(lag.p50Ms)} / ${ms(lag.p99Ms)}`),
       row('records sent / recv', `${compact(s.records?.sent)} / ${compact(s.records?.received)}`),
       row('redis errors', compact(s.redisErrors))),
     peers.length > 0 && h('ul', { class: 'peers' }, peers.map((p) =>
-      h('li', {}, statePill(p.compatible ? p.role : 'refused', p.reason), ` ${p.nodeId}`))));
+      h('li', { title: Object.entries(p.addresses ?? {}).map(([pool, a]) => `${pool}: ${a.join(', ')}`).join('\n') || undefined },
+        statePill(p.compatible ? p.role : 'refused', p.reason), ` ${p.nodeId} · ${compact(p.recordsReceived)} records`))));
+}
+
+/** The BGP speaker: each neighbour's session and what this node announces. */
+export function bgpCard(bgp) {
+  const s = bgp.status ?? {};
+  const row = (label, ...value) => h('tr', {}, h('th', {}, label), h('td', {}, ...value));
+  return h('section', { class: 'card', id: 'bgp-card' },
+    h('h3', {}, 'BGP'),
+    h('table', { class: 'kv' },
+      row('speaker', bgp.enabled ? statePill(s.speakerRunning ? 'up' : 'down', s.lastError?.message, s.speakerRunning ? `bird ${s.version ?? ''}` : 'not running') : statePill('disabled')),
+      bgp.enabled && row('drain', s.draining ? pill('drained', 'warn', 'every route withdrawn; forwarding goes on') : pill('no')),
+      bgp.enabled && row('announced', s.announced?.length ? h('ul', { class: 'peers' }, s.announced.map((p) => h('li', {}, p))) : '—')),
+    (s.neighbors ?? []).length > 0 && h('ul', { class: 'peers' }, s.neighbors.map((n) =>
+      h('li', {}, statePill(n.state, n.lastError ?? undefined), ` ${n.address} AS${n.asn} via ${n.nic}`))));
 }
 
 function nicCard(nics, rate) {
@@ -128,5 +145,5 @@ export function servicesView(live, actions) {
       live.services.length
         ? live.services.map((s) => serviceBlock(s, live.servers[s.name] ?? [], live.rate, actions))
         : h('p', { class: 'empty' }, 'No virtual services yet: create the NICs and a local address pool first, then a service and its real servers.')),
-    h('aside', {}, syncCard(live.sync), nicCard(live.nics, live.rate), generationCard(live.health)));
+    h('aside', {}, syncCard(live.sync), bgpCard(live.bgp), nicCard(live.nics, live.rate), generationCard(live.health)));
 }

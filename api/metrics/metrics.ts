@@ -9,6 +9,7 @@ import { kinds, type KindName } from '../../store/kinds.js';
 import { registerEngineMetrics } from './engine-metrics.js';
 import { registerHealthMetrics } from './health-metrics.js';
 import { restatedMetric, type Sample } from './restated-metric.js';
+import { registerBgpMetrics } from './bgp-metrics.js';
 import { registerSyncMetrics } from './sync-metrics.js';
 
 export interface ApiMetrics {
@@ -77,6 +78,7 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
   registerEngineMetrics(app, registry);
   registerHealthMetrics(app, registry);
   registerSyncMetrics(app, registry);
+  registerBgpMetrics(app, registry);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

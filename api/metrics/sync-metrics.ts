@@ -7,7 +7,7 @@ import type { SyncStatus } from '../../engine/engine.js';
 import { restatedMetric, type Sample } from './restated-metric.js';
 
 const states = ['disabled', 'connecting', 'synced', 'degraded', 'not-running'] as const;
-const roles = ['active', 'backup'] as const;
+const roles = ['active', 'backup', 'multi-active'] as const;
 
 export function registerSyncMetrics(app: FastifyInstance, registry: Registry): void {
   const engine = app.engine;
@@ -30,6 +30,12 @@ export function registerSyncMetrics(app: FastifyInstance, registry: Registry): v
   counter('l4lb_sync_records_applied_total', 'Peer session records handed to the data plane\'s workers.', [], (s) => [[{}, s.records.applied]]);
   counter('l4lb_sync_records_dropped_total', 'Session records lost, by reason (the bridge\'s and the data plane\'s).', ['reason'], (s) =>
     Object.entries(s.records.dropped).map(([reason, n]): Sample => [{ reason }, n]));
+  counter('l4lb_sync_peer_records_received_total', 'Session records received from each peer heard from in the last 5 s (batches refused whole not counted): the fan-out of an all-to-all cluster.', ['peer'], (s) =>
+    s.peers.map((p): Sample => [{ peer: p.nodeId }, p.recordsReceived]));
+  counter('l4lb_sync_sessions_taken_over_total', 'Sessions from a peer that a packet here made this node\'s own: a failover, or a flow an ECMP change moved here.', [], (s) => [[{}, s.records.takenOver]]);
+  gauge('l4lb_sync_peer_sessions', 'Live sessions held as copies from peers, not yet touched by a packet here.', [], (s) => [[{}, s.records.peerSessions]]);
+  gauge('l4lb_sync_cluster_ready', 'Multi-active: 1 once this node holds the cluster\'s sessions (it announces its VIPs by BGP only then).', [], (s) =>
+    s.clusterReady === undefined ? [] : [[{}, s.clusterReady ? 1 : 0]]);
   counter('l4lb_sync_ring_overflows_total', 'Sync events lost because a worker\'s sync ring was full.', [], (s) => [[{}, s.records.ringOverflows]]);
   counter('l4lb_sync_batches_sent_total', 'Batches published to peers.', [], (s) => [[{}, s.batches.sent]]);
   counter('l4lb_sync_snapshots_sent_total', 'Full snapshots published in answer to peers\' requests.', [], (s) => [[{}, s.snapshots.sent]]);

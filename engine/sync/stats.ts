@@ -44,6 +44,7 @@ export interface SyncStatus {
     updated: number;
     closed: number;
     peerSessions: number;
+    takenOver: number;
     ringOverflows: number;
     /** By reason: the bridge's own (redis_unavailable, backpressure, incompatible, malformed) and the data plane's. */
     dropped: Record<string, number>;
@@ -131,6 +132,7 @@ export class SyncCounters {
         updated: native?.updated ?? 0,
         closed: native?.closed ?? 0,
         peerSessions: native?.peerSessions ?? 0,
+        takenOver: native?.takenOver ?? 0,
         ringOverflows: native?.ringOverflows ?? 0,
         dropped,
       },

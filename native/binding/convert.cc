@@ -270,7 +270,8 @@ Napi::Object sync_to_js(Napi::Env env, const SyncCounters& c) {
                                                {"ringOverflows", &SyncCounters::ring_overflows},
                                                {"installed", &SyncCounters::installed},
                                                {"updated", &SyncCounters::updated},
-                                               {"closed", &SyncCounters::closed}};
+                                               {"closed", &SyncCounters::closed},
+                                               {"takenOver", &SyncCounters::taken_over}};
   Napi::Object o = fields_to_js(env, c, fields);
   o.Set("peerSessions", double(c.peer_sessions));
   Napi::Object dropped = Napi::Object::New(env);

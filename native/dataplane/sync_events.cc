@@ -141,6 +141,7 @@ unsigned install_peer_sessions(Worker& w, unsigned budget) {
 void adopt_peer_session(Worker& w, Session& s) {
   s.flags &= uint8_t(~kSessionFromPeer);
   --w.counters->sync.peer_sessions;
+  ++w.counters->sync.taken_over;
 }
 
 }  // namespace l4lb

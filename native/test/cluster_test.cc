@@ -80,6 +80,8 @@ TEST(cluster_peer_address_carries_replies_of_sessions_held_here) {
   lab.poll();
   std::vector<Seen> out = sent_frames(client_port());
   CHECK_EQ(out.size(), size_t(1));
+  CHECK_EQ(w.counters->sync.taken_over, uint64_t(1));
+  CHECK_EQ(w.counters->sync.peer_sessions, int64_t(0));
   if (out.size() == 1) {
     CHECK_EQ(out[0].source, kVip);
     CHECK_EQ(out[0].source_port, kTcpPort);

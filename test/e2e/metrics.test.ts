@@ -71,6 +71,14 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_sync_node_info: ['gauge', ['node_id']],
   l4lb_sync_peer_last_seen_seconds: ['gauge', ['peer', 'role', 'compatible', 'reason']],
   l4lb_sync_lag_seconds: ['histogram', []],
+  l4lb_sync_peer_records_received_total: ['counter', ['peer']],
+  l4lb_sync_sessions_taken_over_total: ['counter', []],
+  l4lb_sync_peer_sessions: ['gauge', []],
+  l4lb_sync_cluster_ready: ['gauge', []],
+  l4lb_bgp_speaker_running: ['gauge', []],
+  l4lb_bgp_draining: ['gauge', []],
+  l4lb_bgp_neighbor_up: ['gauge', ['neighbor', 'nic', 'state']],
+  l4lb_bgp_announced: ['gauge', ['prefix']],
 };
 const fromPromClient = /^l4lb_(process|nodejs)_/;
 

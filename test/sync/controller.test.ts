@@ -94,6 +94,7 @@ test("the status carries the data plane's sync counters", () => {
     installed: 5,
     updated: 3,
     closed: 1,
+    takenOver: 6,
     peerSessions: 4,
     dropped: { expired: 7, unknown_service: 1 },
   });
@@ -105,6 +106,7 @@ test("the status carries the data plane's sync counters", () => {
     updated: 3,
     closed: 1,
     peerSessions: 4,
+    takenOver: 6,
     ringOverflows: 2,
     dropped: { expired: 7, unknown_service: 1 },
   });
