@@ -37,6 +37,8 @@ export interface ClusterLab {
   start(node: ClusterNode): Promise<Appliance>;
   /** SIGKILL, as in a crash; its database stays for a restart. */
   kill(node: ClusterNode): Promise<void>;
+  /** The Unix socket of `node`'s API (it stays across restarts). */
+  apiSocket(node: ClusterNode): string;
   /** Waits until the router's route for the VIP goes through exactly these nodes. */
   waitVipThrough(nodes: readonly ClusterNode[]): Promise<void>;
   destroy(): Promise<void>;
@@ -107,6 +109,7 @@ export async function startClusterLab(): Promise<ClusterLab> {
         if (!known) await configure(a, node, redis.url);
         return a;
       },
+      apiSocket: (node) => join(dirs.get(node) ?? '', 'api.sock'),
       kill: async (node) => {
         const a = nodes[node]!;
         delete nodes[node];

@@ -37,6 +37,8 @@ ${neighbours}
 }
 
 export interface Router {
+  /** bird's control socket (for `birdc -s`). */
+  readonly socket: string;
   /** The next hops of the kernel's route for `prefix` (empty when there is none), sorted. */
   nextHops(prefix: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -52,7 +54,8 @@ export async function startRouter(ns: string): Promise<Router> {
   const dir = mkdtempSync(join(tmpdir(), 'l4c-router-'));
   const conf = join(dir, 'bird.conf');
   writeFileSync(conf, routerConfig());
-  const child: ChildProcess = nsSpawn(ns, 'bird', ['-f', '-c', conf, '-s', join(dir, 'bird.ctl')]);
+  const socket = join(dir, 'bird.ctl');
+  const child: ChildProcess = nsSpawn(ns, 'bird', ['-f', '-c', conf, '-s', socket]);
   let output = '';
   const keep = (d: Buffer) => {
     if (output.length < 16384) output += d.toString();
@@ -60,6 +63,7 @@ export async function startRouter(ns: string): Promise<Router> {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const router: Router = {
+    socket,
     nextHops: async (prefix) => {
       const { stdout } = await ip(['-j', 'route', 'show', prefix], ns);
       const route = (JSON.parse(stdout || '[]') as KernelRoute[]).find((r) => r.dst === prefix.replace(/\/32$/, ''));
