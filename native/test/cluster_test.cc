@@ -32,21 +32,9 @@ Settings cluster_node() {
 
 // A peer's established session: client 40000 through the peer's local address.
 SyncEvent peer_session() {
-  SyncEvent e;
-  e.kind = SyncKind::new_session;
-  e.protocol = IPPROTO_TCP;
-  e.state = static_cast<uint8_t>(TcpState::established);
-  e.worker = 0;
-  e.client_address = kClient;
-  e.virtual_address = kVip;
+  SyncEvent e = peer_event();
   e.local_address = kPeerLip;
-  e.server_address = kRs1;
-  e.client_port = 40000;
-  e.virtual_port = kTcpPort;
   e.local_port = kPeerPort;
-  e.server_port = kServerPort;
-  e.timeout_s = 90;
-  e.remaining_ms = 80'000;
   return e;
 }
 

@@ -253,4 +253,22 @@ packets::Ends from_server(Ipv4 server, uint16_t local_port) {
   return packets::Ends{server == kRs1 ? kRs1Mac : kRs2Mac, kServerSideMac, server, kLip, kServerPort, local_port};
 }
 
+l4lb::SyncEvent peer_event() {
+  l4lb::SyncEvent e;
+  e.kind = l4lb::SyncKind::new_session;
+  e.protocol = IPPROTO_TCP;
+  e.state = static_cast<uint8_t>(l4lb::TcpState::established);
+  e.client_address = kClient;
+  e.virtual_address = kVip;
+  e.local_address = kLip;
+  e.server_address = kRs1;
+  e.client_port = 40000;
+  e.virtual_port = kTcpPort;
+  e.local_port = 2051;
+  e.server_port = kServerPort;
+  e.timeout_s = 90;
+  e.remaining_ms = 89'500;
+  return e;
+}
+
 }  // namespace lab

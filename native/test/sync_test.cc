@@ -24,26 +24,14 @@ namespace {
 constexpr uint32_t kIsn = 1000, kServerIsn = 5000;
 
 SyncEvent sample_event() {
-  SyncEvent e;
+  SyncEvent e = peer_event();
   e.kind = SyncKind::update;
-  e.protocol = IPPROTO_TCP;
-  e.state = static_cast<uint8_t>(TcpState::established);
   e.flags = kSessionProxyV2 | kSessionAddressPassed;
   e.worker = 3;
-  e.client_address = kClient;
-  e.virtual_address = kVip;
-  e.local_address = kLip;
-  e.server_address = kRs1;
-  e.client_port = 40000;
-  e.virtual_port = kTcpPort;
-  e.local_port = 2051;
-  e.server_port = kServerPort;
   e.seq_delta = 28;
   e.client_first_seq = 0xfffffff0;
   e.client_next_seq = 7;
   e.server_next_seq = 0x80000000;
-  e.timeout_s = 90;
-  e.remaining_ms = 89'500;
   return e;
 }
 

@@ -1,13 +1,13 @@
 // The bridge against a real Redis (a redis-server of the test's own on a Unix socket) and a
 // fake data plane. Conditions are awaited with generous timeouts, never timed.
 
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { controlChannel, sessionsChannel, streamField, streamKey } from '../../engine/sync/redis.js';
 import { nodeNumber } from '../../engine/sync/wire.js';
 import { fakeRecord } from './fake-data-plane.js';
-import { peerBatch, peerOf, TestNodes, type TestNode } from './nodes.js';
-import { redisMissing, RedisServer } from '../redis-server.js';
+import { peerBatch, peerOf, freshRedisPerTest, type TestNode } from './nodes.js';
+import { redisMissing } from '../redis-server.js';
 import { waitFor } from './wait.js';
 
 const missing = redisMissing();
@@ -15,23 +15,11 @@ const synced = (...nodes: TestNode[]) => nodes.every((n) => n.status().state ===
 const ports = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 describe('sync bridge', { skip: missing }, () => {
-  let redis: RedisServer;
-  let nodes: TestNodes;
-
-  beforeEach(async () => {
-    redis = new RedisServer();
-    await redis.start();
-    nodes = new TestNodes(redis);
-  });
-
-  afterEach(async () => {
-    nodes.closeAll();
-    await redis.close();
-  });
+  const { redis, nodes, replaceRedis } = freshRedisPerTest();
 
   test('two nodes exchange records and ignore their own', async () => {
-    const a = nodes.start('a', 'active');
-    const b = nodes.start('b', 'active');
+    const a = nodes().start('a', 'active');
+    const b = nodes().start('b', 'active');
     assert.equal(a.status().state, 'connecting');
     await waitFor('both synced', () => synced(a, b));
     await waitFor('each sees the other', () => peerOf(a, 'b') !== undefined && peerOf(b, 'a') !== undefined);
@@ -61,8 +49,8 @@ describe('sync bridge', { skip: missing }, () => {
   });
 
   test('a peer with other workers or pools is refused whole, with the reason', async () => {
-    const a = nodes.start('a', 'active');
-    const c = nodes.start('c', 'backup', { portability: { workers: 2, fingerprint: 7 } });
+    const a = nodes().start('a', 'active');
+    const c = nodes().start('c', 'backup', { portability: { workers: 2, fingerprint: 7 } });
     await waitFor('both synced', () => synced(a, c));
     await waitFor('c judged a', () => peerOf(c, 'a') !== undefined);
     assert.equal(peerOf(c, 'a')!.compatible, false);
@@ -74,15 +62,15 @@ describe('sync bridge', { skip: missing }, () => {
     await waitFor('the records counted as dropped', () => c.status().records.dropped.incompatible === 3);
     assert.equal(c.plane.ingested.length, 0);
 
-    const d = nodes.start('d', 'backup', { portability: { workers: 1, fingerprint: 7 } });
+    const d = nodes().start('d', 'backup', { portability: { workers: 1, fingerprint: 7 } });
     await waitFor('d judged a', () => peerOf(d, 'a') !== undefined);
     assert.match(peerOf(d, 'a')!.reason!, /portability fingerprint 0x[0-9a-f]{8} differs .* local address pools/);
   });
 
   test('a gap in a peer\'s sequence asks for a snapshot, which the active answers in chunks', async () => {
-    const a = nodes.start('a', 'active');
+    const a = nodes().start('a', 'active');
     a.plane.sessions = ports(1, 5000).map((p) => fakeRecord(p));
-    const b = nodes.start('b', 'backup');
+    const b = nodes().start('b', 'backup');
     await waitFor('both synced', () => synced(a, b));
     await waitFor('b heard a', () => peerOf(b, 'a')?.role === 'active');
     // Joining, the backup asked for everything: 4096 + 904 records in two snapshot batches.
@@ -92,7 +80,7 @@ describe('sync bridge', { skip: missing }, () => {
     const requested = b.status().snapshots.requested;
     const received = b.plane.portsFrom(a.number).length;
 
-    const peer = redis.client();
+    const peer = redis().client();
     try {
       await peer.publish(sessionsChannel, peerBatch('x', 0, [9001]));
       await peer.publish(sessionsChannel, peerBatch('x', 1, [9002, 9003]));
@@ -107,12 +95,12 @@ describe('sync bridge', { skip: missing }, () => {
   });
 
   test('only active nodes answer snapshot requests', async () => {
-    const a = nodes.start('a', 'active');
+    const a = nodes().start('a', 'active');
     a.plane.sessions = [fakeRecord(5)];
-    const b = nodes.start('b', 'backup');
+    const b = nodes().start('b', 'backup');
     b.plane.sessions = [fakeRecord(6)];
     await waitFor('both synced', () => synced(a, b));
-    const peer = redis.client();
+    const peer = redis().client();
     try {
       await peer.publish(controlChannel, JSON.stringify({ type: 'snapshot-request', node: 'x', nodeNumber: nodeNumber('x') }));
       await waitFor('the active answered', () => a.status().snapshots.sent >= 1);
@@ -124,12 +112,12 @@ describe('sync bridge', { skip: missing }, () => {
   });
 
   test('starting, a node replays the stream, its own records included and incompatible batches not', async () => {
-    const first = nodes.start('a', 'active');
+    const first = nodes().start('a', 'active');
     await waitFor('synced', () => synced(first));
     first.plane.emit(11, 12, 13);
     await waitFor('the batch published', () => first.status().records.sent === 3);
     first.bridge.close();
-    const peer = redis.client();
+    const peer = redis().client();
     try {
       await peer.xadd(streamKey, '*', streamField, peerBatch('y', 0, [21]));
       await peer.xadd(streamKey, '*', streamField, peerBatch('z', 0, [99], { workers: 3, fingerprint: 1 }));
@@ -137,7 +125,7 @@ describe('sync bridge', { skip: missing }, () => {
       peer.disconnect();
     }
 
-    const again = nodes.start('a', 'active', { replay: true });
+    const again = nodes().start('a', 'active', { replay: true });
     await waitFor('synced after the replay', () => synced(again));
     assert.deepEqual(again.plane.portsFrom(nodeNumber('a')), [11, 12, 13]);
     assert.deepEqual(again.plane.portsFrom(nodeNumber('y')), [21]);
@@ -148,20 +136,17 @@ describe('sync bridge', { skip: missing }, () => {
 
   test('Redis killed: degraded, drained records dropped and counted; back: synced with a full resync', async () => {
     // This one needs a server that asks for a password.
-    await redis.close();
     const password = 'pw-never-shown';
-    redis = new RedisServer({ password });
-    await redis.start();
-    nodes = new TestNodes(redis);
-    const a = nodes.start('a', 'active', { password });
+    await replaceRedis({ password });
+    const a = nodes().start('a', 'active', { password });
     a.plane.sessions = [fakeRecord(7001), fakeRecord(7002)];
-    const b = nodes.start('b', 'backup', { password });
+    const b = nodes().start('b', 'backup', { password });
     await waitFor('both synced', () => synced(a, b));
     await waitFor('the joining snapshot', () => b.plane.portsFrom(a.number).length === 2);
     const snapshotsSent = a.status().snapshots.sent;
     const requested = b.status().snapshots.requested;
 
-    await redis.stop('SIGKILL');
+    await redis().stop('SIGKILL');
     await waitFor('both degraded', () => a.status().state === 'degraded' && b.status().state === 'degraded');
     a.plane.emit(...ports(1, 100));
     await waitFor('the drained records dropped', () => a.status().records.dropped.redis_unavailable === 100);
@@ -170,7 +155,7 @@ describe('sync bridge', { skip: missing }, () => {
     assert.ok(a.status().lastError);
     assert.ok(!JSON.stringify(a.status()).includes(password));
 
-    await redis.start();
+    await redis().start();
     await waitFor('both synced again', () => synced(a, b));
     await waitFor('the active published a snapshot', () => a.status().snapshots.sent > snapshotsSent);
     await waitFor('the backup asked for one', () => b.status().snapshots.requested > requested);

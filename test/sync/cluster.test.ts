@@ -3,14 +3,14 @@
 // is refused on both, and a joining node is cluster-ready only once every live peer has sent
 // its snapshot.
 
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Portability } from '../../engine/sync/peers.js';
 import { sessionsChannel } from '../../engine/sync/redis.js';
 import { clusterFingerprint } from '../../engine/sync/wire.js';
 import { fakeRecord } from './fake-data-plane.js';
-import { peerBatch, peerOf, TestNodes } from './nodes.js';
-import { redisMissing, RedisServer } from '../redis-server.js';
+import { peerBatch, peerOf, freshRedisPerTest } from './nodes.js';
+import { redisMissing } from '../redis-server.js';
 import { waitFor } from './wait.js';
 
 const missing = redisMissing();
@@ -18,24 +18,12 @@ const pools = [{ name: 'lips', portMin: 1024, portMax: 65535 }];
 const owning = (...addresses: string[]): Portability => ({ workers: 1, fingerprint: clusterFingerprint(1, pools), addresses: { lips: addresses } });
 
 describe('multi-active sync', { skip: missing }, () => {
-  let redis: RedisServer;
-  let nodes: TestNodes;
-
-  beforeEach(async () => {
-    redis = new RedisServer();
-    await redis.start();
-    nodes = new TestNodes(redis);
-  });
-
-  afterEach(async () => {
-    nodes.closeAll();
-    await redis.close();
-  });
+  const { redis, nodes } = freshRedisPerTest();
 
   test('nodes learn the addresses their peers own and keep them after a peer falls silent', async () => {
-    const a = nodes.start('a', 'multi-active', { portability: owning('10.9.1.1') });
-    const b = nodes.start('b', 'multi-active', { portability: owning('10.9.1.2', '10.9.1.3') });
-    const c = nodes.start('c', 'multi-active', { portability: owning('10.9.1.4') });
+    const a = nodes().start('a', 'multi-active', { portability: owning('10.9.1.1') });
+    const b = nodes().start('b', 'multi-active', { portability: owning('10.9.1.2', '10.9.1.3') });
+    const c = nodes().start('c', 'multi-active', { portability: owning('10.9.1.4') });
     await waitFor('every node knows the others', () => Object.values(a.peerAddresses).flat().length === 3 && c.peerAddresses.lips?.length === 3);
     assert.deepEqual(a.peerAddresses, { lips: ['10.9.1.2', '10.9.1.3', '10.9.1.4'] });
     assert.deepEqual(b.peerAddresses, { lips: ['10.9.1.1', '10.9.1.4'] });
@@ -50,8 +38,8 @@ describe('multi-active sync', { skip: missing }, () => {
   });
 
   test('an address owned by two nodes is refused on both, with the reason', async () => {
-    const a = nodes.start('a', 'multi-active', { portability: owning('10.9.1.1') });
-    const d = nodes.start('d', 'multi-active', { portability: owning('10.9.1.9', '10.9.1.1') });
+    const a = nodes().start('a', 'multi-active', { portability: owning('10.9.1.1') });
+    const d = nodes().start('d', 'multi-active', { portability: owning('10.9.1.9', '10.9.1.1') });
     await waitFor('each sees the other', () => peerOf(a, 'd') !== undefined && peerOf(d, 'a') !== undefined && peerOf(a, 'd')!.role === 'multi-active' && peerOf(d, 'a')!.role === 'multi-active');
     for (const [node, peer] of [[a, 'd'], [d, 'a']] as const) {
       const status = peerOf(node, peer)!;
@@ -59,7 +47,7 @@ describe('multi-active sync', { skip: missing }, () => {
       assert.match(status.reason ?? '', /10\.9\.1\.1 is owned by both nodes/);
     }
     assert.deepEqual(a.peerAddresses, {});
-    const publisher = redis.client();
+    const publisher = redis().client();
     try {
       await publisher.publish(sessionsChannel, peerBatch('d', 0, [5001], owning('10.9.1.9', '10.9.1.1')));
       await waitFor('the batch refused', () => a.status().records.dropped.incompatible === 1);
@@ -69,13 +57,13 @@ describe('multi-active sync', { skip: missing }, () => {
   });
 
   test('a node that joins is cluster-ready once every live peer sent its snapshot', async () => {
-    const a = nodes.start('a', 'multi-active', { portability: owning('10.9.1.1') });
-    const b = nodes.start('b', 'multi-active', { portability: owning('10.9.1.2') });
+    const a = nodes().start('a', 'multi-active', { portability: owning('10.9.1.1') });
+    const b = nodes().start('b', 'multi-active', { portability: owning('10.9.1.2') });
     await waitFor('a and b ready', () => a.status().clusterReady === true && b.status().clusterReady === true, 20_000);
     a.plane.sessions = [1, 2, 3].map((p) => fakeRecord(3000 + p));
     b.plane.sessions = [4, 5].map((p) => fakeRecord(3000 + p));
 
-    const c = nodes.start('c', 'multi-active', { portability: owning('10.9.1.3') });
+    const c = nodes().start('c', 'multi-active', { portability: owning('10.9.1.3') });
     assert.equal(c.status().clusterReady, false);
     await waitFor('c ready', () => c.status().clusterReady === true, 20_000);
     // Ready means both snapshots are in, and the peers' addresses were learnt before asking.
@@ -86,8 +74,8 @@ describe('multi-active sync', { skip: missing }, () => {
   });
 
   test('an active node and a multi-active one do not share sessions', async () => {
-    const a = nodes.start('a', 'multi-active', { portability: owning('10.9.1.1') });
-    nodes.start('x', 'active');
+    const a = nodes().start('a', 'multi-active', { portability: owning('10.9.1.1') });
+    nodes().start('x', 'active');
     await waitFor('a sees x', () => peerOf(a, 'x')?.role === 'active');
     assert.equal(peerOf(a, 'x')!.compatible, false);
     assert.match(peerOf(a, 'x')!.reason ?? '', /not multi-active/);

@@ -5,7 +5,8 @@ import type { PoolAddresses, Portability } from '../../engine/sync/peers.js';
 import { SyncCounters, type SyncRole, type SyncStatus } from '../../engine/sync/stats.js';
 import { encodeBatch, nodeNumber, portabilityFingerprint } from '../../engine/sync/wire.js';
 import { FakeDataPlane, fakeRecord } from './fake-data-plane.js';
-import type { RedisServer } from '../redis-server.js';
+import { afterEach, beforeEach } from 'node:test';
+import { RedisServer, type RedisServerOptions } from '../redis-server.js';
 
 /** The local address pool every test node runs unless told otherwise. */
 export const defaultPortability: Portability = {
@@ -87,4 +88,30 @@ export function peerBatch(origin: string, firstSequence: number, ports: number[]
 
 export function peerOf(node: TestNode, nodeId: string) {
   return node.status().peers.find((p) => p.nodeId === nodeId);
+}
+
+/**
+ * Registers, in the calling describe(), a fresh redis-server and TestNodes for each test, closed
+ * after it; the returned getters read the current test's.
+ */
+export function freshRedisPerTest(): { redis(): RedisServer; nodes(): TestNodes; replaceRedis(options: RedisServerOptions): Promise<void> } {
+  let redis: RedisServer;
+  let nodes: TestNodes;
+  beforeEach(async () => {
+    redis = new RedisServer();
+    await redis.start();
+    nodes = new TestNodes(redis);
+  });
+  afterEach(async () => {
+    nodes.closeAll();
+    await redis.close();
+  });
+  const replaceRedis = async (options: RedisServerOptions) => {
+    nodes.closeAll();
+    await redis.close();
+    redis = new RedisServer(options);
+    await redis.start();
+    nodes = new TestNodes(redis);
+  };
+  return { redis: () => redis, nodes: () => nodes, replaceRedis };
 }
