@@ -26,7 +26,8 @@ export const clusterServices = {
 } as const;
 export type ClusterService = keyof typeof clusterServices;
 
-export const workers = 2;
+/** Data-plane workers of every node unless told otherwise: more than one, so owners matter. */
+export const defaultWorkers = 2;
 
 export interface ClusterLab {
   readonly topo: ClusterTopology;
@@ -70,7 +71,7 @@ async function configure(a: Appliance, node: ClusterNode, redisUrl: string): Pro
   });
 }
 
-export async function startClusterLab(): Promise<ClusterLab> {
+export async function startClusterLab(workers = defaultWorkers): Promise<ClusterLab> {
   const topo = await buildClusterTopology();
   const stoppers: (() => Promise<void>)[] = [];
   const nodes: Partial<Record<ClusterNode, Appliance>> = {};

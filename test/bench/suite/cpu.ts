@@ -60,3 +60,11 @@ export function busiestThread(a: ReturnType<typeof threadTimes>, b: ReturnType<t
   }
   return best;
 }
+
+/** CPU seconds a process has used so far, all its threads, user and system (/proc/PID/stat). */
+export function processCpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces) start at the state, field 3.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;   // utime, stime: fields 14 and 15
+}

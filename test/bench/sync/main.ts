@@ -10,6 +10,10 @@
 //   3. lag        SYNs at the fixed rate: lb2's l4lb_sync_lag_seconds over the phase
 //   4. snapshot   a fresh lb2 joins: lb1's whole table crosses as a snapshot; sessions/s
 //   5. failover   100 echo connections, kill -9 lb1, promote lb2: each connection's stall
+//   6. cluster    three multi-active nodes behind the cluster lab's router (cluster-phase.ts),
+//                 SYNs at the fixed rate spread by ECMP: records each node publishes and
+//                 installs per second, and its CPU per 100k records/s, beside the pair's
+//                 figures from phase 3 (replication-cost.ts)
 //
 // Usage (root): npm run bench:sync [-- --sessions N] [--rate R] [--seconds S] [--workers W] [--out FILE]
 
@@ -23,7 +27,9 @@ import { services, startSyncLab, vip, waitSyncState, type SyncLab } from '../../
 import { plan } from '../../e2e/topology.js';
 import { describeMachine } from '../suite/machine.js';
 import { histogramBuckets, histogramQuantile, sampleSum } from './quantiles.js';
+import { clusterReplication } from './cluster-phase.js';
 import { redisCeiling, redisLag } from './redis-baseline.js';
+import { replicationCost, type NodeCost } from './replication-cost.js';
 import { dropAtRealServers, sendSyns, synPort } from './syn-load.js';
 
 interface Row {
@@ -99,6 +105,9 @@ async function startPair(lab: SyncLab): Promise<{ lb1: Appliance; lb2: Appliance
   return { lb1, lb2 };
 }
 
+/** The pair's replication cost during phase 3, for phase 6 to compare with. */
+const pairCost: NodeCost[] = [];
+
 async function run(lab: SyncLab): Promise<Row[]> {
   const rows: Row[] = [];
   await dropAtRealServers(lab.topo);
@@ -125,10 +134,10 @@ async function run(lab: SyncLab): Promise<Row[]> {
   console.log(`lag: ${rate} SYNs/s for ${seconds} s`);
   const lagBefore = histogramBuckets(await scrape(lb2), 'l4lb_sync_lag_seconds');
   const expected = (await held(lb2)) + rate * seconds;
-  const [, loadedLag] = await Promise.all([
-    sendSyns(lab.topo, 'lb1', vip, 1, rate * seconds, rate),
-    redisLag(lab.redis.socket, rate, seconds),
-  ]);
+  let loadedLag = { p50Ms: NaN, p99Ms: NaN };
+  pairCost.push(...(await replicationCost({ lb1, lb2 }, async () => {
+    [, loadedLag] = await Promise.all([sendSyns(lab.topo, 'lb1', vip, 1, rate * seconds, rate), redisLag(lab.redis.socket, rate, seconds)]);
+  })));
   await whenSettled([lb2], expected, performance.now());
   const lagAfter = histogramBuckets(await scrape(lb2), 'l4lb_sync_lag_seconds');
   rows.push({ metric: `replication lag p50 at ${rate}/s (≤ bucket bound; Redis alone under the same load)`, l4lb: histogramQuantile(lagBefore, lagAfter, 0.5) * 1000, baseline: loadedLag.p50Ms, unit: 'ms' });
@@ -166,9 +175,23 @@ async function run(lab: SyncLab): Promise<Row[]> {
   return rows;
 }
 
-function print(rows: Row[]): void {
+/** Phase 6: the cluster's mean per node beside the active/backup pair's figure. */
+async function clusterRows(): Promise<Row[]> {
+  console.log(`cluster: three multi-active nodes, ${rate} SYNs/s for ${seconds} s through the router`);
+  const cluster = await clusterReplication(rate, seconds, workers);
+  for (const c of [...pairCost, ...cluster]) console.log(`  ${c.node}: sends ${Math.round(c.sentPerSecond)}/s, installs ${Math.round(c.installedPerSecond)}/s, ${c.coresPer100k.toFixed(2)} cores per 100k records/s`);
+  const mean = (costs: NodeCost[], f: (c: NodeCost) => number) => costs.reduce((s, c) => s + f(c), 0) / costs.length;
+  const [active, backup] = pairCost;
+  return [
+    { metric: 'records/s each node publishes (cluster: mean of 3; pair: the active)', l4lb: mean(cluster, (c) => c.sentPerSecond), baseline: active?.sentPerSecond, unit: '/s' },
+    { metric: 'records/s each node installs (cluster: mean of 3; pair: the backup)', l4lb: mean(cluster, (c) => c.installedPerSecond), baseline: backup?.installedPerSecond, unit: '/s' },
+    { metric: 'appliance CPU per 100k records/s sent or installed (cluster: mean; pair: mean of both)', l4lb: mean(cluster, (c) => c.coresPer100k), baseline: mean(pairCost, (c) => c.coresPer100k), unit: 'cores' },
+  ];
+}
+
+function print(rows: Row[], baselineName = 'Redis alone'): void {
   const fmt = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
-  console.log('\n| metric | l4lb | Redis alone | l4lb / Redis | target |\n|---|---:|---:|---:|---|');
+  console.log(`\n| metric | l4lb | ${baselineName} | ratio | target |\n|---|---:|---:|---:|---|`);
   for (const r of rows) {
     const ratio = r.baseline && !Number.isNaN(r.l4lb) ? (r.l4lb / r.baseline).toFixed(2) : '–';
     console.log(`| ${r.metric} | ${fmt(r.l4lb)} ${r.unit} | ${r.baseline === undefined ? '–' : `${fmt(r.baseline)} ${r.unit}`} | ${ratio} | ${r.target ?? r.note ?? ''} |`);
@@ -180,16 +203,19 @@ async function main(): Promise<void> {
   if (why) throw new Error(why);
   const machine = await describeMachine();
   const lab = await startSyncLab(workers);
+  let rows: Row[];
   try {
-    const rows = await run(lab);
-    print(rows);
-    const out = resolve(args.out!);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ machine, settings: { sessions, rate, seconds, workers }, rows }, null, 2));
-    console.log(`\n${machine.cpu}, ${machine.cores} cores; JSON: ${out}`);
+    rows = await run(lab);
   } finally {
     await lab.destroy();
   }
+  const cluster = await clusterRows();
+  print(rows);
+  print(cluster, 'active/backup pair');
+  const out = resolve(args.out!);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ machine, settings: { sessions, rate, seconds, workers }, rows: [...rows, ...cluster] }, null, 2));
+  console.log(`\n${machine.cpu}, ${machine.cores} cores; JSON: ${out}`);
 }
 
 main().catch((err) => {

@@ -8,7 +8,7 @@
 // × ports 1024–65535, advancing together (lcm: 1.6 M distinct flows); each run of the
 // benchmark takes its own block, since trafgen starts every run from the same values.
 
-import { nft } from '../../e2e/netns.js';
+import { nft, nsRun } from '../../e2e/netns.js';
 import { hostInterface, lbInterfaces, type Topology } from '../../e2e/topology.js';
 
 export const synPort = 9000;
@@ -24,8 +24,8 @@ export function synConfig(destinationMac: string, sourceMac: string, vip: string
 }`;
 }
 
-/** Makes the real servers drop SYNs to the benchmark's port (no answers, no resets). */
-export async function dropAtRealServers(topo: Topology): Promise<void> {
+/** Makes the real servers drop SYNs to the benchmark's port (no answers, no resets); either lab. */
+export async function dropAtRealServers(topo: { ns: Record<'rs1' | 'rs2', string> }): Promise<void> {
   for (const rs of ['rs1', 'rs2'] as const)
     await nft(topo.ns[rs], `table inet l4lb_bench {\n  chain syn_sink {\n    type filter hook input priority 0;\n    tcp dport ${synPort} drop\n  }\n}\n`);
 }
@@ -35,17 +35,30 @@ export interface SynRun {
   seconds: number;
 }
 
+/** Where trafgen sends from: a namespace and its interface, and the next hop's MAC. */
+export interface SynPath {
+  ns: string;
+  device: string;
+  sourceMac: string;
+  destinationMac: string;
+}
+
 /**
- * Sends `count` SYNs of new flows from source `block` towards `vip` on `lb`'s client-side
- * interface, at `rate` per second (undefined: as fast as trafgen goes on one CPU). Bounded by
- * `count` and a timeout.
+ * Sends `count` SYNs of new flows from source `block` towards `vip` along `path`, at `rate` per
+ * second (undefined: as fast as trafgen goes on one CPU). Bounded by `count` and a timeout.
  */
-export async function sendSyns(topo: Topology, lb: 'lb1' | 'lb2', vip: string, block: SourceBlock, count: number, rate?: number): Promise<SynRun> {
-  const config = synConfig(await topo.mac(lb, lbInterfaces.client), await topo.mac('client', hostInterface), vip, block);
-  const args = ['--dev', hostInterface, '--conf', '-', '--cpus', '1', '--num', String(count), '--no-sock-mem', '--notouch-irq', '--no-cpu-stats'];
+export async function sendSynsAlong(path: SynPath, vip: string, block: SourceBlock, count: number, rate?: number): Promise<SynRun> {
+  const config = synConfig(path.destinationMac, path.sourceMac, vip, block);
+  const args = ['--dev', path.device, '--conf', '-', '--cpus', '1', '--num', String(count), '--no-sock-mem', '--notouch-irq', '--no-cpu-stats'];
   if (rate) args.push('--rate', `${rate}pps`);
   const timeoutMs = 10_000 + (rate ? (count / rate) * 2000 : count / 20);
   const start = process.hrtime.bigint();
-  await topo.run('client', 'trafgen', args, { input: config, timeoutMs });
+  await nsRun(path.ns, 'trafgen', args, { input: config, timeoutMs });
   return { sent: count, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+/** sendSynsAlong from the sync lab's client straight to `lb`'s client-side interface. */
+export async function sendSyns(topo: Topology, lb: 'lb1' | 'lb2', vip: string, block: SourceBlock, count: number, rate?: number): Promise<SynRun> {
+  const path = { ns: topo.ns.client, device: hostInterface, sourceMac: await topo.mac('client', hostInterface), destinationMac: await topo.mac(lb, lbInterfaces.client) };
+  return sendSynsAlong(path, vip, block, count, rate);
 }
