@@ -78,12 +78,20 @@ function checkDevice(config: ConfigReader, self: string, device: string): void {
   }
 }
 
+/** The neighbours of the stored `bgp` object that peer over NIC `nic` (their sessions run from its probe address). */
+function bgpNeighborsOver(config: ConfigReader, nic: string): { address: string; nic: string }[] {
+  const bgp = config.get('settings', '', 'bgp')?.spec as { neighbors?: { address: string; nic: string }[] } | undefined;
+  return (bgp?.neighbors ?? []).filter((n) => n.nic === nic);
+}
+
 const checkNic: Check = (config, change) => {
+  const neighbors = bgpNeighborsOver(config, change.name);
   if (change.op === 'delete') {
     refusedWhileUsed('NIC', change.name, [
       ['routes', config.namesWhere('routes', { nic: change.name })],
       ['local address pools', config.namesWhere('local-address-pools', { nic: change.name })],
       ['virtual services', config.namesWhere('virtual-services', { nic: change.name })],
+      ['BGP neighbors', neighbors.map((n) => n.address)],
     ]);
     allRealServersReachable(config, '');
     return;
@@ -96,6 +104,10 @@ const checkNic: Check = (config, change) => {
   }
   if (nic.probeAddress && !inAnyNetwork(nic.networks, nic.probeAddress.split('/')[0])) {
     throw invalid('/probeAddress', `probe address ${nic.probeAddress} is not in any of the NIC's networks`);
+  }
+  for (const n of neighbors) {
+    if (!nic.probeAddress) throw conflict('/probeAddress', `BGP neighbor ${n.address} peers over this NIC from its probeAddress`);
+    if (!inAnyNetwork(nic.networks, n.address)) throw conflict('/networks', `BGP neighbor ${n.address} would no longer be in any of the NIC's networks`);
   }
   for (const routeName of config.namesWhere('routes', { nic: change.name })) {
     const route = config.get('routes', '', routeName)!.spec;

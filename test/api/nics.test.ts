@@ -99,6 +99,23 @@ describe('nics', () => {
     }
   });
 
+  test('a NIC a BGP neighbor peers over keeps its probe address and the neighbor in its networks', async () => {
+    const t = await testApp();
+    try {
+      await t.request('POST', '/api/v1/nics', extra);
+      await t.request('PATCH', '/api/v1/nics/extra', { probeAddress: '10.9.0.2/24' });
+      const neighbors = [{ address: '10.9.0.254', asn: 65000, nic: 'extra' }];
+      assert.equal((await t.request('PUT', '/api/v1/bgp', { enabled: true, asn: 65001, neighbors })).statusCode, 200);
+      assertProblem(await t.request('DELETE', '/api/v1/nics/extra'), 409, undefined, 'BGP neighbors 10.9.0.254');
+      assertProblem(await t.request('PATCH', '/api/v1/nics/extra', { probeAddress: null }), 409, '/body/probeAddress', 'BGP neighbor 10.9.0.254');
+      assertProblem(await t.request('PATCH', '/api/v1/nics/extra', { networks: ['10.8.0.0/24'], probeAddress: '10.8.0.2/24' }), 409, '/body/networks');
+      assertProblem(await t.request('PUT', '/api/v1/bgp', { enabled: true, asn: 65001, neighbors: [{ address: '10.7.0.1', asn: 65000, nic: 'extra' }] }), 422, '/body/neighbors/0/address', "none of NIC 'extra''s networks");
+      assertProblem(await t.request('PUT', '/api/v1/bgp', { enabled: true, asn: 65001, neighbors: [{ address: '10.9.0.1', asn: 65000, nic: 'nope' }] }), 422, '/body/neighbors/0/nic');
+    } finally {
+      await t.close();
+    }
+  });
+
   test('changing networks so a real server or a route next hop is lost is 409', async () => {
     const t = await testApp();
     try {

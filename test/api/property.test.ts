@@ -73,8 +73,10 @@ function checkResponse(r: ApiRequest, response: LightMyRequestResponse): void {
   assertDeclared(operationById.get(r.operationId)!.operation, response, where);
 }
 
-/** Deletes every object through the API (services first, taking their real servers), and the sync settings back to defaults. */
+/** Deletes every object through the API (services first, taking their real servers), and the sync and BGP settings back to defaults. */
 async function clear(t: TestApp): Promise<void> {
+  // BGP first: its neighbors hold on to their NICs.
+  assert.equal((await t.request('PUT', '/api/v1/bgp', {})).statusCode, 200);
   for (const collection of ['virtual-services', 'routes', 'local-address-pools', 'health-checks', 'nics']) {
     const page = (await t.request('GET', `/api/v1/${collection}`)).json() as { items: { name: string }[] };
     for (const { name } of page.items) {
