@@ -11,6 +11,7 @@ import { buildClusterTopology, clusterPlan, lbInterface, type ClusterNode, type 
 import { startRouter, type Router } from './cluster-router.js';
 import { stopChild, waitFor } from './netns.js';
 import { RedisServer } from '../redis-server.js';
+import { RedisSentinelGroup } from '../redis-sentinel-group.js';
 import { startEcho, startNginx } from './servers.js';
 
 /** The lab's services, all on the one VIP. */
@@ -32,7 +33,10 @@ export const defaultWorkers = 2;
 export interface ClusterLab {
   readonly topo: ClusterTopology;
   readonly router: Router;
-  readonly redis: RedisServer;
+  /** The sync bus every node is configured with. */
+  readonly redisUrl: string;
+  /** With `sentinel`: the Redis primary, replica and sentinels in the router namespace. */
+  readonly sentinel?: RedisSentinelGroup;
   readonly nodes: Partial<Record<ClusterNode, Appliance>>;
   /** Starts `node` (on the database it had, if it ran before) and configures it when new. */
   start(node: ClusterNode): Promise<Appliance>;
@@ -47,7 +51,10 @@ export interface ClusterLab {
 
 const probeOf = (node: ClusterNode) => clusterPlan.probeAddress(node).split('/')[0]!;
 
-async function configure(a: Appliance, node: ClusterNode, redisUrl: string): Promise<void> {
+/** The lab's Sentinel group asks for it (Redis refuses other hosts without one: protected mode). */
+const sentinelPassword = 'lab-only-password';
+
+async function configure(a: Appliance, node: ClusterNode, redisUrl: string, redisPassword: string | undefined): Promise<void> {
   await a.ok('PUT', '/api/v1/nics/lan', {
     device: `net_af_packet0,iface=${lbInterface}`,
     networks: [clusterPlan.lbNetwork],
@@ -62,7 +69,7 @@ async function configure(a: Appliance, node: ClusterNode, redisUrl: string): Pro
     for (const rs of ['rs1', 'rs2'] as const)
       await a.ok('PUT', `/api/v1/virtual-services/${name}/real-servers/${rs}`, { address: clusterPlan.realServers[rs], port: s.serverPort });
   }
-  await a.ok('PUT', '/api/v1/sync', { enabled: true, redisUrl, role: 'multi-active', nodeId: node });
+  await a.ok('PUT', '/api/v1/sync', { enabled: true, redisUrl, ...(redisPassword ? { redisPassword } : {}), role: 'multi-active', nodeId: node });
   await a.ok('PUT', '/api/v1/bgp', {
     enabled: true,
     asn: clusterPlan.lbAsn,
@@ -71,7 +78,18 @@ async function configure(a: Appliance, node: ClusterNode, redisUrl: string): Pro
   });
 }
 
-export async function startClusterLab(workers = defaultWorkers): Promise<ClusterLab> {
+export interface ClusterLabOptions {
+  workers?: number;
+  /**
+   * The sync bus through Redis Sentinel: a primary, a replica and three sentinels in the
+   * router namespace on its LB-side address, which the nodes reach from their NICs' kernel
+   * side (as their BGP sessions do). Otherwise one Redis on a socket path.
+   */
+  sentinel?: boolean;
+}
+
+export async function startClusterLab(options: ClusterLabOptions = {}): Promise<ClusterLab> {
+  const workers = options.workers ?? defaultWorkers;
   const topo = await buildClusterTopology();
   const stoppers: (() => Promise<void>)[] = [];
   const nodes: Partial<Record<ClusterNode, Appliance>> = {};
@@ -82,9 +100,19 @@ export async function startClusterLab(workers = defaultWorkers): Promise<Cluster
     await topo.destroy();
   };
   try {
-    const redis = new RedisServer({ ns: topo.ns.sw });
-    await redis.start();
-    stoppers.push(() => redis.close());
+    let redisUrl: string;
+    let sentinel: RedisSentinelGroup | undefined;
+    if (options.sentinel) {
+      sentinel = new RedisSentinelGroup({ ns: topo.ns.router, host: clusterPlan.routerLbSide, name: 'l4lb', password: sentinelPassword, sentinelPassword });
+      stoppers.push(() => sentinel!.close());
+      await sentinel.start();
+      redisUrl = sentinel.url;
+    } else {
+      const redis = new RedisServer({ ns: topo.ns.sw });
+      await redis.start();
+      stoppers.push(() => redis.close());
+      redisUrl = redis.url;
+    }
     const router = await startRouter(topo.ns.router);
     stoppers.push(() => router.stop());
     for (const rs of ['rs1', 'rs2'] as const) {
@@ -99,7 +127,8 @@ export async function startClusterLab(workers = defaultWorkers): Promise<Cluster
     const lab: ClusterLab = {
       topo,
       router,
-      redis,
+      redisUrl,
+      ...(sentinel ? { sentinel } : {}),
       nodes,
       start: async (node) => {
         const known = dirs.get(node);
@@ -107,7 +136,7 @@ export async function startClusterLab(workers = defaultWorkers): Promise<Cluster
         dirs.set(node, dir);
         const a = await startAppliance(topo.ns[node], ['--workers', String(workers)], dir);
         nodes[node] = a;
-        if (!known) await configure(a, node, redis.url);
+        if (!known) await configure(a, node, redisUrl, sentinel ? sentinelPassword : undefined);
         return a;
       },
       apiSocket: (node) => join(dirs.get(node) ?? '', 'api.sock'),

@@ -10,7 +10,8 @@ import type { Redis } from 'ioredis';
 import type { RedisLinks } from '../../engine/sync/redis.js';
 import { fakeRecord } from './fake-data-plane.js';
 import { peerOf, TestNodes, type TestNode } from './nodes.js';
-import { RedisSentinelGroup, sentinelMissing, type RedisServer } from '../redis-server.js';
+import type { RedisServer } from '../redis-server.js';
+import { RedisSentinelGroup, sentinelMissing } from '../redis-sentinel-group.js';
 import { waitFor } from './wait.js';
 import { waitFor as retry } from '../e2e/netns.js';
 

@@ -26,7 +26,7 @@ async function addSynService(a: Appliance, node: ClusterNode): Promise<void> {
 const macOf = async (ns: string, device: string) => (JSON.parse((await ip(['-j', 'link', 'show', 'dev', device], ns)).stdout) as { address: string }[])[0]!.address;
 
 export async function clusterReplication(rate: number, seconds: number, workers: number): Promise<NodeCost[]> {
-  const lab = await startClusterLab(workers);
+  const lab = await startClusterLab({ workers });
   try {
     await dropAtRealServers(lab.topo);
     const appliances: Record<string, Appliance> = {};
