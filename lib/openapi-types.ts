@@ -679,6 +679,8 @@ export interface components {
                     peerSessions?: number;
                     /** @description Sessions from a peer that a packet here made this node's own (a failover, or a flow an ECMP change moved here). */
                     takenOver?: number;
+                    /** @description Packets this node forwarded for the sessions it took over from peers. */
+                    takenOverPackets?: number;
                     /** @description Events lost because a worker's sync ring was full. */
                     ringOverflows?: number;
                     /** @description Records lost, by reason: the bridge's (`redis_unavailable`, `redis_failed`, `backpressure`, `incompatible`, `bad_batch`) and the data plane's (`expired`, `unknown_service`, …). */

@@ -94,7 +94,7 @@ export function syncCard(sync) {
       row('node', s.nodeId ?? sync.nodeId ?? '—'),
       row('peers', `${peers.filter((p) => p.compatible).length} (${peers.filter((p) => !p.compatible).length} refused)`),
       s.role === 'multi-active' && row('cluster', statePill(String(s.clusterReady), 'whether this node holds the cluster\'s sessions (it announces its VIPs only then)', s.clusterReady ? 'ready' : 'joining')),
-      row('peer copies / taken over', `${compact(s.records?.peerSessions)} / ${compact(s.records?.takenOver)}`),
+      row('peer copies / taken over', `${compact(s.records?.peerSessions)} / ${compact(s.records?.takenOver)} (${compact(s.records?.takenOverPackets)} packets)`),
       row('lag p50 / p99', `${ms(lag.p50Ms)} / ${ms(lag.p99Ms)}`),
       row('records sent / recv', `${compact(s.records?.sent)} / ${compact(s.records?.received)}`),
       row('redis errors', compact(s.redisErrors))),

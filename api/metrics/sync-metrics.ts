@@ -33,6 +33,7 @@ export function registerSyncMetrics(app: FastifyInstance, registry: Registry): v
   counter('l4lb_sync_peer_records_received_total', 'Session records received from each peer heard from in the last 5 s (batches refused whole not counted): the fan-out of an all-to-all cluster.', ['peer'], (s) =>
     s.peers.map((p): Sample => [{ peer: p.nodeId }, p.recordsReceived]));
   counter('l4lb_sync_sessions_taken_over_total', 'Sessions from a peer that a packet here made this node\'s own: a failover, or a flow an ECMP change moved here.', [], (s) => [[{}, s.records.takenOver]]);
+  counter('l4lb_sync_taken_over_packets_total', 'Packets forwarded for sessions taken over from peers (a dead node\'s, or flows an ECMP change moved here).', [], (s) => [[{}, s.records.takenOverPackets]]);
   gauge('l4lb_sync_peer_sessions', 'Live sessions held as copies from peers, not yet touched by a packet here.', [], (s) => [[{}, s.records.peerSessions]]);
   gauge('l4lb_sync_cluster_ready', 'Multi-active: 1 once this node holds the cluster\'s sessions (it announces its VIPs by BGP only then).', [], (s) =>
     s.clusterReady === undefined ? [] : [[{}, s.clusterReady ? 1 : 0]]);

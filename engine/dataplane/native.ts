@@ -109,6 +109,8 @@ export interface NativeSyncCounters {
   /** Live sessions that came from a peer and have not been touched by a packet here. */
   /** Peer sessions a packet here made this node's own (a failover, an ECMP move). */
   takenOver: number;
+  /** Packets forwarded for those sessions. */
+  takenOverPackets: number;
   peerSessions: number;
   /**
    * Peer records dropped, by reason: malformed, version, expired, not_owner, ingest_full,

@@ -45,6 +45,7 @@ export interface SyncStatus {
     closed: number;
     peerSessions: number;
     takenOver: number;
+    takenOverPackets: number;
     ringOverflows: number;
     /** By reason: the bridge's own (redis_unavailable, backpressure, incompatible, malformed) and the data plane's. */
     dropped: Record<string, number>;
@@ -133,6 +134,7 @@ export class SyncCounters {
         closed: native?.closed ?? 0,
         peerSessions: native?.peerSessions ?? 0,
         takenOver: native?.takenOver ?? 0,
+        takenOverPackets: native?.takenOverPackets ?? 0,
         ringOverflows: native?.ringOverflows ?? 0,
         dropped,
       },

@@ -271,7 +271,8 @@ Napi::Object sync_to_js(Napi::Env env, const SyncCounters& c) {
                                                {"installed", &SyncCounters::installed},
                                                {"updated", &SyncCounters::updated},
                                                {"closed", &SyncCounters::closed},
-                                               {"takenOver", &SyncCounters::taken_over}};
+                                               {"takenOver", &SyncCounters::taken_over},
+                                               {"takenOverPackets", &SyncCounters::taken_over_packets}};
   Napi::Object o = fields_to_js(env, c, fields);
   o.Set("peerSessions", double(c.peer_sessions));
   Napi::Object dropped = Napi::Object::New(env);

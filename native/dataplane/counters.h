@@ -65,6 +65,7 @@ struct ClientAddressCounters {
 struct SyncCounters {
   uint64_t events_queued = 0, ring_overflows = 0, installed = 0, updated = 0, closed = 0;
   uint64_t taken_over = 0;     // peer sessions a packet here made this node's own (failover, ECMP move)
+  uint64_t taken_over_packets = 0;   // packets forwarded for those sessions
   int64_t peer_sessions = 0;   // installed from a peer and not yet touched by a packet here
   uint64_t dropped[static_cast<int>(SyncDrop::count_)] = {};
 };

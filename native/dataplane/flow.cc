@@ -87,7 +87,10 @@ void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction dir
   const Timeouts& timeouts = service ? service->timeouts : kDefaultTimeouts;
   TcpState state_before = s.state;
   uint8_t flags_before = s.flags;
-  if (s.flags & kSessionFromPeer) adopt_peer_session(w, s);
+  if (s.flags & (kSessionFromPeer | kSessionTakenOver)) {   // one test for sessions opened here
+    if (s.flags & kSessionFromPeer) adopt_peer_session(w, s);
+    ++w.counters->sync.taken_over_packets;
+  }
   if (f.protocol == IPPROTO_TCP) {
     const rte_tcp_hdr* tcp = f.tcp();
     set_state(w, s, next_tcp_state(s.state, direction, tcp->tcp_flags));

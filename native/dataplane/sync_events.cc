@@ -28,7 +28,7 @@ bool in_pool(const Snapshot& snap, const Service& service, Ipv4 local) {
 void update_session(Worker& w, uint32_t index, const SyncEvent& e, uint32_t keep_s) {
   Session& s = w.sessions->at(index);
   set_state(w, s, static_cast<TcpState>(e.state));
-  s.flags = uint8_t((s.flags & kSessionFromPeer) | e.flags);
+  s.flags = uint8_t((s.flags & (kSessionFromPeer | kSessionTakenOver)) | e.flags);
   s.seq_delta = e.seq_delta;
   s.client_first_seq = e.client_first_seq;
   s.client_next_seq = e.client_next_seq;
@@ -139,7 +139,7 @@ unsigned install_peer_sessions(Worker& w, unsigned budget) {
 }
 
 void adopt_peer_session(Worker& w, Session& s) {
-  s.flags &= uint8_t(~kSessionFromPeer);
+  s.flags = uint8_t((s.flags & ~kSessionFromPeer) | kSessionTakenOver);
   --w.counters->sync.peer_sessions;
   ++w.counters->sync.taken_over;
 }

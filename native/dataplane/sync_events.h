@@ -20,6 +20,9 @@ namespace l4lb {
 
 // Session::flags: installed from a peer and not yet touched by a packet here.
 constexpr uint8_t kSessionFromPeer = 1 << 0;
+// Session::flags: a peer's session a packet here adopted (a failover, an ECMP move); its
+// packets count as forwarded for peers. Like kSessionFromPeer, never on the wire.
+constexpr uint8_t kSessionTakenOver = 1 << 5;
 
 // The event describing session `s` now.
 SyncEvent sync_event_of(const Worker& w, const Session& s, SyncKind kind);

@@ -69,6 +69,7 @@ TEST(cluster_peer_address_carries_replies_of_sessions_held_here) {
   std::vector<Seen> out = sent_frames(client_port());
   CHECK_EQ(out.size(), size_t(1));
   CHECK_EQ(w.counters->sync.taken_over, uint64_t(1));
+  CHECK_EQ(w.counters->sync.taken_over_packets, uint64_t(1));
   CHECK_EQ(w.counters->sync.peer_sessions, int64_t(0));
   if (out.size() == 1) {
     CHECK_EQ(out[0].source, kVip);
@@ -82,6 +83,8 @@ TEST(cluster_peer_address_carries_replies_of_sessions_held_here) {
   lab.poll();
   std::vector<Seen> in = sent_frames(server_port());
   CHECK_EQ(in.size(), size_t(1));
+  CHECK_EQ(w.counters->sync.taken_over, uint64_t(1));            // once per session
+  CHECK_EQ(w.counters->sync.taken_over_packets, uint64_t(2));    // every packet of it
   if (in.size() == 1) {
     CHECK_EQ(in[0].source, kPeerLip);
     CHECK_EQ(in[0].source_port, kPeerPort);

@@ -23,7 +23,7 @@ test('GET /api/v1/sync shows the bridge status; /metrics has the sync metrics', 
     // The engine is off: there is no data plane to sync.
     assert.equal(status.state, 'not-running');
     assert.deepEqual(status.peers, []);
-    assert.deepEqual(status.records, { sent: 0, received: 0, applied: 0, installed: 0, updated: 0, closed: 0, peerSessions: 0, takenOver: 0, ringOverflows: 0, dropped: {} });
+    assert.deepEqual(status.records, { sent: 0, received: 0, applied: 0, installed: 0, updated: 0, closed: 0, peerSessions: 0, takenOver: 0, takenOverPackets: 0, ringOverflows: 0, dropped: {} });
     assert.deepEqual(status.batches, { sent: 0, received: 0 });
     assert.deepEqual(status.snapshots, { sent: 0, requested: 0, received: 0 });
     assert.deepEqual(status.lag, { p50Ms: null, p99Ms: null, lastMs: null });

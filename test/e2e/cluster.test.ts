@@ -97,6 +97,11 @@ describe('a multi-active cluster keeps every connection through node loss, resta
     await lab.waitVipThrough(['lb1', 'lb3']);
     assert.deepEqual(await lab.router.nextHops(`${clusterPlan.localAddress('lb2')}/32`), [], "lb2's local address falls to the covering route");
     await allCarryOn('kill -9 lb2');
+    for (const node of ['lb1', 'lb3'] as const) {
+      const records = (await lab.nodes[node]!.ok('GET', '/api/v1/sync')).status.records;
+      console.log(`${node} took over ${records.takenOver} sessions and forwarded ${records.takenOverPackets} packets for them`);
+      assert.ok(records.takenOver > 0 && records.takenOverPackets >= records.takenOver, `${node} carries some of lb2's sessions`);
+    }
     // Lost: broken, or nothing answered for most of the time since the kill (a healthy one waits ~0.1 s).
     const nosyncAfter = await nosync.report();
     const lost = nosyncAfter.filter((r) => r.broken !== null || r.waitingMs >= settleMs / 2);

@@ -73,6 +73,7 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_sync_lag_seconds: ['histogram', []],
   l4lb_sync_peer_records_received_total: ['counter', ['peer']],
   l4lb_sync_sessions_taken_over_total: ['counter', []],
+  l4lb_sync_taken_over_packets_total: ['counter', []],
   l4lb_sync_peer_sessions: ['gauge', []],
   l4lb_sync_cluster_ready: ['gauge', []],
   l4lb_bgp_speaker_running: ['gauge', []],

@@ -40,7 +40,7 @@ class RecordingEngine extends OffEngine {
       device: { rxPackets: 0, txPackets: 0, rxMissed: 0, rxErrors: 0, txErrors: 0 },
     });
     const nics = [...this.links].map(([name, up]) => nic(name, up));
-    const sync = { eventsQueued: 0, ringOverflows: 0, installed: 0, updated: 0, closed: 0, takenOver: 0, peerSessions: 0, dropped: {} };
+    const sync = { eventsQueued: 0, ringOverflows: 0, installed: 0, updated: 0, closed: 0, takenOver: 0, takenOverPackets: 0, peerSessions: 0, dropped: {} };
     return { generation: 0, sessionsLive: 0, sessionsExpired: 0, sessionsReset: 0, sync, nics, services: [], workers: [] };
   }
 }

@@ -95,6 +95,7 @@ test("the status carries the data plane's sync counters", () => {
     updated: 3,
     closed: 1,
     takenOver: 6,
+    takenOverPackets: 60,
     peerSessions: 4,
     dropped: { expired: 7, unknown_service: 1 },
   });
@@ -107,6 +108,7 @@ test("the status carries the data plane's sync counters", () => {
     closed: 1,
     peerSessions: 4,
     takenOver: 6,
+    takenOverPackets: 60,
     ringOverflows: 2,
     dropped: { expired: 7, unknown_service: 1 },
   });
