@@ -1,5 +1,6 @@
 import type { Commit, ConfigReader } from '../store/store.js';
 import { EngineUnavailable, type Engine, type HealthOverlay, type SessionPage } from './engine.js';
+import { noSpeaker } from './bgp/announcer.js';
 import type { BgpStatus } from './bgp/speaker.js';
 import type { NativeStatus } from './dataplane/native.js';
 import { SyncCounters, type SyncStatus } from './sync/stats.js';
@@ -51,7 +52,7 @@ export class OffEngine implements Engine {
 
   /** There is no data plane to route to: no speaker runs. */
   bgpStatus(): BgpStatus {
-    return { speakerRunning: false, version: null, draining: false, neighbors: [], announced: [], lastError: null };
+    return noSpeaker;
   }
 
   /** There is no data plane to sync: the counters stay at zero. */

@@ -26,23 +26,26 @@ export interface AnnouncerInputs {
   paths(): Map<string, NicPath>;
 }
 
+/** What a node without a speaker (BGP never enabled, or no data plane) reports. */
+export const noSpeaker: BgpStatus = { speakerRunning: false, version: null, draining: false, neighbors: [], announced: [], lastError: null };
+
 export class BgpAnnouncer {
   private readonly runDir = join(tmpdir(), `l4lb-bgp-${process.pid}-${made++}`);
-  private readonly speaker: BgpSpeaker;
+  /** Made when BGP is first enabled: a node without BGP has no run directory to leave behind. */
+  private speaker: BgpSpeaker | undefined;
   private settings: BgpSettings | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly inputs: AnnouncerInputs,
-    log?: BgpLog,
-  ) {
-    this.speaker = new BgpSpeaker({ runDir: this.runDir, ...(log ? { log } : {}) });
-  }
+    private readonly log?: BgpLog,
+  ) {}
 
   /** Follows the stored settings (undefined: none stored). */
   follow(settings: BgpSettings | undefined): void {
     this.settings = settings?.enabled ? settings : undefined;
-    this.speaker.follow(this.settings, this.inputs.paths());
+    if (this.settings) this.speaker ??= new BgpSpeaker({ runDir: this.runDir, ...(this.log ? { log: this.log } : {}) });
+    this.speaker?.follow(this.settings, this.inputs.paths());
     if (this.settings && !this.timer) this.timer = setInterval(() => this.refresh(), refreshMs);
     if (!this.settings) {
       clearInterval(this.timer);
@@ -53,10 +56,10 @@ export class BgpAnnouncer {
 
   /** Recomputes what to announce now. */
   refresh(): void {
-    const settings = this.settings;
-    if (!settings) return;
-    this.speaker.follow(settings, this.inputs.paths());
-    this.speaker.announce(
+    const { settings, speaker } = this;
+    if (!settings || !speaker) return;
+    speaker.follow(settings, this.inputs.paths());
+    speaker.announce(
       announcedPrefixes({
         ready: this.inputs.ready(),
         vips: this.inputs.vips(),
@@ -67,13 +70,14 @@ export class BgpAnnouncer {
   }
 
   status(): BgpStatus {
-    return this.speaker.status();
+    return this.speaker?.status() ?? noSpeaker;
   }
 
   /** Withdraws everything (bird ends its sessions with a Cease) before the data plane stops. */
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    if (!this.speaker) return;
     await this.speaker.close();
     rmSync(this.runDir, { recursive: true, force: true });
   }
