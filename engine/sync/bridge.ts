@@ -52,7 +52,7 @@ export class SyncBridge {
   private role: SyncRole;
   private readonly links: RedisLinks;
   private readonly ctx: BridgeContext;
-  private readonly peers = new PeerTable();
+  private readonly peers: PeerTable;
   private readonly drainLoop: DrainLoop;
   private readonly receiver: Receiver;
   private readonly control: ControlChannel;
@@ -72,6 +72,7 @@ export class SyncBridge {
     const { settings, counters } = options;
     this.nodeId = settings.nodeId;
     this.node = nodeNumber(settings.nodeId);
+    this.peers = new PeerTable(this.node);
     this.role = settings.role;
     this.links = connectRedis(settings.redisUrl, settings.redisPassword);
     const password = settings.redisPassword;

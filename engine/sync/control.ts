@@ -31,6 +31,7 @@ const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 const roles = new Set(['active', 'backup', 'multi-active']);
 const poolName = /^(?!\.\.?$)[A-Za-z0-9._~-]{1,128}$/;
 const maxAddresses = 4096;
+const maxNodes = 256;
 
 function isPoolAddresses(v: unknown): v is PoolAddresses {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -54,9 +55,16 @@ function parse(message: Buffer): ControlMessage | undefined {
   if (typeof m !== 'object' || m === null || typeof m.node !== 'string' || !isCount(m.nodeNumber)) return undefined;
   if (m.type === 'snapshot-request') return m as unknown as SnapshotRequest;
   if (m.type === 'snapshot-done') return m as unknown as SnapshotDone;
-  const addressesFit = m.addresses === undefined || isPoolAddresses(m.addresses);
+  const addressesFit = (m.addresses === undefined || isPoolAddresses(m.addresses)) && (m.remembered === undefined || isRemembered(m.remembered));
   if (m.type === 'hello' && roles.has(m.role as string) && isCount(m.workers) && isCount(m.fingerprint) && addressesFit) return m as unknown as Hello;
   return undefined;
+}
+
+/** Node numbers (decimal u32) to pool addresses, bounded like a hello's own. */
+function isRemembered(v: unknown): v is Record<string, PoolAddresses> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= maxNodes && entries.every(([node, addresses]) => /^\d{1,10}$/.test(node) && Number(node) <= 0xffffffff && isPoolAddresses(addresses));
 }
 
 export interface ControlHooks {
@@ -87,7 +95,8 @@ export class ControlChannel {
 
   hello(): void {
     const { workers, fingerprint, addresses } = this.ctx.portability();
-    this.send({ type: 'hello', node: this.ctx.nodeId, nodeNumber: this.ctx.node, role: this.ctx.role(), workers, fingerprint, ...(addresses ? { addresses } : {}) });
+    const cluster = addresses ? { addresses, remembered: this.peers.remembered() } : {};
+    this.send({ type: 'hello', node: this.ctx.nodeId, nodeNumber: this.ctx.node, role: this.ctx.role(), workers, fingerprint, ...cluster });
   }
 
   /** Tells the peers this node has published every session it holds. */

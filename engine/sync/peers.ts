@@ -4,7 +4,9 @@
 //
 // Address ownership outlives a peer's hellos on purpose: when a node dies, replies for its
 // addresses reach the survivors by the covering route for as long as its sessions live, so a
-// survivor keeps looking its addresses up until the owner (or a new one) says otherwise.
+// survivor keeps looking its addresses up until the owner (or a new one) says otherwise. Each
+// hello also carries what its sender remembers, so a node that (re)starts while an owner is
+// dead learns that owner's addresses from the others, and takes its sessions' copies.
 
 import type { PeerStatus, SyncRole } from './stats.js';
 
@@ -25,6 +27,8 @@ export interface Hello extends Portability {
   node: string;
   nodeNumber: number;
   role: SyncRole;
+  /** Multi-active: what the sender knows other nodes own, by node number. */
+  remembered?: Record<string, PoolAddresses>;
 }
 
 /** Unseen for this long, a peer is gone from the status (and its sequence forgotten). */
@@ -82,6 +86,9 @@ export class PeerTable {
   /** Multi-active peers' addresses by node number, kept after their hellos stop (see above). */
   private readonly owners = new Map<number, PoolAddresses>();
 
+  /** `self`: this node's number, which peers' memories name too. */
+  constructor(private readonly self: number) {}
+
   private peer(number: number, now: number): Peer {
     let peer = this.peers.get(number);
     if (!peer) {
@@ -100,8 +107,14 @@ export class PeerTable {
     known.nodeId = hello.node;
     known.role = hello.role;
     known.hello = hello;
-    const addressesChanged = this.judge(hello.nodeNumber, known, local);
+    let addressesChanged = this.judge(hello.nodeNumber, known, local);
+    if (known.reason === undefined && hello.remembered) addressesChanged = this.learn(hello.remembered, local) || addressesChanged;
     return { snapshotWanted: forwards(hello.role) && !wasForwarding && known.reason === undefined, addressesChanged };
+  }
+
+  /** What this node knows peers own, for its hellos. */
+  remembered(): Record<string, PoolAddresses> {
+    return Object.fromEntries([...this.owners].map(([number, addresses]) => [String(number), addresses]));
   }
 
   /** Notes a batch from `origin`; returns why its records cannot be used here, if so. */
@@ -181,6 +194,25 @@ export class PeerTable {
     peer.conflict = addressConflict(peer.hello.addresses, local.addresses);
     peer.reason = incompatibility(peer.hello, local) ?? peer.conflict;
     return this.own(number, peer.reason === undefined ? peer.hello.addresses : undefined);
+  }
+
+  /**
+   * Takes from a peer's memory the owners this node knows nothing of (never heard, nor told):
+   * what it heard itself comes first, and so do its own addresses and every address another
+   * owner holds. True when that changed what peers own.
+   */
+  private learn(remembered: Record<string, PoolAddresses>, local: Portability): boolean {
+    const held = new Set([...Object.values(local.addresses ?? {}), ...[...this.owners.values()].flatMap((a) => Object.values(a))].flat());
+    let changed = false;
+    for (const [key, addresses] of Object.entries(remembered)) {
+      const number = Number(key);
+      if (number === this.self || this.owners.has(number) || this.peers.get(number)?.hello) continue;
+      const free = Object.fromEntries(Object.entries(addresses).map(([pool, list]) => [pool, list.filter((a) => !held.has(a))]));
+      if (Object.values(free).every((list) => list.length === 0)) continue;
+      this.owners.set(number, free);
+      changed = true;
+    }
+    return changed;
   }
 
   /** Sets what `number` owns (undefined: nothing); true when that changed. */

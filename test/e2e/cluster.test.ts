@@ -111,6 +111,20 @@ describe('a multi-active cluster keeps every connection through node loss, resta
     assert.deepEqual(onLb2.filter((p) => !lostPorts.has(p)), [], "lb2's connections without sync must break with it");
   });
 
+  test('a node killed and restarted while another is dead learns the dead one\'s addresses from the survivor', async () => {
+    await lab.kill('lb3');
+    await lab.waitVipThrough(['lb1']);
+    await allCarryOn('kill -9 lb3 (lb2 dead)');
+    const lb3 = await lab.start('lb3');
+    await lab.waitVipThrough(['lb1', 'lb3']);
+    const sync = (await lb3.ok('GET', '/api/v1/sync')).status;
+    assert.ok(sync.peers.some((p: { nodeId: string }) => p.nodeId === 'lb1'), 'lb3 hears lb1');
+    assert.equal(sync.peers.some((p: { nodeId: string }) => p.nodeId === 'lb2'), false, 'lb3 never heard lb2');
+    const held = new Set((await sessionsOf(lb3, 'echo')).map((s) => s.client.port));
+    assert.deepEqual(echo.localPorts.filter((p) => !held.has(p)), [], 'sessions lb3 lacks (those through lb2\'s address need it known)');
+    await allCarryOn('lb3 back (lb2 dead)');
+  });
+
   test('the killed node restarts, announces only once it holds the sessions, and takes traffic', async () => {
     const lb2 = await lab.start('lb2');
     await lab.waitVipThrough(['lb1', 'lb2', 'lb3']);
