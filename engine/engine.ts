@@ -3,7 +3,7 @@
 // reach the addon or the engine's own modules: every type they need is exported here.
 
 import type { KindName } from '../store/kinds.js';
-import type { BgpStatus } from './bgp/speaker.js';
+import type { BgpStatus } from './bgp/announcer.js';
 import type { NativeStatus } from './dataplane/native.js';
 import type { SyncStateChange, SyncStatus } from './sync/stats.js';
 import type { Commit, ConfigReader } from '../store/store.js';

@@ -1,7 +1,6 @@
 import type { Commit, ConfigReader } from '../store/store.js';
 import { EngineUnavailable, type Engine, type HealthOverlay, type SessionPage } from './engine.js';
-import { noSpeaker } from './bgp/announcer.js';
-import type { BgpStatus } from './bgp/speaker.js';
+import { noSpeaker, type BgpStatus } from './bgp/announcer.js';
 import type { NativeStatus } from './dataplane/native.js';
 import { SyncCounters, type SyncStatus } from './sync/stats.js';
 

@@ -13,6 +13,10 @@ import type { NicPath } from './bird-config.js';
 import { BgpSpeaker, type BgpLog, type BgpStatus } from './speaker.js';
 import type { BgpSettings } from './settings.js';
 
+/** What the room's users need of its other files (this file is its door; settings.ts the API's). */
+export type { NicPath } from './bird-config.js';
+export type { BgpStatus } from './speaker.js';
+
 export const refreshMs = 500;
 /** Announcers made by this process: each gets its own run directory (tests run several engines). */
 let made = 0;

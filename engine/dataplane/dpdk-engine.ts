@@ -8,12 +8,10 @@ import { EngineFailed, type Engine, type HealthOverlay, type Session, type Sessi
 import { managementRefusal, type ApiListen } from './management-interfaces.js';
 import { loadNative, type NativeConfig, type NativeEngine, type NativeError, type NativeService, type NativeSession, type NativeStatus } from './native.js';
 import { StatusCache } from './status-cache.js';
-import { BgpAnnouncer } from '../bgp/announcer.js';
-import type { NicPath } from '../bgp/bird-config.js';
+import { BgpAnnouncer, type BgpStatus, type NicPath } from '../bgp/announcer.js';
 import { bgpSettingsName, toBgpSettings, type BgpSpec } from '../bgp/settings.js';
-import type { BgpStatus } from '../bgp/speaker.js';
 import { SyncController } from '../sync/controller.js';
-import type { PoolAddresses } from '../sync/peers.js';
+import type { PoolAddresses } from '../sync/controller.js';
 import type { SyncStateChange, SyncStatus } from '../sync/stats.js';
 
 export interface DpdkEngineOptions {

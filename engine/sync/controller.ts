@@ -8,6 +8,8 @@
 import type { NativeConfig, NativeEngine, NativeSyncCounters } from '../dataplane/native.js';
 import { SyncBridge } from './bridge.js';
 import { forwards, type PoolAddresses, type Portability } from './peers.js';
+
+export type { PoolAddresses } from './peers.js';
 import { sameConnection, type SyncSettings } from './settings.js';
 import { SyncCounters, type SyncRole, type SyncState, type SyncStateChange, type SyncStatus } from './stats.js';
 import { formatIPv4 } from '../../store/ip.js';
