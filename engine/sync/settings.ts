@@ -6,7 +6,7 @@ import type { NativeSyncConfig } from '../dataplane/native.js';
 import type { BridgeSettings } from './bridge.js';
 
 /** How the API checks a Redis URL before storing it (the sync room's door for settings). */
-export { redisUrlProblem } from './redis.js';
+export { redisUrlProblem } from './redis-url.js';
 
 export interface SyncSettings extends BridgeSettings {
   enabled: boolean;
