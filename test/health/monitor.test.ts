@@ -213,6 +213,8 @@ describe('health monitor over the API, on loopback', () => {
   });
 
   test('a deleted server leaves the overlay and stops being probed; the other servers keep their state', async () => {
+    // The check was attached again just before: rs1 starts unknown, as rs2 does, and must settle first.
+    await waitState('web', 'rs1', 'a', 'up');
     await waitFor('rs2 down in the overlay', async () => engine.overlay.get('web')?.has('rs2'), 100, 50);
     const rs1 = await health('web', 'rs1');
     await json('DELETE', '/api/v1/virtual-services/web/real-servers/rs2');
