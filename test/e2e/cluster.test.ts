@@ -154,4 +154,23 @@ describe('a multi-active cluster keeps every connection through node loss, resta
     const nodes: ClusterNode[] = ['lb1', 'lb2', 'lb3', 'lb4'];
     for (const node of nodes) assert.equal((await lab.nodes[node]!.ok('GET', '/api/v1/sync')).status.peers.length, 3, `${node} hears the three others`);
   });
+
+  test('a node with no real server up withdraws the VIP; SIGTERM withdraws everything before it exits', async () => {
+    const lb4 = lab.nodes.lb4!;
+    const servers = Object.keys(clusterServices).flatMap((s) => ['rs1', 'rs2'].map((rs) => `/api/v1/virtual-services/${s}/real-servers/${rs}`));
+    for (const url of servers) await lb4.ok('PATCH', url, { weight: 0 });
+    await lab.waitVipThrough(['lb1', 'lb2', 'lb3']);
+    assert.deepEqual((await lb4.ok('GET', '/api/v1/bgp')).status.announced, [clusterPlan.coveringPrefix, `${clusterPlan.localAddress('lb4')}/32`]);
+    await allCarryOn('lb4 without servers up');
+    for (const url of servers) await lb4.ok('PATCH', url, { weight: 1 });
+    await lab.waitVipThrough(['lb1', 'lb2', 'lb3', 'lb4']);
+
+    delete lab.nodes.lb4;
+    await lb4.stop('SIGTERM');
+    // The router heard a Cease from lb4's speaker (administrative shutdown), not a BFD timeout.
+    const { stdout } = await lab.topo.run('router', 'birdc', ['-s', lab.router.socket, 'show', 'protocols', 'all', 'lb4']);
+    assert.match(stdout, /Administrative shutdown/, stdout);
+    await lab.waitVipThrough(['lb1', 'lb2', 'lb3']);
+    await allCarryOn('lb4 stopped with SIGTERM');
+  });
 });
