@@ -84,6 +84,14 @@ export class DesiredConfig {
   private healthDown: HealthOverlay = new Map();
   /** maxTimeoutSeconds(), until a service changes. */
   private maxTimeout: number | undefined;
+  /**
+   * BGP's view (vips()), kept per service: read twice a second and after every write, so a
+   * write or a health change recomputes only the services it touched, not all of them.
+   */
+  private readonly vipState = new Map<string, { address: string; up: boolean }>();
+  private readonly staleVips = new Set<string>();
+  /** probeAddresses() and localAddresses(), until a NIC or a pool changes. */
+  private nodeAddresses: { probes: Map<string, string>; local: string[] } | undefined;
 
   /** Replaces the overlay; returns the services whose servers' health changed. */
   setHealth(down: HealthOverlay): Set<string> {
@@ -94,6 +102,7 @@ export class DesiredConfig {
       if (before.size !== after.size || [...after].some((name) => !before.has(name))) changed.add(service);
     }
     this.healthDown = down;
+    for (const service of changed) this.staleVips.add(service);
     return changed;
   }
 
@@ -105,6 +114,11 @@ export class DesiredConfig {
   private put(key: string, entry: Entry | undefined): void {
     const old = this.entries.get(key);
     if (old?.kind === 'virtual-services' || entry?.kind === 'virtual-services') this.maxTimeout = undefined;
+    for (const e of [old, entry]) {
+      if (e?.kind === 'virtual-services') this.staleVips.add(e.name);
+      else if (e?.kind === 'real-servers') this.staleVips.add(e.scope);
+      else if (e?.kind === 'nics' || e?.kind === 'local-address-pools') this.nodeAddresses = undefined;
+    }
     if (old?.kind === 'real-servers' && !entry) this.servers.get(old.scope)?.delete(old.name);
     if (!entry) {
       this.entries.delete(key);
@@ -126,6 +140,8 @@ export class DesiredConfig {
     this.entries.clear();
     this.servers.clear();
     this.maxTimeout = undefined;
+    this.vipState.clear();
+    this.nodeAddresses = undefined;
     for (const kind of engineKinds)
       for (const o of reader.all(kind)) if (isEngineObject(kind, o.name)) this.set(kind, o.scope, o.name, o.spec);
   }
@@ -170,31 +186,36 @@ export class DesiredConfig {
 
   /** Each service's VIP, up when any of its real servers takes new sessions (what BGP announces). */
   vips(): { address: string; up: boolean }[] {
-    const vips: { address: string; up: boolean }[] = [];
-    for (const entry of this.entries.values()) {
-      if (entry.kind !== 'virtual-services') continue;
-      const s = this.service(entry.name)!;
-      vips.push({ address: formatIPv4(s.address), up: s.enabled && s.realServers.some((r) => r.enabled && r.weight > 0 && r.healthy) });
+    for (const name of this.staleVips) {
+      const s = this.service(name);
+      if (s) this.vipState.set(name, { address: formatIPv4(s.address), up: s.enabled && s.realServers.some((r) => r.enabled && r.weight > 0 && r.healthy) });
+      else this.vipState.delete(name);
     }
-    return vips;
+    this.staleVips.clear();
+    return [...this.vipState.values()];
   }
 
   /** Each NIC's probe address (its kernel side's), without the length. */
   probeAddresses(): Map<string, string> {
-    const probes = new Map<string, string>();
-    for (const entry of this.entries.values()) {
-      const probe = entry.kind === 'nics' ? (entry.native as NativeNic).probe : null;
-      if (probe) probes.set(entry.name, formatIPv4(probe[0]));
-    }
-    return probes;
+    return this.addressesOfNode().probes;
   }
 
   /** The addresses of this node's own local address pools. */
   localAddresses(): string[] {
-    const addresses: string[] = [];
-    for (const entry of this.entries.values())
-      if (entry.kind === 'local-address-pools') addresses.push(...(entry.native as Converted['local-address-pools']).addresses.map(formatIPv4));
-    return addresses;
+    return this.addressesOfNode().local;
+  }
+
+  private addressesOfNode(): { probes: Map<string, string>; local: string[] } {
+    if (this.nodeAddresses) return this.nodeAddresses;
+    const probes = new Map<string, string>();
+    const local: string[] = [];
+    for (const entry of this.entries.values()) {
+      const probe = entry.kind === 'nics' ? (entry.native as NativeNic).probe : null;
+      if (probe) probes.set(entry.name, formatIPv4(probe[0]));
+      if (entry.kind === 'local-address-pools') local.push(...(entry.native as Converted['local-address-pools']).addresses.map(formatIPv4));
+    }
+    this.nodeAddresses = { probes, local };
+    return this.nodeAddresses;
   }
 
   /** The longest state timeout of any service, in seconds: how long a synced session may live. */

@@ -74,3 +74,40 @@ test('a service crosses to the data plane as stored: every spec field, under its
     await t.close();
   }
 });
+
+test('what BGP announces follows writes, health and deletes; node addresses follow NIC and pool writes', async () => {
+  const { t, desired } = await loaded();
+  try {
+    assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: true }]);
+    assert.deepEqual(desired.localAddresses(), ['10.0.2.100', '10.0.2.101']);
+    assert.deepEqual([...desired.probeAddresses()], [['client', '10.0.1.2'], ['server', '10.0.2.2']]);
+
+    desired.setHealth(new Map([['web', new Set(['rs1'])]]));
+    assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: true }], 'rs2 still takes sessions');
+    desired.setHealth(new Map([['web', new Set(['rs1', 'rs2'])]]));
+    assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: false }], 'no server up');
+    desired.setHealth(new Map());
+
+    t.store.write((tx) => tx.put('real-servers', 'web', 'rs2', { ...tx.get('real-servers', 'web', 'rs2')!.spec, weight: 0 }));
+    desired.update([put('real-servers', 'web', 'rs2')], t.store);
+    t.store.write((tx) => tx.put('real-servers', 'web', 'rs1', { ...tx.get('real-servers', 'web', 'rs1')!.spec, enabled: false }));
+    const touched = desired.update([put('real-servers', 'web', 'rs1')], t.store);
+    assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: false }], 'one drained, one disabled');
+    desired.restore(touched.undo);
+    assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: true }], 'rs1 enabled again by the undo');
+
+    t.store.write((tx) => tx.put('local-address-pools', '', 'lips', { ...tx.get('local-address-pools', '', 'lips')!.spec, addresses: ['10.0.2.102'] }));
+    desired.update([put('local-address-pools', '', 'lips')], t.store);
+    assert.deepEqual(desired.localAddresses(), ['10.0.2.102']);
+
+    t.store.write((tx) => {
+      tx.delete('real-servers', 'web', 'rs1');
+      tx.delete('real-servers', 'web', 'rs2');
+      tx.delete('virtual-services', '', 'web');
+    });
+    desired.update([{ kind: 'real-servers', scope: 'web', name: 'rs1', op: 'delete' }, { kind: 'real-servers', scope: 'web', name: 'rs2', op: 'delete' }, { kind: 'virtual-services', scope: '', name: 'web', op: 'delete' }], t.store);
+    assert.deepEqual(desired.vips(), []);
+  } finally {
+    await t.close();
+  }
+});
