@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Portability } from '../../engine/sync/peers.js';
-import { sessionsChannel } from '../../engine/sync/redis.js';
+import { controlChannel, sessionsChannel } from '../../engine/sync/redis.js';
 import { clusterFingerprint } from '../../engine/sync/wire.js';
 import { fakeRecord } from './fake-data-plane.js';
 import { peerBatch, peerOf, freshRedisPerTest } from './nodes.js';
@@ -84,6 +84,31 @@ describe('multi-active sync', { skip: missing }, () => {
     assert.deepEqual(held(b.number), [3004, 3005]);
     assert.deepEqual(c.peerAddresses, { lips: ['10.9.1.1', '10.9.1.2'] });
     assert.ok(c.stateChanges.some((s) => /cluster-ready: every cluster peer sent its snapshot/.test(s)), c.stateChanges.join('\n'));
+  });
+
+  test('hellos with addresses that are not dotted quads, bad pool names or too many are ignored', async () => {
+    const a = nodes().start('a', 'multi-active', { portability: owning('10.9.1.1') });
+    await waitFor('a synced', () => a.status().state === 'synced');
+    const hello = (node: string, addresses: unknown, remembered?: unknown) =>
+      JSON.stringify({ type: 'hello', node, nodeNumber: 1000 + node.length, role: 'multi-active', ...owning(), addresses, ...(remembered ? { remembered } : {}) });
+    const tooMany = { lips: Array.from({ length: 4097 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`) };
+    const publisher = redis().client();
+    try {
+      for (const message of [
+        hello('x', { lips: ['10.9.1.2; reboot'] }),
+        hello('xx', { '../etc': ['10.9.1.2'] }),
+        hello('xxx', tooMany),
+        hello('xxxx', { lips: ['10.9.1.2'] }, { 'not-a-number': { lips: ['10.9.1.3'] } }),
+        hello('xxxxx', { lips: '10.9.1.2' }),
+      ])
+        await publisher.publish(controlChannel, message);
+      await publisher.publish(controlChannel, hello('ok', { lips: ['10.9.1.7'] }));
+      await waitFor('the well-formed hello', () => peerOf(a, 'ok') !== undefined);
+    } finally {
+      publisher.disconnect();
+    }
+    assert.deepEqual(a.peerAddresses, { lips: ['10.9.1.7'] });
+    assert.deepEqual(a.status().peers.map((p) => p.nodeId), ['ok']);
   });
 
   test('an active node and a multi-active one do not share sessions', async () => {
