@@ -3,6 +3,8 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../store/store.js';
+import { LocalWriter, type ConfigWriter } from '../store/config-writer.js';
+import type { ConfigStoreStatus, EtcdConfigStore } from '../store/etcd/etcd-config-store.js';
 import type { Engine } from '../engine/engine.js';
 import type { Reconciler } from '../engine/reconciler.js';
 import type { HealthMonitor } from '../engine/health/monitor.js';
@@ -24,11 +26,16 @@ import { registerRoutes } from './routes.js';
 import { registerSessions } from './sessions.js';
 import { registerBgp } from './bgp.js';
 import { registerSync } from './sync.js';
+import { registerConfigStore } from './config-store.js';
 import { registerVirtualServices } from './virtual-services.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
+    /** Where writes commit: SQLite, or etcd for cluster-wide kinds (`--config-store etcd://…`). */
+    configWriter: ConfigWriter;
+    /** What the configuration store reports: backend, and for etcd its connection and revisions. */
+    configStore: () => ConfigStoreStatus;
     reconciler: Reconciler;
     /** The data plane, through its contract: status, sessions, sync. Writes go through the store. */
     engine: Engine;
@@ -40,6 +47,8 @@ declare module 'fastify' {
 
 export interface AppOptions {
   store: Store;
+  /** An etcd configuration store; without it every write commits to `store`. */
+  etcd?: EtcdConfigStore;
   reconciler: Reconciler;
   health?: HealthMonitor;
   /** Bearer token every non-public request must carry; none means open (loopback only by default). */
@@ -87,6 +96,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) => sendProblem(reply, request, toProblem(error)),
   });
   app.decorate('store', options.store);
+  app.decorate<ConfigWriter>('configWriter', options.etcd ?? new LocalWriter(options.store));
+  app.decorate('configStore', options.etcd ? () => options.etcd!.status() : () => ({ backend: 'sqlite' as const }));
   app.decorate('reconciler', options.reconciler);
   app.decorate('engine', options.reconciler.engine);
   app.decorate('health', options.health ?? null);
@@ -106,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerVirtualServices(app);
   registerRealServers(app);
   registerSync(app);
+  registerConfigStore(app);
   registerBgp(app);
   registerSessions(app);
   registerPanel(app);

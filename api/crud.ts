@@ -118,7 +118,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     ...route('post', def.collection),
     handler: async (request, reply) => {
       const body = request.body as Body;
-      const created = write(request, (tx) => {
+      const created = await write(request, def.kind, (tx) => {
         const scope = scopeOf(request, tx);
         const spec = specFromBody(body);
         const name = prepare(spec, scope, tx, body.name);
@@ -149,7 +149,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
       const body = request.body as Body;
       checkNameMatches(body, name);
       let replaced = false;
-      const object = write(request, (tx) => {
+      const object = await write(request, def.kind, (tx) => {
         const scope = scopeOf(request, tx);
         const current = tx.get(def.kind, scope, name);
         checkPreconditions(request, current);
@@ -167,7 +167,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     ...route('patch', item),
     handler: async (request, reply) => {
       const name = (request.params as Params).name!;
-      const object = write(request, (tx) => {
+      const object = await write(request, def.kind, (tx) => {
         const scope = scopeOf(request, tx);
         const current = existing(tx, scope, name);
         checkPreconditions(request, current);
@@ -185,7 +185,7 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     ...route('delete', item),
     handler: async (request, reply) => {
       const name = (request.params as Params).name!;
-      write(request, (tx) => {
+      await write(request, def.kind, (tx) => {
         const scope = scopeOf(request, tx);
         checkPreconditions(request, existing(tx, scope, name));
         tx.delete(def.kind, scope, name);

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorObject } from 'ajv';
 import { ConfigError, type FieldError } from '../store/errors.js';
 import { EngineFailed, EngineUnavailable } from '../engine/engine.js';
+import { ConfigStoreUnavailable } from '../store/etcd/cluster-writes.js';
 
 export interface ProblemDocument {
   type: string;
@@ -97,6 +98,7 @@ export function toProblem(error: FastifyError | Error): Problem {
     const errors = error.errors.map((e) => ({ field: `/body${e.field}`, message: e.message }));
     return new Problem(status, type, error.message, errors);
   }
+  if (error instanceof ConfigStoreUnavailable) return new Problem(503, 'config-store-unavailable', error.message);
   if (error instanceof EngineUnavailable) return new Problem(503, 'engine-unavailable', error.message);
   if (error instanceof EngineFailed) return new Problem(503, 'engine-failed', error.message);
   const fastifyError = error as FastifyError;

@@ -3,7 +3,7 @@
 // timed write. Collections (crud.ts) and singletons (sync.ts) are built from these pieces.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Spec } from '../store/kinds.js';
+import type { KindName, Spec } from '../store/kinds.js';
 import type { StoredObject, WriteTx } from '../store/store.js';
 import { mergePatch } from './merge-patch.js';
 import { componentValidator } from './openapi.js';
@@ -94,15 +94,16 @@ export function patchedSpec(schema: string, written: Body, patch: Body): Spec {
 }
 
 /**
- * Runs one store transaction for `request`, records how long it took, and logs what it
+ * Runs one configuration write of `kind` for `request` (SQLite, or etcd for cluster-wide kinds
+ * with an etcd store), records how long it took, and logs what it
  * changed once it committed, with the request that caused it (pino adds its reqId).
  */
-export function write<T>(request: FastifyRequest, body: (tx: WriteTx) => T): T {
+export async function write<T>(request: FastifyRequest, kind: KindName, body: (tx: WriteTx) => T): Promise<T> {
   const app = request.server;
   const end = app.apiMetrics.configWriteSeconds.startTimer();
   let attempted: WriteTx | undefined;
   try {
-    const value = app.store.write((tx) => {
+    const value = await app.configWriter.write(kind, (tx) => {
       attempted = tx;
       return body(tx);
     });

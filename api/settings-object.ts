@@ -43,7 +43,7 @@ export function registerSettingsObject(app: FastifyInstance, o: SettingsObject):
     return shown;
   };
   const store = (request: FastifyRequest, next: (base: StoredObject) => Spec) =>
-    write(request, (tx) => {
+    write(request, 'settings', (tx) => {
       const stored = tx.get('settings', '', o.name);
       const base = stored ?? defaults();
       checkPreconditions(request, base);
@@ -55,11 +55,11 @@ export function registerSettingsObject(app: FastifyInstance, o: SettingsObject):
     return sendObject(reply, 200, object, show(object));
   });
   app.put(fastifyPath(o.path), { schema: operationSchema(o.path, 'put') }, async (request, reply) => {
-    const object = store(request, () => specFromBody(request.body as Body));
+    const object = await store(request, () => specFromBody(request.body as Body));
     return sendObject(reply, 200, object, show(object));
   });
   app.patch(fastifyPath(o.path), { schema: operationSchema(o.path, 'patch') }, async (request, reply) => {
-    const object = store(request, (base) => patchedSpec(o.schema, base.spec, request.body as Body));
+    const object = await store(request, (base) => patchedSpec(o.schema, base.spec, request.body as Body));
     return sendObject(reply, 200, object, show(object));
   });
 }

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { configStoreFlags, configStoreUsage, parseConfigStoreOptions, type ConfigStoreOptions } from './config-store-options.js';
+import { UsageError } from './usage-error.js';
 
 export type Listen = { host: string; port: number } | { path: string };
 
@@ -26,9 +28,10 @@ export interface ServeOptions {
   trustProxy: string[];
   /** Let a NIC take the interface of the default route or of the API's address. */
   allowManagementInterface: boolean;
+  configStore: ConfigStoreOptions;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export const usage = `Usage: l4lb serve [options]
        l4lb --help
@@ -40,7 +43,7 @@ Options (each also read from the environment variable shown):
                            path                   [L4LB_LISTEN, default 127.0.0.1:8080]
   --db FILE                the configuration database (SQLite)
                                                   [L4LB_DB, default ./var/l4lb.db]
-  --token-file FILE        read the token from FILE (its first line): unlike --token, it
+${configStoreUsage}  --token-file FILE        read the token from FILE (its first line): unlike --token, it
                            never shows in the process list         [L4LB_TOKEN_FILE]
   --token TOKEN            require "Authorization: Bearer TOKEN" on every request except
                            /healthz, /readyz, the docs and the admin panel's static
@@ -154,6 +157,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
       'allowed-hosts': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'allow-management-interface': { type: 'boolean' },
+      ...configStoreFlags,
     },
     strict: true,
   });
@@ -187,5 +191,6 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv): Serve
     allowedHosts: hostNames(values['allowed-hosts'] ?? env.L4LB_ALLOWED_HOSTS),
     trustProxy: proxies(values['trust-proxy'] ?? env.L4LB_TRUST_PROXY),
     allowManagementInterface: yes(values['allow-management-interface'], env.L4LB_ALLOW_MANAGEMENT_INTERFACE),
+    configStore: parseConfigStoreOptions(values, env),
   };
 }

@@ -250,6 +250,29 @@ export interface paths {
         patch: operations["patchBgp"];
         trace?: never;
     };
+    "/api/v1/config-store": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Where this node's cluster-wide objects (health checks, virtual services, real servers)
+         *     live: its own SQLite database, or an etcd prefix shared by the cluster
+         *     (`l4lb serve --config-store etcd://…`). For etcd: the connection, the revision this
+         *     node has applied, and a revision it could not apply. Read-only: the location is a
+         *     start-up option.
+         */
+        get: operations["getConfigStore"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -815,6 +838,45 @@ export interface components {
              * @enum {string}
              */
             origin?: "local" | "peer";
+        };
+        ConfigStore: {
+            /** @enum {string} */
+            backend: "sqlite" | "etcd";
+            /** @description etcd members, HOST:PORT. */
+            endpoints?: string[];
+            /** @description Key prefix of the cluster-wide objects. */
+            prefix?: string;
+            /** @description The member this node watches now. */
+            endpoint?: string;
+            /** @description The watch runs and a read through the quorum succeeded in the last second or two. */
+            connected?: boolean;
+            /** @description Reads may be behind the cluster (etcd unreachable, or a revision this node refused); forwarding goes on with the applied configuration. */
+            stale?: boolean;
+            /** @description The etcd revision this node's data plane runs. */
+            appliedRevision?: number;
+            /** @description The newest etcd revision this node has read. */
+            seenRevision?: number;
+            /** @description etcd's revision at the last successful read through the quorum. */
+            etcdRevision?: number;
+            /** Format: date-time */
+            lastContactAt?: string;
+            lastError?: string;
+            /** @description A revision this node cannot apply (its local objects do not fit); it keeps the last one it could and tries again on every change. */
+            refusal?: {
+                revision?: number;
+                message?: string;
+                /** Format: date-time */
+                at?: string;
+            };
+            /** @description Keys under the prefix that are not objects this node accepts (not JSON, or not a valid object); ignored. */
+            unreadableKeys?: {
+                key?: string;
+                message?: string;
+            }[];
+            /** @description applied, refused, fullReloads, watchStarts, writesCommitted, writesRetried, writesContended, writesUnavailable. */
+            counters?: {
+                [key: string]: number;
+            };
         };
         Health: {
             /** @enum {string} */
@@ -1899,6 +1961,27 @@ export interface operations {
         requestBody: components["requestBodies"]["MergePatch"];
         responses: {
             200: components["responses"]["Bgp"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getConfigStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration store */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigStore"];
+                };
+            };
             default: components["responses"]["Problem"];
         };
     };

@@ -125,6 +125,19 @@ export class ConfigReader {
     const row = this.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: number };
     return row.value;
   }
+
+  /** What config_source says under `key` (an etcd copy's prefix and revisions), if anything. */
+  source(key: string): string | undefined {
+    const row = this.prepare(`SELECT value FROM config_source WHERE key = ?`).get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+}
+
+/** An object's version and times as another store gave them (an etcd copy keeps etcd's). */
+export interface CopiedVersion {
+  resourceVersion: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /**
@@ -135,12 +148,17 @@ export class WriteTx extends ConfigReader {
   readonly changes: Change[] = [];
   private nextGeneration = 0;
 
-  private bump(): number {
-    if (this.nextGeneration === 0) {
-      this.nextGeneration = this.generation() + 1;
-      this.prepare(`UPDATE meta SET value = ? WHERE key = 'generation'`).run(this.nextGeneration);
+  /**
+   * The generation of this write; `atLeast` lifts it to a copied object's version, so that
+   * once a copy is applied the applied generation is never below any resourceVersion shown.
+   */
+  private bump(atLeast = 0): number {
+    const next = Math.max(this.nextGeneration || this.generation() + 1, atLeast);
+    if (next !== this.nextGeneration) {
+      this.nextGeneration = next;
+      this.prepare(`UPDATE meta SET value = ? WHERE key = 'generation'`).run(next);
     }
-    return this.nextGeneration;
+    return next;
   }
 
   get committedGeneration(): number {
@@ -148,22 +166,35 @@ export class WriteTx extends ConfigReader {
   }
 
   put<K extends KindName>(kindName: K, scope: string, name: string, spec: Spec): StoredObject<SpecOf<K>> {
-    const kind = kinds[kindName];
-    const version = this.bump();
     const now = new Date().toISOString();
+    return this.write(kindName, scope, name, spec, { resourceVersion: this.bump(), createdAt: now, updatedAt: now }, false);
+  }
+
+  /** Writes an object as another store holds it (an etcd copy): its version and times are kept. */
+  putCopy<K extends KindName>(kindName: K, scope: string, name: string, spec: Spec, version: CopiedVersion): StoredObject<SpecOf<K>> {
+    this.bump(version.resourceVersion);
+    return this.write(kindName, scope, name, spec, version, true);
+  }
+
+  setSource(key: string, value: string): void {
+    this.prepare(`INSERT INTO config_source (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
+  private write<K extends KindName>(kindName: K, scope: string, name: string, spec: Spec, version: CopiedVersion, keepCreated: boolean): StoredObject<SpecOf<K>> {
+    const kind = kinds[kindName];
     const values: Record<string, unknown> = {
       ...kind.columns(spec),
       name,
       spec: JSON.stringify(spec),
-      resource_version: version,
-      created_at: now,
-      updated_at: now,
+      resource_version: version.resourceVersion,
+      created_at: version.createdAt,
+      updated_at: version.updatedAt,
     };
     if (kind.scopeColumn) values[kind.scopeColumn] = scope;
     this.checkUnique(kind, scope, name, spec);
     const columns = Object.keys(values);
     const key = kind.scopeColumn ? `${kind.scopeColumn}, name` : 'name';
-    const updates = columns.filter((c) => c !== 'created_at' && c !== 'name' && c !== kind.scopeColumn);
+    const updates = columns.filter((c) => (keepCreated || c !== 'created_at') && c !== 'name' && c !== kind.scopeColumn);
     this.prepare(
       `INSERT INTO ${kind.table} (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})
        ON CONFLICT (${key}) DO UPDATE SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}`,
@@ -218,6 +249,14 @@ export interface WriteListener {
   restore(config: ConfigReader): void;
 }
 
+export interface DryRun<T> {
+  value: T;
+  changes: Change[];
+  after: (StoredObject | undefined)[];
+}
+
+const rolledBack = new Error('dry run');
+
 /** The desired configuration in SQLite: reads, one-transaction writes checked as a whole. */
 export class Store extends ConfigReader {
   private readonly listeners: WriteListener[] = [];
@@ -248,6 +287,33 @@ export class Store extends ConfigReader {
       if (applied) for (const listener of this.listeners) listener.restore(this);
       throw err;
     }
+  }
+
+  /**
+   * Runs `body` and the whole-configuration checks as write() does, then rolls everything
+   * back: what the write would change, for a store that commits elsewhere (etcd).
+   * `after` holds each put object as it would be stored.
+   */
+  dryRun<T>(body: (tx: WriteTx) => T): DryRun<T> {
+    const tx = new WriteTx(this.db, this.statements);
+    let result: DryRun<T> | undefined;
+    try {
+      this.db.transaction(() => {
+        const value = body(tx);
+        checkConsistency(tx, tx.changes);
+        const after = tx.changes.map((c) => (c.op === 'put' ? tx.get(c.kind, c.scope, c.name) : undefined));
+        result = { value, changes: tx.changes, after };
+        throw rolledBack;
+      })();
+    } catch (err) {
+      if (err !== rolledBack) throw err;
+    }
+    return result!;
+  }
+
+  /** Forgets where the objects came from: they are this node's own from now on. */
+  clearSource(): void {
+    this.db.prepare(`DELETE FROM config_source`).run();
   }
 
   onWrite(listener: WriteListener): void {

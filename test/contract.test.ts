@@ -71,6 +71,7 @@ const scenario: Call[] = [
   { operationId: 'putBgp', url: '/api/v1/bgp', body: { enabled: true, asn: 65001, neighbors: [{ address: '10.0.3.254', asn: 65000, nic: 'client' }] } },
   { operationId: 'patchBgp', url: '/api/v1/bgp', body: { drain: true } },
   { operationId: 'patchBgp', url: '/api/v1/bgp', body: { enabled: false } },
+  { operationId: 'getConfigStore', url: '/api/v1/config-store' },
   { operationId: 'listSessions', url: '/api/v1/sessions?limit=10' },
   { operationId: 'flushSessions', url: '/api/v1/sessions' },
   { operationId: 'getHealthz', url: '/healthz' },
