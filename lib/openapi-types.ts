@@ -863,15 +863,15 @@ export interface components {
             lastError?: string;
             /** @description A revision this node cannot apply (its local objects do not fit); it keeps the last one it could and tries again on every change. */
             refusal?: {
-                revision?: number;
-                message?: string;
+                revision: number;
+                message: string;
                 /** Format: date-time */
-                at?: string;
+                at: string;
             };
             /** @description Keys under the prefix that are not objects this node accepts (not JSON, or not a valid object); ignored. */
             unreadableKeys?: {
-                key?: string;
-                message?: string;
+                key: string;
+                message: string;
             }[];
             /** @description applied, refused, fullReloads, watchStarts, writesCommitted, writesRetried, writesContended, writesUnavailable. */
             counters?: {

@@ -1,6 +1,7 @@
 // Prometheus metrics: process (prom-client defaults), HTTP requests, the configuration store,
 // the data plane (engine-metrics.ts), health checks (health-metrics.ts) and session sync
-// (sync-metrics.ts). Each app has its own registry so tests can build several apps.
+// (sync-metrics.ts), an etcd configuration store (config-store-metrics.ts). Each app has its
+// own registry so tests can build several apps.
 
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -10,6 +11,7 @@ import { registerEngineMetrics } from './engine-metrics.js';
 import { registerHealthMetrics } from './health-metrics.js';
 import { restatedMetric, type Sample } from './restated-metric.js';
 import { registerBgpMetrics } from './bgp-metrics.js';
+import { registerConfigStoreMetrics } from './config-store-metrics.js';
 import { registerSyncMetrics } from './sync-metrics.js';
 
 export interface ApiMetrics {
@@ -79,6 +81,7 @@ export function createMetrics(app: FastifyInstance): ApiMetrics {
   registerHealthMetrics(app, registry);
   registerSyncMetrics(app, registry);
   registerBgpMetrics(app, registry);
+  registerConfigStoreMetrics(app, registry);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -197,14 +197,19 @@ export class EtcdClient {
     return { authorization: this.token };
   }
 
-  /** One unary request; an expired auth token is renewed once. */
+  /**
+   * One unary request; an expired auth token is renewed once, and a member that refuses the
+   * connection (the request never left) is passed over for the next one, once round.
+   */
   private async call(path: string, body: object): Promise<Record<string, unknown>> {
-    try {
-      return await this.post(path, body, await this.headers());
-    } catch (err) {
-      if (!(err instanceof TokenExpired)) throw err;
-      this.token = undefined;
-      return this.post(path, body, await this.headers());
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.post(path, body, await this.headers());
+      } catch (err) {
+        if (err instanceof TokenExpired && tries === 0) this.token = undefined;
+        else if (err instanceof NotConnected && tries < this.options.endpoints.length - 1) this.rotate();
+        else throw err;
+      }
     }
   }
 
@@ -222,13 +227,20 @@ export class EtcdClient {
         res.on('error', (err) => reject(new EtcdUnavailable(`etcd ${this.endpoint}: ${err.message}`)));
       });
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (err) => reject(new EtcdUnavailable(`etcd ${this.endpoint}: ${err.message}`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const Failure = err.code && notConnected.includes(err.code) ? NotConnected : EtcdUnavailable;
+        reject(new Failure(`etcd ${this.endpoint}: ${err.message}`));
+      });
       req.end(JSON.stringify(body));
     });
   }
 }
 
 class TokenExpired extends Error {}
+
+/** The member could not be connected to: nothing was sent, so trying another one is safe. */
+class NotConnected extends EtcdUnavailable {}
+const notConnected = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'];
 
 /** Raised for answers etcd gives that are not about its availability (bad request, permission). */
 export class EtcdRefused extends Error {}

@@ -26,12 +26,13 @@ export interface WriteCounts {
   unavailable: number;
 }
 
-const attempts = 5;
+const attempts = 10;
 const catchUpMs = 2000;
 const applyWaitMs = 5000;
 
 export class ClusterWrites {
   readonly counts: WriteCounts = { committed: 0, retried: 0, contended: 0, unavailable: 0 };
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -41,7 +42,17 @@ export class ClusterWrites {
     private readonly node: string,
   ) {}
 
-  async write<T>(kind: ClusterKind, body: (tx: WriteTx) => T): Promise<T> {
+  /**
+   * Writes through this node take turns: they would all compare against the same last write,
+   * so letting them race only turns each round into one winner and retries.
+   */
+  write<T>(kind: ClusterKind, body: (tx: WriteTx) => T): Promise<T> {
+    const turn = this.queue.then(() => this.attempt(kind, body));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async attempt<T>(kind: ClusterKind, body: (tx: WriteTx) => T): Promise<T> {
     for (let attempt = 0; attempt < attempts; attempt++) {
       this.checkWritable();
       const lastWrite = this.copy.lastWriteRevision;
@@ -69,6 +80,8 @@ export class ClusterWrites {
       }
       this.counts.retried++;
       await this.follower.waitSeen(result.revision, catchUpMs);
+      // Other nodes' writers lost this round too: a random pause keeps them from meeting again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
     }
     this.counts.contended++;
     throw new ConfigError('conflict', `other writes to the cluster configuration kept coming first (${attempts} attempts); try again`);
