@@ -7,7 +7,7 @@ export type ConfigStoreLocation =
   | { backend: 'etcd'; endpoints: string[]; prefix: string; tls: boolean };
 
 const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
-const prefixPattern = /^(\/[A-Za-z0-9._-]+)+\/?$/;
+const prefixPattern = /^(\/(?!\.\.?(\/|$))[A-Za-z0-9._-]+)+\/?$/;
 
 /** The location `text` names, or a message saying what is wrong with it. */
 export function parseConfigStore(text: string): ConfigStoreLocation | string {
@@ -23,6 +23,6 @@ export function parseConfigStore(text: string): ConfigStoreLocation | string {
     }
   }
   const prefix = match[3];
-  if (prefix === undefined || !prefixPattern.test(prefix)) return `the prefix must be a path of letters, digits, '.', '_' and '-', like /l4lb`;
+  if (prefix === undefined || !prefixPattern.test(prefix)) return `the prefix must be a path of letters, digits, '.', '_' and '-', like /l4lb (no . or .. segments)`;
   return { backend: 'etcd', endpoints, prefix: prefix.endsWith('/') ? prefix : `${prefix}/`, tls: match[1] === 'etcds' };
 }
