@@ -36,7 +36,7 @@ function etcdStore(options: ServeOptions, store: Store): EtcdConfigStore | undef
     prefix: location.prefix,
     ...(tls ? { tls } : {}),
     ...(auth ? { auth } : {}),
-    node: hostname(),
+    node: `${hostname()}:${process.pid}`,
     check: clusterSpecCheck,
   });
   if (etcd.holdsOwnObjects()) {

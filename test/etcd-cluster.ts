@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsSpawn, sh, stopChild, waitFor } from './e2e/netns.js';
 import { freePort } from './redis-sentinel-group.js';
+import { makeTestCertificates, type TestCertificates } from './tls-certificates.js';
 
 /** Why etcd cannot run here (skip with it), or undefined; under CI=true it throws instead. */
 export function etcdMissing(): string | undefined {
@@ -35,6 +36,8 @@ export interface EtcdClusterOptions {
   host?: string;
   /** Turn authentication on: a root user and this user, granted readwrite on every key. */
   auth?: { user: string; password: string };
+  /** Client URLs over HTTPS with client certificates required (peers stay plain). */
+  tls?: boolean;
 }
 
 interface Member {
@@ -57,9 +60,12 @@ export class EtcdCluster {
   private readonly members: Member[] = [];
   private readonly token = `l4lb-test-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   private authOn = false;
+  /** With `tls`: the CA, and the client certificate etcd accepts. */
+  readonly certificates: TestCertificates | undefined;
 
   private constructor(private readonly options: EtcdClusterOptions) {
     this.host = options.host ?? '127.0.0.1';
+    this.certificates = options.tls ? makeTestCertificates(this.dir, this.host) : undefined;
   }
 
   /** Starts every member, waits until each serves, and turns auth on if asked. */
@@ -81,7 +87,7 @@ export class EtcdCluster {
 
   /** `http://HOST:PORT` client URLs (the gRPC gateway too), in member order. */
   get clientUrls(): string[] {
-    return this.endpoints.map((e) => `http://${e}`);
+    return this.endpoints.map((e) => `${this.certificates ? 'https' : 'http'}://${e}`);
   }
 
   /** SIGKILL of member i, by PID; resolves once it has exited. */
@@ -188,10 +194,13 @@ export class EtcdCluster {
 
   /** Spawns member m with its output appended to its log file. */
   private launch(m: Member, state: 'new' | 'existing'): void {
-    const url = (port: number) => `http://${this.host}:${port}`;
+    const url = (port: number, scheme = 'http') => `${scheme}://${this.host}:${port}`;
+    const client = url(m.clientPort, this.certificates ? 'https' : 'http');
+    const c = this.certificates;
     const args = [
       '--name', m.name, '--data-dir', m.dataDir,
-      '--listen-client-urls', url(m.clientPort), '--advertise-client-urls', url(m.clientPort),
+      '--listen-client-urls', client, '--advertise-client-urls', client,
+      ...(c ? ['--cert-file', c.serverCert, '--key-file', c.serverKey, '--trusted-ca-file', c.ca, '--client-cert-auth'] : []),
       '--listen-peer-urls', url(m.peerPort), '--initial-advertise-peer-urls', url(m.peerPort),
       '--initial-cluster', this.members.map((o) => `${o.name}=${url(o.peerPort)}`).join(','),
       '--initial-cluster-state', state, '--initial-cluster-token', this.token,
@@ -238,7 +247,13 @@ export class EtcdCluster {
 
   /** The program and arguments that run etcdctl ARGS (through `ip netns exec` inside ns). */
   private command(args: string[], endpoints: string[], dialTimeout = '1s'): [string, string[]] {
-    const argv = [`--endpoints=${endpoints.join(',')}`, `--dial-timeout=${dialTimeout}`, '--command-timeout=10s', ...(this.authOn ? [`--user=root:${this.rootPassword}`] : []), ...args];
+    const c = this.certificates;
+    const argv = [
+      `--endpoints=${endpoints.join(',')}`, `--dial-timeout=${dialTimeout}`, '--command-timeout=10s',
+      ...(this.authOn ? [`--user=root:${this.rootPassword}`] : []),
+      ...(c ? [`--cacert=${c.ca}`, `--cert=${c.clientCert}`, `--key=${c.clientKey}`] : []),
+      ...args,
+    ];
     return this.options.ns ? ['ip', ['netns', 'exec', this.options.ns, '/usr/bin/etcdctl', ...argv]] : ['/usr/bin/etcdctl', argv];
   }
 

@@ -114,6 +114,11 @@ export class EtcdClient {
     return { revision: revisionOf(answer), kvs: ((answer.kvs ?? []) as RawKv[]).map(keyValue), count: Number(answer.count ?? 0) };
   }
 
+  /** etcd's current revision, read through the quorum (a linearizable read of no key). */
+  async revision(): Promise<number> {
+    return revisionOf(await this.call('/v3/kv/range', { key: b64('\0'), count_only: true }));
+  }
+
   /**
    * Applies `ops` if every compare holds, in one revision. When it does not, returns the
    * current revision so the caller can catch up before trying again.

@@ -53,6 +53,7 @@ export class ClusterWrites {
   }
 
   private async attempt<T>(kind: ClusterKind, body: (tx: WriteTx) => T): Promise<T> {
+    await this.catchUp();
     for (let attempt = 0; attempt < attempts; attempt++) {
       this.checkWritable();
       const lastWrite = this.copy.lastWriteRevision;
@@ -85,6 +86,24 @@ export class ClusterWrites {
     }
     this.counts.contended++;
     throw new ConfigError('conflict', `other writes to the cluster configuration kept coming first (${attempts} attempts); try again`);
+  }
+
+  /**
+   * Reads etcd's revision through the quorum and waits until the copy has seen it, so a write
+   * acknowledged by another node a moment ago is the base this one is validated on (an If-Match
+   * naming its version matches, the object it created exists).
+   */
+  private async catchUp(): Promise<void> {
+    this.checkWritable();
+    let revision: number;
+    try {
+      revision = await this.client.revision();
+    } catch (err) {
+      if (!(err instanceof EtcdUnavailable)) throw err;
+      this.counts.unavailable++;
+      throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) did not answer: ${err.message}; nothing was changed`);
+    }
+    await this.follower.waitSeen(revision, catchUpMs);
   }
 
   private checkWritable(): void {

@@ -14,7 +14,7 @@ import { isClusterKind } from './keys.js';
 
 export interface EtcdConfigStoreOptions extends EtcdClientOptions {
   prefix: string;
-  /** Who writes (the last-write key names it): the node's host name. */
+  /** Who writes (the last-write key names it): the node's host name and process id. */
   node: string;
   check: SpecCheck;
 }

@@ -9,6 +9,7 @@ import { clusterSpecCheck } from '../../api/config-store.js';
 import { OffEngine } from '../../engine/off-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
+import type { EtcdClientOptions } from '../../store/etcd/client.js';
 import { EtcdConfigStore, type ConfigStoreStatus } from '../../store/etcd/etcd-config-store.js';
 import { Store } from '../../store/store.js';
 import { clientNic, pool, serverNic } from '../helpers.js';
@@ -27,9 +28,9 @@ export interface EtcdNode {
 
 export const prefix = '/l4lb/';
 
-export async function startEtcdNode(name: string, db: string, endpoints: string[]): Promise<EtcdNode> {
+export async function startEtcdNode(name: string, db: string, endpoints: string[], login: Pick<EtcdClientOptions, 'tls' | 'auth'> = {}): Promise<EtcdNode> {
   const store = new Store(openDb(db));
-  const etcd = new EtcdConfigStore(store, { endpoints, prefix, node: name, check: clusterSpecCheck, timeoutMs: 1000 });
+  const etcd = new EtcdConfigStore(store, { endpoints, ...login, prefix, node: name, check: clusterSpecCheck, timeoutMs: 1000 });
   const engine = new OffEngine();
   const reconciler = new Reconciler(store, engine);
   reconciler.start();
