@@ -1,7 +1,10 @@
 // The multi-active lab running: the topology of cluster-topology.ts, one Redis every node
 // reaches by a socket path, the router's bird, real servers (TCP echo on 7 and 9, nginx with a
 // PROXY-protocol listener on 8080), and appliances configured alike except for what is each
-// node's own: its NIC's probe address, its local address, its node id.
+// node's own: its NIC's probe address, its local address, its node id. With `etcd`, the
+// cluster-wide objects (services, real servers) live in a three-member etcd in the router
+// namespace: each node is given only its own objects, and the test creates the services
+// through one node (clusterObjectWrites).
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { startRouter, type Router } from './cluster-router.js';
 import { stopChild, waitFor } from './netns.js';
 import { RedisServer } from '../redis-server.js';
 import { RedisSentinelGroup } from '../redis-sentinel-group.js';
+import { EtcdCluster } from '../etcd-cluster.js';
 import { startEcho, startNginx } from './servers.js';
 
 /** The lab's services, all on the one VIP. */
@@ -37,6 +41,10 @@ export interface ClusterLab {
   readonly redisUrl: string;
   /** With `sentinel`: the Redis primary, replica and sentinels in the router namespace. */
   readonly sentinel?: RedisSentinelGroup;
+  /** With `etcd`: the three members in the router namespace holding the cluster-wide objects. */
+  readonly etcd?: EtcdCluster;
+  /** With `etcd`: the `--config-store` every node runs with. */
+  readonly configStore?: string;
   readonly nodes: Partial<Record<ClusterNode, Appliance>>;
   /** Starts `node` (on the database it had, if it ran before) and configures it when new. */
   start(node: ClusterNode): Promise<Appliance>;
@@ -54,7 +62,25 @@ const probeOf = (node: ClusterNode) => clusterPlan.probeAddress(node).split('/')
 /** The lab's Sentinel group asks for it (Redis refuses other hosts without one: protected mode). */
 const sentinelPassword = 'lab-only-password';
 
-async function configure(a: Appliance, node: ClusterNode, redisUrl: string, redisPassword: string | undefined): Promise<void> {
+/** The PUTs that create `services` (all unless told) and their real servers rs1 and rs2, in order. */
+export function clusterObjectWrites(services: readonly ClusterService[] = Object.keys(clusterServices) as ClusterService[]): { path: string; body: object }[] {
+  return services.flatMap((name) => {
+    const s = clusterServices[name];
+    return [
+      {
+        path: `/api/v1/virtual-services/${name}`,
+        body: { address: clusterPlan.vip, port: s.port, protocol: 'tcp', nic: 'lan', localAddressPool: 'lips', scheduler: 'rr', clientAddress: s.clientAddress, sync: s.sync },
+      },
+      ...(['rs1', 'rs2'] as const).map((rs) => ({
+        path: `/api/v1/virtual-services/${name}/real-servers/${rs}`,
+        body: { address: clusterPlan.realServers[rs], port: s.serverPort },
+      })),
+    ];
+  });
+}
+
+/** The node's own objects; the cluster-wide ones too unless they live in etcd. */
+async function configure(a: Appliance, node: ClusterNode, redisUrl: string, redisPassword: string | undefined, clusterObjects: boolean): Promise<void> {
   await a.ok('PUT', '/api/v1/nics/lan', {
     device: `net_af_packet0,iface=${lbInterface}`,
     networks: [clusterPlan.lbNetwork],
@@ -62,13 +88,7 @@ async function configure(a: Appliance, node: ClusterNode, redisUrl: string, redi
     probeAddress: clusterPlan.probeAddress(node),
   });
   await a.ok('PUT', '/api/v1/local-address-pools/lips', { nic: 'lan', addresses: [clusterPlan.localAddress(node)] });
-  for (const [name, s] of Object.entries(clusterServices)) {
-    await a.ok('PUT', `/api/v1/virtual-services/${name}`, {
-      address: clusterPlan.vip, port: s.port, protocol: 'tcp', nic: 'lan', localAddressPool: 'lips', scheduler: 'rr', clientAddress: s.clientAddress, sync: s.sync,
-    });
-    for (const rs of ['rs1', 'rs2'] as const)
-      await a.ok('PUT', `/api/v1/virtual-services/${name}/real-servers/${rs}`, { address: clusterPlan.realServers[rs], port: s.serverPort });
-  }
+  if (clusterObjects) for (const { path, body } of clusterObjectWrites()) await a.ok('PUT', path, body);
   await a.ok('PUT', '/api/v1/sync', { enabled: true, redisUrl, ...(redisPassword ? { redisPassword } : {}), role: 'multi-active', nodeId: node });
   await a.ok('PUT', '/api/v1/bgp', {
     enabled: true,
@@ -86,6 +106,12 @@ export interface ClusterLabOptions {
    * side (as their BGP sessions do). Otherwise one Redis on a socket path.
    */
   sentinel?: boolean;
+  /**
+   * The cluster-wide objects in etcd: three members in the router namespace on its LB-side
+   * address (ports 2379, 2389, 2399), every node run with `--config-store etcd://…/l4lb`, and
+   * no service configured: the test creates them through one node.
+   */
+  etcd?: boolean;
 }
 
 export async function startClusterLab(options: ClusterLabOptions = {}): Promise<ClusterLab> {
@@ -113,6 +139,14 @@ export async function startClusterLab(options: ClusterLabOptions = {}): Promise<
       stoppers.push(() => redis.close());
       redisUrl = redis.url;
     }
+    let etcd: EtcdCluster | undefined;
+    let configStore: string | undefined;
+    if (options.etcd) {
+      etcd = await EtcdCluster.start({ members: 3, ns: topo.ns.router, host: clusterPlan.routerLbSide });
+      stoppers.push(() => etcd!.close());
+      configStore = `etcd://${etcd.endpoints.join(',')}/l4lb`;
+    }
+    const args = ['--workers', String(workers), ...(configStore ? ['--config-store', configStore] : [])];
     const router = await startRouter(topo.ns.router);
     stoppers.push(() => router.stop());
     for (const rs of ['rs1', 'rs2'] as const) {
@@ -129,14 +163,15 @@ export async function startClusterLab(options: ClusterLabOptions = {}): Promise<
       router,
       redisUrl,
       ...(sentinel ? { sentinel } : {}),
+      ...(etcd ? { etcd, configStore } : {}),
       nodes,
       start: async (node) => {
         const known = dirs.get(node);
         const dir = known ?? mkdtempSync(join(tmpdir(), `l4c-${node}-`));
         dirs.set(node, dir);
-        const a = await startAppliance(topo.ns[node], ['--workers', String(workers)], dir);
+        const a = await startAppliance(topo.ns[node], args, dir);
         nodes[node] = a;
-        if (!known) await configure(a, node, redisUrl, sentinel ? sentinelPassword : undefined);
+        if (!known) await configure(a, node, redisUrl, sentinel ? sentinelPassword : undefined, !etcd);
         return a;
       },
       apiSocket: (node) => join(dirs.get(node) ?? '', 'api.sock'),
