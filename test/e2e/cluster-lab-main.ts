@@ -2,10 +2,11 @@
 // starts three nodes, prints how to reach everything, and takes commands on stdin until `quit`
 // (or Ctrl-C), then removes every namespace and process it made. Needs root.
 //
-//   bash scripts/cluster-lab.sh
+//   bash scripts/cluster-lab.sh           services configured on every node
+//   bash scripts/cluster-lab.sh --etcd    services in a three-member etcd: create them through any node
 
 import { createInterface } from 'node:readline';
-import { startClusterLab, type ClusterLab } from './cluster-lab.js';
+import { clusterObjectWrites, startClusterLab, type ClusterLab } from './cluster-lab.js';
 import { clusterNodes, clusterPlan, type ClusterNode } from './cluster-topology.js';
 
 const help = `commands: status | kill NODE | start NODE | drain NODE | undrain NODE | quit   (NODE: ${clusterNodes.join(', ')})`;
@@ -36,8 +37,9 @@ async function run(lab: ClusterLab, line: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  console.log('building the lab: namespaces, router (bird2), redis, real servers, three nodes…');
-  const lab = await startClusterLab();
+  const etcd = process.argv.includes('--etcd');
+  console.log(`building the lab: namespaces, router (bird2), redis, ${etcd ? 'etcd, ' : ''}real servers, three nodes…`);
+  const lab = await startClusterLab({ etcd });
   let closing = false;
   const close = async () => {
     if (closing) return;
@@ -50,6 +52,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void close());
   try {
     for (const node of ['lb1', 'lb2', 'lb3'] as const) await lab.start(node);
+    if (etcd) {
+      console.log(`nodes on ${lab.configStore}; creating the services and their real servers through lb1 alone:`);
+      for (const { path, body } of clusterObjectWrites()) {
+        console.log(`  curl --unix-socket ${lab.apiSocket('lb1')} -X PUT http://l${path} -H 'content-type: application/json' -d '${JSON.stringify(body)}'`);
+        await lab.nodes.lb1!.ok('PUT', path, body);
+      }
+    }
     await lab.waitVipThrough(['lb1', 'lb2', 'lb3']);
   } catch (err) {
     console.error(err);
