@@ -12,7 +12,6 @@ import { hostname } from 'node:os';
 import { clusterSpecCheck } from '../api/config-store.js';
 import { EtcdConfigStore } from '../store/etcd/etcd-config-store.js';
 import type { ServeOptions } from './options.js';
-import { UsageError } from './usage-error.js';
 
 function createEngine(options: ServeOptions): Engine {
   if (options.engine === 'off') return new OffEngine();
@@ -20,10 +19,8 @@ function createEngine(options: ServeOptions): Engine {
 }
 
 /**
- * With `--config-store etcd://…`, the etcd store of the cluster-wide objects. A database
- * holding cluster-wide objects of its own is refused rather than overwritten: they go to etcd
- * with `l4lb config export` and `l4lb config import` first. Without it, objects copied from
- * etcd by an earlier run become this node's own.
+ * With `--config-store etcd://…`, the etcd store of the cluster-wide objects. Without it,
+ * objects copied from etcd by an earlier run become this node's own.
  */
 function etcdStore(options: ServeOptions, store: Store): EtcdConfigStore | undefined {
   const { location, tls, auth } = options.configStore;
@@ -31,7 +28,7 @@ function etcdStore(options: ServeOptions, store: Store): EtcdConfigStore | undef
     store.clearSource();
     return undefined;
   }
-  const etcd = new EtcdConfigStore(store, {
+  return new EtcdConfigStore(store, {
     endpoints: location.endpoints,
     prefix: location.prefix,
     ...(tls ? { tls } : {}),
@@ -39,14 +36,6 @@ function etcdStore(options: ServeOptions, store: Store): EtcdConfigStore | undef
     node: `${hostname()}:${process.pid}`,
     check: clusterSpecCheck,
   });
-  if (etcd.holdsOwnObjects()) {
-    store.close();
-    throw new UsageError(
-      `${options.db} holds virtual services, real servers or health checks of its own; --config-store ${location.prefix} would replace them with etcd's. ` +
-        `Move them first: l4lb config export --db ${options.db} > config.json; l4lb config import config.json --config-store etcd://…`,
-    );
-  }
-  return etcd;
 }
 
 /** Opens the store, starts the engine on the stored configuration and the health checker, then serves the API. */

@@ -41,7 +41,13 @@ export interface Compare {
   modRevision: number;
 }
 
-export type TxnOp = { put: { key: string; value: string } } | { delete: { key: string } };
+export type TxnOp = { put: { key: string; value: string } } | { delete: { key: string } } | { deletePrefix: { prefix: string } };
+
+function txnOp(op: TxnOp): object {
+  if ('put' in op) return { request_put: { key: b64(op.put.key), value: b64(op.put.value) } };
+  if ('delete' in op) return { request_delete_range: { key: b64(op.delete.key) } };
+  return { request_delete_range: { key: b64(op.deletePrefix.prefix), range_end: b64(prefixEnd(op.deletePrefix.prefix)) } };
+}
 
 /** etcd could not be reached, or did not answer in time, or has no quorum. */
 export class EtcdUnavailable extends Error {}
@@ -126,11 +132,7 @@ export class EtcdClient {
   async txn(compares: Compare[], ops: TxnOp[]): Promise<{ succeeded: boolean; revision: number }> {
     const answer = await this.call('/v3/kv/txn', {
       compare: compares.map((c) => ({ key: b64(c.key), target: 'MOD', result: 'EQUAL', mod_revision: String(c.modRevision) })),
-      success: ops.map((op) =>
-        'put' in op
-          ? { request_put: { key: b64(op.put.key), value: b64(op.put.value) } }
-          : { request_delete_range: { key: b64(op.delete.key) } },
-      ),
+      success: ops.map(txnOp),
     });
     return { succeeded: answer.succeeded === true, revision: revisionOf(answer) };
   }

@@ -9,6 +9,9 @@
 // When a revision does not fit this node (a service names a pool this node lacks), the store
 // keeps the last one that did and `refusal` says why; each later change (from etcd, or a local
 // write here) tries the whole difference again. Other nodes are not held up by it.
+// A database whose cluster-wide objects are its own (it ran on SQLite alone) is never
+// overwritten: it is adopted as a copy only once etcd holds exactly the same objects (after
+// `l4lb config import`); until then the node runs its own and reports why in `refusal`.
 
 import type { KindName, Spec } from '../kinds.js';
 import type { Store, WriteTx } from '../store.js';
@@ -38,6 +41,14 @@ export interface Unreadable {
   message: string;
 }
 
+/** JSON with keys sorted at every level: equal specs give equal text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
 const source = { prefix: 'etcd-prefix', applied: 'etcd-applied-revision', lastWrite: 'etcd-last-write-revision' };
 
 export class ClusterCopy {
@@ -53,6 +64,8 @@ export class ClusterCopy {
   refusedTotal = 0;
   appliedTotal = 0;
   private readonly appliedWaiters: { revision: number; resolve: () => void }[] = [];
+  /** The store's objects are its own, not yet found equal to etcd's. */
+  private adopting = false;
 
   constructor(
     private readonly store: Store,
@@ -65,6 +78,7 @@ export class ClusterCopy {
    * after it. A store copied from another prefix starts over with a full read.
    */
   load(): void {
+    this.adopting = this.holdsOwnObjects();
     if (this.store.source(source.prefix) !== this.prefix) return;
     this.appliedRevision = this.seenRevision = Number(this.store.source(source.applied) ?? 0);
     this.lastWriteRevision = Number(this.store.source(source.lastWrite) ?? 0);
@@ -77,7 +91,7 @@ export class ClusterCopy {
   }
 
   /** Whether the store holds cluster-wide objects that were never a copy of this prefix. */
-  holdsOwnObjects(): boolean {
+  private holdsOwnObjects(): boolean {
     return this.store.source(source.prefix) === undefined && clusterKinds.some((kind) => this.store.count(kind) > 0);
   }
 
@@ -93,7 +107,7 @@ export class ClusterCopy {
     for (const kv of kvs) this.take(kv);
     this.seenRevision = revision;
     this.fullReloads++;
-    this.applyKeys(new Set([...previous, ...this.objects.keys()]));
+    if (this.adopted()) this.applyKeys(new Set([...previous, ...this.objects.keys()]));
   }
 
   /** One batch of watch events, up to `revision`. */
@@ -108,12 +122,35 @@ export class ClusterCopy {
       }
     }
     this.seenRevision = Math.max(this.seenRevision, revision);
-    this.applyKeys(keys);
+    if (this.adopted()) this.applyKeys(keys);
   }
 
   /** After a local write: a copy this node refused may fit now. */
   retry(): void {
-    if (this.refusal) this.applyKeys(new Set(this.objects.keys()));
+    if (this.refusal && !this.adopting) this.applyKeys(new Set(this.objects.keys()));
+  }
+
+  /**
+   * Whether the store may follow etcd: true once it is a copy. Objects of its own are adopted
+   * (and from then on followed) only when etcd holds the very same specs.
+   */
+  private adopted(): boolean {
+    if (!this.adopting) return true;
+    const own = clusterKinds.flatMap((kind) => this.store.all(kind).map((o) => [objectKey(this.prefix, { kind, scope: o.scope, name: o.name }), canonical(o.spec)]));
+    const differing = own.filter(([key, spec]) => canonical(this.objects.get(key)?.spec) !== spec).map(([key]) => key);
+    const extra = this.objects.size - (own.length - differing.length);
+    if (differing.length === 0 && extra === 0) {
+      this.adopting = false;
+      return true;
+    }
+    const example = differing[0] ?? [...this.objects.keys()].find((key) => !own.some(([k]) => k === key));
+    this.refusal = {
+      revision: this.seenRevision,
+      message: `this node's database holds ${own.length} cluster-wide objects of its own that etcd's ${this.objects.size} do not match (${example} differs); ` +
+        'it keeps running its own: import them into etcd (l4lb config export, l4lb config import), or start on an empty database',
+      at: new Date().toISOString(),
+    };
+    return false;
   }
 
   /** Resolves once this node has applied `revision` or refused a revision at least as new. */

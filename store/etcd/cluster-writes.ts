@@ -8,8 +8,8 @@
 // waits until this node applied the write, as with the SQLite store.
 
 import { ConfigError } from '../errors.js';
-import type { Store, StoredObject, WriteTx } from '../store.js';
-import { EtcdUnavailable, type Compare, type EtcdClient, type TxnOp } from './client.js';
+import type { DryRun, Store, StoredObject, WriteTx } from '../store.js';
+import { EtcdRefused, EtcdUnavailable, type Compare, type EtcdClient, type TxnOp } from './client.js';
 import type { ClusterCopy } from './cluster-copy.js';
 import type { Follower } from './follower.js';
 import { encodeValue, isClusterKind, lastWriteKey, objectKey, type ClusterKind } from './keys.js';
@@ -62,17 +62,7 @@ export class ClusterWrites {
       for (const change of plan.changes) {
         if (!isClusterKind(change.kind)) throw new Error(`a cluster-wide write changed ${change.kind}, a node-local kind`);
       }
-      const compares: Compare[] = [{ key: lastWriteKey(this.copy.prefix), modRevision: lastWrite }];
-      const ops: TxnOp[] = [];
-      const touched = new Set<string>();
-      plan.changes.forEach((change, i) => {
-        const key = objectKey(this.copy.prefix, { kind: change.kind as ClusterKind, scope: change.scope, name: change.name });
-        if (!touched.has(key)) compares.push({ key, modRevision: this.copy.object(key)?.modRevision ?? 0 });
-        touched.add(key);
-        const after = plan.after[i];
-        ops.push(after ? { put: { key, value: encodeValue(after) } } : { delete: { key } });
-      });
-      ops.push({ put: { key: lastWriteKey(this.copy.prefix), value: JSON.stringify({ node: this.node, at: new Date().toISOString() }) } });
+      const { compares, ops } = this.transaction(plan, lastWrite);
       const result = await this.commit(compares, ops);
       if (result.succeeded) {
         this.counts.committed++;
@@ -86,6 +76,30 @@ export class ClusterWrites {
     }
     this.counts.contended++;
     throw new ConfigError('conflict', `other writes to the cluster configuration kept coming first (${attempts} attempts); try again`);
+  }
+
+  /**
+   * The compares and operations of a planned write. The real servers of a deleted service go
+   * in one range delete rather than one operation each: etcd takes at most 128 operations in a
+   * transaction by default, and the last-write compare already covers them.
+   */
+  private transaction(plan: DryRun<unknown>, lastWrite: number): { compares: Compare[]; ops: TxnOp[] } {
+    const prefix = this.copy.prefix;
+    const compares: Compare[] = [{ key: lastWriteKey(prefix), modRevision: lastWrite }];
+    const ops: TxnOp[] = [];
+    const deletedServices = new Set(plan.changes.filter((c) => c.kind === 'virtual-services' && c.op === 'delete').map((c) => c.name));
+    const touched = new Set<string>();
+    plan.changes.forEach((change, i) => {
+      if (change.kind === 'real-servers' && change.op === 'delete' && deletedServices.has(change.scope)) return;
+      const key = objectKey(prefix, { kind: change.kind as ClusterKind, scope: change.scope, name: change.name });
+      if (!touched.has(key)) compares.push({ key, modRevision: this.copy.object(key)?.modRevision ?? 0 });
+      touched.add(key);
+      const after = plan.after[i];
+      ops.push(after ? { put: { key, value: encodeValue(after) } } : { delete: { key } });
+    });
+    for (const service of deletedServices) ops.push({ deletePrefix: { prefix: `${prefix}real-servers/${service}/` } });
+    ops.push({ put: { key: lastWriteKey(prefix), value: JSON.stringify({ node: this.node, at: new Date().toISOString() }) } });
+    return { compares, ops };
   }
 
   /**
@@ -126,6 +140,7 @@ export class ClusterWrites {
     try {
       return await this.client.txn(compares, ops);
     } catch (err) {
+      if (err instanceof EtcdRefused) throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) refused the write: ${err.message}; nothing was changed`);
       if (!(err instanceof EtcdUnavailable)) throw err;
       this.counts.unavailable++;
       throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) did not take the write: ${err.message}; it may or may not have been applied, read the object again`);

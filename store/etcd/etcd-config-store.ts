@@ -38,11 +38,6 @@ export class EtcdConfigStore implements ConfigWriter {
     this.writes = new ClusterWrites(store, this.client, this.copy, this.follower, options.node);
   }
 
-  /** Whether the store holds cluster-wide objects of its own that starting would replace. */
-  holdsOwnObjects(): boolean {
-    return this.copy.holdsOwnObjects();
-  }
-
   /** Takes up the copy kept from the last run (the engine has it already), then follows etcd. */
   start(log: FollowerLog): void {
     this.copy.load();

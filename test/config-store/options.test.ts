@@ -1,16 +1,12 @@
-// `--config-store` and the etcd flags: what is accepted, what is refused and why, and a
-// database holding cluster-wide objects of its own that an etcd store would replace.
+// `--config-store` and the etcd flags: what is accepted, what is refused and why.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeOptions } from '../../bin/options.js';
 import { parseConfigStore } from '../../store/etcd/location.js';
-import { projectFile } from '../../lib/project-files.js';
-import { testApp, seed } from '../helpers.js';
 
 test('parseConfigStore: sqlite, etcd:// with one or more endpoints and a prefix, etcds:// for TLS', () => {
   assert.deepEqual(parseConfigStore('sqlite'), { backend: 'sqlite' });
@@ -55,22 +51,6 @@ test('the etcd flags: TLS files read, user and password file together, refused w
     assert.throws(() => parseServeOptions(['--config-store', 'etcd://h:2379/l4lb', '--etcd-cert', ca], {}), /go together/);
     assert.throws(() => parseServeOptions(['--config-store', 'etcd://h:2379/l4lb', '--etcd-cacert', join(dir, 'missing')], {}), /--etcd-cacert .*ENOENT/);
     assert.throws(() => parseServeOptions(['--config-store', 'etcd:/h'], {}), /--config-store etcd:\/h: expected/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('serve refuses an etcd store over a database with cluster-wide objects of its own, and says how to move them', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'l4lb-own-'));
-  try {
-    const db = join(dir, 'l4lb.db');
-    const t = await testApp({ db });
-    await seed(t);
-    await t.close();
-    const run = spawnSync(process.execPath, [projectFile('dist', 'bin', 'l4lb.js'), 'serve', '--engine', 'off', '--listen', join(dir, 'api.sock'), '--db', db, '--config-store', 'etcd://127.0.0.1:1/l4lb'], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(run.status, 2, run.stderr);
-    assert.match(run.stderr, /holds virtual services, real servers or health checks of its own/);
-    assert.match(run.stderr, /l4lb config export --db .* l4lb config import/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
