@@ -71,8 +71,9 @@ export class ClusterWrites {
       }
       this.counts.retried++;
       await this.follower.waitSeen(result.revision, catchUpMs);
-      // Other nodes' writers lost this round too: a random pause keeps them from meeting again.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+      // Other nodes' writers lost this round too: a random pause, growing to a few commit
+      // times (an etcd commit takes ~10 ms here), keeps them from meeting again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     }
     this.counts.contended++;
     throw new ConfigError('conflict', `other writes to the cluster configuration kept coming first (${attempts} attempts); try again`);
