@@ -101,6 +101,10 @@ export class EtcdClient {
     this.agent = options.tls ? new HttpsAgent({ keepAlive: true, ...options.tls }) : new HttpAgent({ keepAlive: true });
   }
 
+  get endpoints(): readonly string[] {
+    return this.options.endpoints;
+  }
+
   /** The endpoint requests go to now. */
   get endpoint(): string {
     return this.options.endpoints[this.current];
@@ -232,6 +236,9 @@ export class EtcdClient {
           reject(failureOf(this.endpoint, res.statusCode ?? 0, answer));
         });
         res.on('error', (err) => reject(new EtcdUnavailable(`etcd ${this.endpoint}: ${err.message}`)));
+        res.on('close', () => {
+          if (!res.complete) reject(new EtcdUnavailable(`etcd ${this.endpoint}: the answer was cut off`));
+        });
       });
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => {

@@ -110,13 +110,19 @@ export class ClusterWrites {
    */
   private async catchUp(): Promise<void> {
     this.checkWritable();
-    let revision: number;
-    try {
-      revision = await this.client.revision();
-    } catch (err) {
-      if (!(err instanceof EtcdUnavailable)) throw err;
-      this.counts.unavailable++;
-      throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) did not answer: ${err.message}; nothing was changed`);
+    let revision: number | undefined;
+    for (let tries = 0; revision === undefined; tries++) {
+      try {
+        revision = await this.client.revision();
+      } catch (err) {
+        if (!(err instanceof EtcdUnavailable)) throw err;
+        // A read is safe to repeat: try the next member, once round.
+        this.client.rotate();
+        if (tries + 1 >= this.client.endpoints.length) {
+          this.counts.unavailable++;
+          throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) did not answer: ${err.message}; nothing was changed`);
+        }
+      }
     }
     await this.follower.waitSeen(revision, catchUpMs);
   }
@@ -144,6 +150,7 @@ export class ClusterWrites {
       if (err instanceof EtcdRefused) throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) refused the write: ${err.message}; nothing was changed`);
       if (!(err instanceof EtcdUnavailable)) throw err;
       this.counts.unavailable++;
+      this.client.rotate();
       throw new ConfigStoreUnavailable(`the cluster configuration store (etcd) did not take the write: ${err.message}; it may or may not have been applied, read the object again`);
     }
   }

@@ -25,17 +25,23 @@ export type ConfigStoreStatus = components['schemas']['ConfigStore'];
 export class EtcdConfigStore implements ConfigWriter {
   readonly copy: ClusterCopy;
   readonly follower: Follower;
-  private readonly client: EtcdClient;
+  /**
+   * Two clients, each with its own current member: the follower's probe must test the member
+   * its watch is on, whichever member a write last moved to.
+   */
+  private readonly followClient: EtcdClient;
+  private readonly writeClient: EtcdClient;
   private readonly writes: ClusterWrites;
 
   constructor(
     private readonly store: Store,
     private readonly options: EtcdConfigStoreOptions,
   ) {
-    this.client = new EtcdClient(options);
+    this.followClient = new EtcdClient(options);
+    this.writeClient = new EtcdClient(options);
     this.copy = new ClusterCopy(store, options.prefix, options.check);
-    this.follower = new Follower(this.client, this.copy);
-    this.writes = new ClusterWrites(store, this.client, this.copy, this.follower, options.node);
+    this.follower = new Follower(this.followClient, this.copy);
+    this.writes = new ClusterWrites(store, this.writeClient, this.copy, this.follower, options.node);
   }
 
   /** Takes up the copy kept from the last run (the engine has it already), then follows etcd. */
@@ -80,7 +86,8 @@ export class EtcdConfigStore implements ConfigWriter {
 
   async close(): Promise<void> {
     await this.follower.close();
-    this.client.close();
+    this.followClient.close();
+    this.writeClient.close();
   }
 }
 
