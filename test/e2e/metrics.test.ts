@@ -18,7 +18,7 @@ const rs = plan.realServers;
 const curls = 20;
 
 // The families l4lb registers itself (api/metrics/: metrics.ts, engine-metrics.ts, health-metrics.ts,
-// sync-metrics.ts): type and label names, `le` of histogram buckets aside. prom-client's
+// sync-metrics.ts, bgp-metrics.ts, config-store-metrics.ts): type and label names, `le` of histogram buckets aside. prom-client's
 // process and Node.js families (l4lb_process_*, l4lb_nodejs_*) are only held to the naming rules.
 const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_http_request_duration_seconds: ['histogram', ['method', 'route', 'status_code']],
@@ -28,6 +28,14 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_config_applied_generation: ['gauge', []],
   l4lb_config_applies_total: ['counter', ['result']],
   l4lb_engine_info: ['gauge', ['mode']],
+  l4lb_config_store_connected: ['gauge', []],
+  l4lb_config_store_stale: ['gauge', []],
+  l4lb_config_store_applied_revision: ['gauge', []],
+  l4lb_config_store_seen_revision: ['gauge', []],
+  l4lb_config_store_refused: ['gauge', []],
+  l4lb_config_store_unreadable_keys: ['gauge', []],
+  l4lb_config_store_events_total: ['counter', ['event']],
+  l4lb_config_store_writes_total: ['counter', ['outcome']],
   l4lb_nic_packets_total: ['counter', ['nic', 'direction']],
   l4lb_nic_bytes_total: ['counter', ['nic', 'direction']],
   l4lb_nic_kernel_packets_total: ['counter', ['nic', 'direction']],
