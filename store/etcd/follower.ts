@@ -36,6 +36,7 @@ export class Follower {
   private watching = false;
   private probeOk = false;
   private probing = false;
+  private behindProbes = 0;
   /** Why the probe stopped the watch: the loop then moves to the next endpoint. */
   private stoppedFor: string | undefined;
 
@@ -127,26 +128,37 @@ export class Follower {
     if (this.stoppedFor !== undefined) throw new EtcdUnavailable(this.stoppedFor);
   }
 
-  /** A linearizable read of one key: only a member with a working quorum answers it. */
+  /**
+   * A linearizable read of the last-write key: only a member with a working quorum answers it.
+   * Every write through l4lb rewrites that key, so a copy that stays behind it for two probes
+   * has a watch that stopped delivering (a stream gone quiet): the watch starts again.
+   */
   private async probe(): Promise<void> {
     if (this.probing) return;
     this.probing = true;
     try {
-      const { revision } = await this.client.range(lastWriteKey(this.copy.prefix), { exact: true, countOnly: true });
+      const { revision, kvs } = await this.client.range(lastWriteKey(this.copy.prefix), { exact: true });
       this.state.etcdRevision = revision;
       this.probeOk = true;
       this.contact();
+      const behind = (kvs[0]?.modRevision ?? 0) > this.copy.lastWriteRevision;
+      this.behindProbes = behind ? this.behindProbes + 1 : 0;
+      if (this.behindProbes >= 2) this.restartWatch('the watch fell behind the last write');
     } catch (err) {
       this.probeOk = false;
       // The watch may sit on a member that cannot serve: move it.
       this.lost((err as Error).message);
-      if (this.watching) {
-        this.stoppedFor = (err as Error).message;
-        this.stopWatch();
-      }
+      this.restartWatch((err as Error).message);
     } finally {
       this.probing = false;
     }
+  }
+
+  private restartWatch(reason: string): void {
+    if (!this.watching) return;
+    this.behindProbes = 0;
+    this.stoppedFor = reason;
+    this.stopWatch();
   }
 
   private contact(): void {
