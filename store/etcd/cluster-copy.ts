@@ -14,7 +14,7 @@
 // `l4lb config import`); until then the node runs its own and reports why in `refusal`.
 
 import type { KindName, Spec } from '../kinds.js';
-import type { Store, WriteTx } from '../store.js';
+import type { Change, Store, WriteTx } from '../store.js';
 import {
   clusterKinds,
   decodeValue,
@@ -28,6 +28,12 @@ import type { KeyValue, WatchEvent } from './client.js';
 
 /** Checks a spec read from etcd against its kind's schema: an error message, or undefined. */
 export type SpecCheck = (kind: ClusterKind, spec: Spec) => string | undefined;
+
+/** Where the etcd store says what it did; a pino logger fits. */
+export interface ConfigStoreLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
 
 export interface Refusal {
   revision: number;
@@ -64,6 +70,8 @@ export class ClusterCopy {
   refusedTotal = 0;
   appliedTotal = 0;
   private readonly appliedWaiters: { revision: number; resolve: () => void }[] = [];
+  /** Where applies and refusals are logged (the appliance's logger once started). */
+  log: ConfigStoreLog = { info: () => {}, warn: () => {} };
   /** The store's objects are its own, not yet found equal to etcd's. */
   private adopting = false;
 
@@ -186,25 +194,38 @@ export class ClusterCopy {
    */
   private applyKeys(keys: Set<string>): void {
     const all = this.refusal !== undefined;
+    let changes: Change[] = [];
     try {
       this.store.write((tx) => {
         if (all) this.writeDifference(tx);
         else for (const key of keys) this.writeKey(tx, key);
+        changes = tx.changes;
         tx.setSource(source.prefix, this.prefix);
         tx.setSource(source.applied, String(this.seenRevision));
         tx.setSource(source.lastWrite, String(this.lastWriteRevision));
       });
       this.appliedRevision = this.seenRevision;
+      if (this.refusal) this.log.info({ revision: this.seenRevision }, `cluster configuration fits this node again at etcd revision ${this.seenRevision}`);
       this.refusal = undefined;
       this.appliedTotal++;
+      if (changes.length > 0) this.logApplied(changes);
     } catch (err) {
       this.refusedTotal++;
-      this.refusal = { revision: this.seenRevision, message: (err as Error).message, at: new Date().toISOString() };
+      const message = (err as Error).message;
+      if (this.refusal?.message !== message) this.log.warn({ revision: this.seenRevision, reason: message }, `cluster configuration at etcd revision ${this.seenRevision} refused here: ${message}`);
+      this.refusal = { revision: this.seenRevision, message, at: new Date().toISOString() };
     }
     for (const waiter of this.appliedWaiters.filter((w) => this.settled(w.revision))) {
       this.appliedWaiters.splice(this.appliedWaiters.indexOf(waiter), 1);
       waiter.resolve();
     }
+  }
+
+  /** One line per applied revision on every node, as a local write logs one on its node. */
+  private logApplied(changes: Change[]): void {
+    const list = changes.map((c) => ({ op: c.op, kind: c.kind, name: c.scope ? `${c.scope}/${c.name}` : c.name }));
+    const what = list.map((c) => `${c.op} ${c.kind} ${c.name}`).join(', ');
+    this.log.info({ revision: this.seenRevision, changes: list, cause: 'etcd' }, `cluster configuration applied at etcd revision ${this.seenRevision}: ${what}`);
   }
 
   private writeKey(tx: WriteTx, key: string): void {

@@ -7,9 +7,9 @@ import type { ConfigWriter } from '../config-writer.js';
 import type { KindName } from '../kinds.js';
 import type { Store, WriteTx } from '../store.js';
 import { EtcdClient, type EtcdClientOptions } from './client.js';
-import { ClusterCopy, type SpecCheck } from './cluster-copy.js';
+import { ClusterCopy, type ConfigStoreLog, type SpecCheck } from './cluster-copy.js';
 import { ClusterWrites } from './cluster-writes.js';
-import { Follower, type FollowerLog } from './follower.js';
+import { Follower } from './follower.js';
 import { isClusterKind } from './keys.js';
 
 export interface EtcdConfigStoreOptions extends EtcdClientOptions {
@@ -45,7 +45,8 @@ export class EtcdConfigStore implements ConfigWriter {
   }
 
   /** Takes up the copy kept from the last run (the engine has it already), then follows etcd. */
-  start(log: FollowerLog): void {
+  start(log: ConfigStoreLog): void {
+    this.copy.log = log;
     this.copy.load();
     this.follower.start(log);
   }

@@ -5,13 +5,8 @@
 // touches forwarding: while etcd is away the data plane runs the last applied copy.
 
 import { EtcdClient, EtcdCompacted, EtcdUnavailable } from './client.js';
-import type { ClusterCopy } from './cluster-copy.js';
+import type { ClusterCopy, ConfigStoreLog } from './cluster-copy.js';
 import { lastWriteKey } from './keys.js';
-
-export interface FollowerLog {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-}
 
 export interface FollowerState {
   /** The watch runs and the last probe read through the quorum. */
@@ -47,9 +42,9 @@ export class Follower {
     this.state = { connected: false, endpoint: client.endpoint, etcdRevision: 0, lastError: undefined, lastContactAt: undefined, watchRestarts: 0 };
   }
 
-  private log: FollowerLog = { info: () => {}, warn: () => {} };
+  private log: ConfigStoreLog = { info: () => {}, warn: () => {} };
 
-  start(log: FollowerLog): void {
+  start(log: ConfigStoreLog): void {
     this.log = log;
     this.running = this.run();
     this.probeTimer = setInterval(() => void this.probe(), probeIntervalMs);

@@ -52,8 +52,10 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('a write through one node is applied by every node, with the same resourceVersion', { skip }, async () => {
+test('a write through one node is applied by every node, with the same resourceVersion, and logged on each', { skip }, async () => {
   const [a, b, c] = nodes;
+  const logged: string[] = [];
+  a.etcd.copy.log = { info: (_d, message) => logged.push(message), warn: (_d, message) => logged.push(message) };
   await ok(a, 'POST', '/api/v1/health-checks', healthCheck);
   await ok(b, 'POST', '/api/v1/virtual-services', service);
   const created = json(await ok(c, 'POST', rsUrl, realServers[0]));
@@ -67,6 +69,7 @@ test('a write through one node is applied by every node, with the same resourceV
   const status = c.status();
   assert.equal(status.stale, false);
   assert.equal(status.appliedRevision, created.resourceVersion);
+  assert.ok(logged.includes(`cluster configuration applied at etcd revision ${created.resourceVersion}: put real-servers web/rs1`), logged.join('\n'));
 });
 
 test('If-Match holds across nodes: a version read on one node is stale on every node once another wrote', { skip }, async () => {
