@@ -121,7 +121,9 @@ export async function write<T>(request: FastifyRequest, kind: KindName, body: (t
 function logChange(request: FastifyRequest, tx: WriteTx, refusal?: unknown): void {
   const changes = tx.changes.map((c) => ({ op: c.op, kind: c.kind, name: c.scope ? `${c.scope}/${c.name}` : c.name }));
   const what = changes.map((c) => `${c.op} ${c.kind} ${c.name}`).join(', ');
-  const details = { generation: tx.committedGeneration, changes, cause: { method: request.method, url: request.url, remoteAddress: request.ip } };
+  // A write committed to etcd has an etcd revision; its dry run's generation was never used.
+  const version = tx.etcdRevision !== undefined ? { revision: tx.etcdRevision } : { generation: tx.committedGeneration };
+  const details = { ...version, changes, cause: { method: request.method, url: request.url, remoteAddress: request.ip } };
   if (refusal === undefined) return request.log.info(details, `configuration changed: ${what}`);
   const problem = toProblem(refusal as Error);
   const level = problem.status < 500 ? 'info' : 'warn';

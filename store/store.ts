@@ -165,6 +165,9 @@ export class WriteTx extends ConfigReader {
     return this.nextGeneration;
   }
 
+  /** For a dry run committed to etcd: the etcd revision its changes were committed at. */
+  etcdRevision: number | undefined;
+
   put<K extends KindName>(kindName: K, scope: string, name: string, spec: Spec): StoredObject<SpecOf<K>> {
     const now = new Date().toISOString();
     return this.write(kindName, scope, name, spec, { resourceVersion: this.bump(), createdAt: now, updatedAt: now }, false);
@@ -253,6 +256,8 @@ export interface DryRun<T> {
   value: T;
   changes: Change[];
   after: (StoredObject | undefined)[];
+  /** The rolled-back transaction (its changes are what the caller commits elsewhere). */
+  tx: WriteTx;
 }
 
 const rolledBack = new Error('dry run');
@@ -302,7 +307,7 @@ export class Store extends ConfigReader {
         const value = body(tx);
         checkConsistency(tx, tx.changes);
         const after = tx.changes.map((c) => (c.op === 'put' ? tx.get(c.kind, c.scope, c.name) : undefined));
-        result = { value, changes: tx.changes, after };
+        result = { value, changes: tx.changes, after, tx };
         throw rolledBack;
       })();
     } catch (err) {

@@ -66,6 +66,7 @@ export class ClusterWrites {
       const result = await this.commit(compares, ops);
       if (result.succeeded) {
         this.counts.committed++;
+        plan.tx.etcdRevision = result.revision;
         await Promise.race([this.copy.waitApplied(result.revision), new Promise((resolve) => setTimeout(resolve, applyWaitMs).unref())]);
         return this.asApplied(kind, plan.value);
       }

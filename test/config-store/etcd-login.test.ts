@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { EtcdCluster, etcdMissing } from '../etcd-cluster.js';
 import { healthCheck, json } from '../helpers.js';
@@ -39,19 +40,30 @@ function tls(withClientCertificate: boolean) {
   };
 }
 
-async function node(name: string, login: Parameters<typeof startEtcdNode>[3]): Promise<EtcdNode> {
-  const n = await startEtcdNode(name, join(dir, `${name}.db`), etcd.endpoints, login);
+async function node(name: string, login: Parameters<typeof startEtcdNode>[3], logger?: Parameters<typeof startEtcdNode>[4]): Promise<EtcdNode> {
+  const n = await startEtcdNode(name, join(dir, `${name}.db`), etcd.endpoints, login, logger);
   started.push(n);
   return n;
 }
 
-test('TLS with a client certificate and a user: the node follows etcd and writes through it', { skip }, async () => {
-  const n = await node('good', { tls: tls(true), auth });
+test('TLS with a client certificate and a user: the node follows etcd, writes through it and logs the etcd revision', { skip }, async () => {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const n = await node('good', { tls: tls(true), auth }, { level: 'info', stream });
   await seedLocal(n);
   await waitConnected(n);
   const created = await n.request('POST', '/api/v1/health-checks', healthCheck);
   assert.equal(created.statusCode, 201, created.body);
-  assert.equal(json(created).resourceVersion, n.status().appliedRevision);
+  const revision = json(created).resourceVersion;
+  assert.equal(revision, n.status().appliedRevision);
+  const logged = lines.find((l) => l.msg === 'configuration changed: put health-checks web');
+  assert.equal(logged?.revision, revision, JSON.stringify(lines.filter((l) => String(l.msg).startsWith('configuration'))));
+  assert.equal(logged?.generation, undefined);
 });
 
 test('a wrong password or no client certificate: not connected, the reason shown, writes 503, the password never', { skip }, async () => {

@@ -4,7 +4,7 @@
 // EtcdCluster and restart them on the same database.
 
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../api/app.js';
+import { buildApp, type AppOptions } from '../../api/app.js';
 import { clusterSpecCheck } from '../../api/config-store.js';
 import { OffEngine } from '../../engine/off-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
@@ -28,13 +28,19 @@ export interface EtcdNode {
 
 export const prefix = '/l4lb/';
 
-export async function startEtcdNode(name: string, db: string, endpoints: string[], login: Pick<EtcdClientOptions, 'tls' | 'auth'> = {}): Promise<EtcdNode> {
+export async function startEtcdNode(
+  name: string,
+  db: string,
+  endpoints: string[],
+  login: Pick<EtcdClientOptions, 'tls' | 'auth'> = {},
+  logger?: AppOptions['logger'],
+): Promise<EtcdNode> {
   const store = new Store(openDb(db));
   const etcd = new EtcdConfigStore(store, { endpoints, ...login, prefix, node: name, check: clusterSpecCheck, timeoutMs: 1000 });
   const engine = new OffEngine();
   const reconciler = new Reconciler(store, engine);
   reconciler.start();
-  const app = await buildApp({ store, etcd, reconciler });
+  const app = await buildApp({ store, etcd, reconciler, ...(logger ? { logger } : {}) });
   await app.ready();
   etcd.start({ info: () => {}, warn: () => {} });
   return {
