@@ -8,7 +8,7 @@
 // and addresses consistent within the document. What only a node can check (its NICs and
 // pools) is left to the store that takes the objects.
 
-import { clusterSpecCheck } from '../api/config-store.js';
+import { clusterSpec } from '../api/config-store.js';
 import { componentValidator } from '../api/openapi.js';
 import type { Spec } from '../store/kinds.js';
 import type { ClusterKind, ObjectId } from '../store/etcd/keys.js';
@@ -20,12 +20,6 @@ export const documentKind = 'ClusterConfig';
 export interface Entry extends ObjectId {
   spec: Spec;
 }
-
-const schemaOf: Record<ClusterKind, string> = {
-  'health-checks': 'HealthCheck',
-  'virtual-services': 'VirtualService',
-  'real-servers': 'RealServer',
-};
 
 /** `health check 'web'`, `real server 'rs1' of virtual service 'web'`. */
 export function describe(id: ObjectId): string {
@@ -54,16 +48,6 @@ export function toDocument(entries: Entry[]): Record<string, unknown> {
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** The spec as the API would store it: validated, defaults filled. A message when it is not valid. */
-function completeSpec(kind: ClusterKind, spec: Spec): Spec | string {
-  const problem = clusterSpecCheck(kind, structuredClone(spec));
-  if (problem) return problem;
-  const body: Spec = { name: 'checked', ...structuredClone(spec) };
-  componentValidator(schemaOf[kind])(body);
-  delete body.name;
-  return body;
-}
 
 const validName = componentValidator('Name');
 
@@ -109,7 +93,7 @@ function readList(
     seen.add(name);
     // Only a service holds real servers: anywhere else the schema reports the field.
     if (kind !== 'virtual-services' && servers !== undefined) spec.realServers = servers;
-    const completed = completeSpec(kind, spec);
+    const completed = clusterSpec(kind, spec);
     if (typeof completed !== 'string') {
       entry.spec = completed;
       entries.push(entry);

@@ -9,7 +9,7 @@ import { Reconciler } from '../engine/reconciler.js';
 import { openDb } from '../store/db.js';
 import { Store } from '../store/store.js';
 import { hostname } from 'node:os';
-import { clusterSpecCheck } from '../api/config-store.js';
+import { clusterSpec } from '../api/config-store.js';
 import { EtcdConfigStore } from '../store/etcd/etcd-config-store.js';
 import type { ServeOptions } from './options.js';
 
@@ -34,7 +34,7 @@ function etcdStore(options: ServeOptions, store: Store): EtcdConfigStore | undef
     ...(tls ? { tls } : {}),
     ...(auth ? { auth } : {}),
     node: `${hostname()}:${process.pid}`,
-    check: clusterSpecCheck,
+    check: clusterSpec,
   });
 }
 

@@ -168,7 +168,7 @@ export class EtcdClient {
                 const line = buffered.slice(0, newline).trim();
                 buffered = buffered.slice(newline + 1);
                 if (line === '') continue;
-                const failure = watchMessage(JSON.parse(line) as WatchMessage, onEvents);
+                const failure = watchMessage(parseWatchLine(line), onEvents);
                 if (failure) {
                   req.destroy();
                   return reject(failure);
@@ -297,6 +297,15 @@ interface WatchMessage {
     events?: { type?: string; kv: RawKv }[];
   };
   error?: { message?: string };
+}
+
+/** One line of the watch stream; a line that is not JSON ends the watch rather than the process. */
+function parseWatchLine(line: string): WatchMessage {
+  try {
+    return JSON.parse(line) as WatchMessage;
+  } catch {
+    return { error: { message: `a line that is not JSON: ${line.slice(0, 80)}` } };
+  }
 }
 
 /** Hands a message's events on; returns why the watch ended when it did. */

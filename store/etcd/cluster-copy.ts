@@ -26,8 +26,8 @@ import {
 } from './keys.js';
 import type { KeyValue, WatchEvent } from './client.js';
 
-/** Checks a spec read from etcd against its kind's schema: an error message, or undefined. */
-export type SpecCheck = (kind: ClusterKind, spec: Spec) => string | undefined;
+/** Checks a spec read from etcd against its kind's schema: the spec with its defaults, or why not. */
+export type SpecCheck = (kind: ClusterKind, spec: Spec) => Spec | string;
 
 /** Where the etcd store says what it did; a pino logger fits. */
 export interface ConfigStoreLog {
@@ -176,16 +176,27 @@ export class ClusterCopy {
       this.lastWriteRevision = kv.modRevision;
       return;
     }
-    const id = parseKey(this.prefix, kv.key);
-    const value = id ? decodeValue(kv.value) : 'is not a key l4lb writes';
-    const problem = typeof value === 'string' ? value : this.check(id!.kind, value.spec);
+    const object = this.read(kv);
     this.objects.delete(kv.key);
-    if (problem !== undefined) {
-      this.unreadable.set(kv.key, problem);
+    if (typeof object === 'string') {
+      this.unreadable.set(kv.key, object);
       return;
     }
     this.unreadable.delete(kv.key);
-    if (typeof value !== 'string') this.objects.set(kv.key, { ...id!, ...value, modRevision: kv.modRevision });
+    this.objects.set(kv.key, object);
+  }
+
+  /** The object a key and value hold, checked as the API checks a body; or why it is not one. */
+  private read(kv: KeyValue): ClusterObject | string {
+    const id = parseKey(this.prefix, kv.key);
+    if (!id) return 'is not a key l4lb writes';
+    const value = decodeValue(kv.value);
+    if (typeof value === 'string') return value;
+    const spec = this.check(id.kind, value.spec);
+    if (typeof spec === 'string') return spec;
+    // The API fills a real server's port from its service before storing: a stored one has it.
+    if (id.kind === 'real-servers' && spec.port === undefined) return '/port is missing';
+    return { ...id, ...value, spec, modRevision: kv.modRevision };
   }
 
   /**

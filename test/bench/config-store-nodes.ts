@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../api/app.js';
-import { clusterSpecCheck } from '../../api/config-store.js';
+import { clusterSpec } from '../../api/config-store.js';
 import { OffEngine } from '../../engine/off-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
@@ -83,7 +83,7 @@ export async function startNode(name: string, etcd?: { endpoints: string[]; pref
   const dir = mkdtempSync(join(tmpdir(), `l4lb-config-bench-${name}-`));
   const store = new Store(openDb(join(dir, 'l4lb.db')));
   const engine = new RecordingEngine();
-  const configStore = etcd ? new EtcdConfigStore(store, { ...etcd, node: `bench-${name}`, check: clusterSpecCheck }) : undefined;
+  const configStore = etcd ? new EtcdConfigStore(store, { ...etcd, node: `bench-${name}`, check: clusterSpec }) : undefined;
   if (!configStore) store.clearSource();
   const reconciler = new Reconciler(store, engine);
   let app: FastifyInstance;

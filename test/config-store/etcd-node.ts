@@ -5,7 +5,7 @@
 
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../api/app.js';
-import { clusterSpecCheck } from '../../api/config-store.js';
+import { clusterSpec } from '../../api/config-store.js';
 import { OffEngine } from '../../engine/off-engine.js';
 import { Reconciler } from '../../engine/reconciler.js';
 import { openDb } from '../../store/db.js';
@@ -36,7 +36,7 @@ export async function startEtcdNode(
   logger?: AppOptions['logger'],
 ): Promise<EtcdNode> {
   const store = new Store(openDb(db));
-  const etcd = new EtcdConfigStore(store, { endpoints, ...login, prefix, node: name, check: clusterSpecCheck, timeoutMs: 1000 });
+  const etcd = new EtcdConfigStore(store, { endpoints, ...login, prefix, node: name, check: clusterSpec, timeoutMs: 1000 });
   const engine = new OffEngine();
   const reconciler = new Reconciler(store, engine);
   reconciler.start();

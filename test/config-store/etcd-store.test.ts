@@ -146,14 +146,28 @@ test('a key under the prefix that is not a valid object is listed and ignored', 
   const [a] = nodes;
   const put = (key: string, value: string) =>
     fetch(`${etcd.clientUrls[0]}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }) });
-  await put(`${prefix}virtual-services/bogus`, '{"spec":{"address":"not an address"},"createdAt":"x","updatedAt":"x"}');
-  await put(`${prefix}health-checks/junk`, 'not json');
-  await waitFor('both keys listed', async () => a.status().unreadableKeys?.length === 2);
+  const value = (spec: object) => JSON.stringify({ spec, createdAt: 'x', updatedAt: 'x' });
+  const hostile: [string, string, RegExp][] = [
+    [`${prefix}virtual-services/bogus`, value({ address: 'not an address', port: 80, protocol: 'tcp', nic: 'client', localAddressPool: 'lips' }), /\/address/],
+    [`${prefix}health-checks/junk`, 'not json', /not JSON/],
+    // A spec naming itself otherwise would show under that name on every read.
+    [`${prefix}health-checks/renamed`, value({ name: 'other', type: 'tcp' }), /\/name is the server's/],
+    [`${prefix}health-checks/with-status`, value({ type: 'tcp', status: { up: true } }), /\/status is the server's/],
+    [`${prefix}real-servers/web/no-port`, value({ address: '10.0.2.99' }), /\/port is missing/],
+  ];
+  for (const [key, text] of hostile) await put(key, text);
+  await waitFor('every key listed', async () => a.status().unreadableKeys?.length === hostile.length);
+  for (const [key, , reason] of hostile) {
+    assert.match(a.status().unreadableKeys!.find((u) => u.key === key)?.message ?? 'not listed', reason, key);
+  }
   assert.equal((await a.request('GET', '/api/v1/virtual-services/bogus')).statusCode, 404);
+  assert.equal((await a.request('GET', '/api/v1/health-checks/renamed')).statusCode, 404);
   assert.equal(a.status().refusal, undefined);
-  const deleted = await fetch(`${etcd.clientUrls[0]}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(`${prefix}health-checks/junk`).toString('base64') }) });
-  assert.equal(deleted.status, 200);
-  await waitFor('the deleted key forgotten', async () => a.status().unreadableKeys?.length === 1);
+  for (const [key] of hostile.slice(1)) {
+    const deleted = await fetch(`${etcd.clientUrls[0]}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(key).toString('base64') }) });
+    assert.equal(deleted.status, 200);
+  }
+  await waitFor('the deleted keys forgotten', async () => a.status().unreadableKeys?.length === 1);
 });
 
 /** Retries `write` while it answers 503 (an election after a member was lost), for up to ~10 s. */

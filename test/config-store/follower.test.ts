@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusterSpecCheck } from '../../api/config-store.js';
+import { clusterSpec } from '../../api/config-store.js';
 import { openDb } from '../../store/db.js';
 import type { EtcdClient, KeyValue, Watch } from '../../store/etcd/client.js';
 import { ClusterCopy } from '../../store/etcd/cluster-copy.js';
@@ -48,7 +48,7 @@ class QuietEtcd {
 test('a watch that stops delivering is started again once the copy stays behind the last write', async () => {
   const store = new Store(openDb(':memory:'));
   const etcd = new QuietEtcd();
-  const copy = new ClusterCopy(store, prefix, clusterSpecCheck);
+  const copy = new ClusterCopy(store, prefix, clusterSpec);
   const follower = new Follower(etcd as unknown as EtcdClient, copy);
   follower.start({ info: () => {}, warn: () => {} });
   try {
