@@ -3,6 +3,7 @@
 
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../api/app.js';
+import type { Engine } from '../engine/engine.js';
 import { OffEngine } from '../engine/off-engine.js';
 import { Reconciler } from '../engine/reconciler.js';
 import { openDb } from '../store/db.js';
@@ -15,29 +16,34 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** An app on a fresh store with the engine off; `options` beyond `db` go to buildApp. */
-export async function testApp(options: { db?: string } & Omit<AppOptions, 'store' | 'reconciler'> = {}): Promise<TestApp> {
-  const { db, ...appOptions } = options;
+/** An app on a fresh store with the engine off (or `engine`); `options` beyond `db` go to buildApp. */
+export async function testApp(options: { db?: string; engine?: Engine } & Omit<AppOptions, 'store' | 'reconciler'> = {}): Promise<TestApp> {
+  const { db, engine, ...appOptions } = options;
   const store = new Store(openDb(db ?? ':memory:'));
-  const reconciler = new Reconciler(store, new OffEngine());
+  const reconciler = new Reconciler(store, engine ?? new OffEngine());
   reconciler.start();
   const app = await buildApp({ store, reconciler, ...appOptions });
   await app.ready();
   return {
     app,
     store,
-    request: (method, url, body, headers = {}) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      }),
+    request: injector(app),
     close: async () => {
       await app.close();
       store.close();
     },
   };
+}
+
+/** A JSON request to `app` through inject: the body, when given, as JSON. */
+export function injector(app: FastifyInstance): TestApp['request'] {
+  return (method, url, body, headers = {}) =>
+    app.inject({
+      method: method as 'GET',
+      url,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
 }
 
 export const clientNic = { name: 'client', device: 'net_af_packet0,iface=c0', networks: ['10.0.1.0/24'], probeAddress: '10.0.1.2/24' };

@@ -22,7 +22,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { EtcdCluster, etcdMissing } from '../etcd-cluster.js';
 import { service } from '../helpers.js';
-import { address, quantiles, seedLocal, startNode, untilConnected, versionKey, type BenchNode } from './config-store-nodes.js';
+import { seedLocal, waitConnected } from '../config-store/etcd-node.js';
+import { address, quantiles, startNode, versionKey, wideServerNic, type BenchNode } from './config-store-nodes.js';
 
 const collection = '/api/v1/virtual-services/web/real-servers';
 /** How long one write may take to reach another node before the bench gives up. */
@@ -179,8 +180,8 @@ async function main(): Promise<number> {
     const local = await startNode('sqlite');
     nodes.push(local);
     const [a, b, c] = nodes;
-    for (const node of nodes) await untilConnected(node);
-    for (const node of nodes) await seedLocal(node);
+    for (const node of nodes) if (node.etcd) await waitConnected(node.etcd);
+    for (const node of nodes) await seedLocal(node, wideServerNic);
     // The virtual service is cluster-wide: created once through A, it reaches B and C through etcd.
     const vs = { ...service, healthCheck: undefined };
     const created = await a.request('POST', '/api/v1/virtual-services', vs);

@@ -1,24 +1,18 @@
-// Appliances for the configuration-store benchmark (config-store-bench.ts), wired as
-// bin/serve.ts wires them but in one process, on temp-file SQLite databases, with the engine
-// off: a Store, a Reconciler over a RecordingEngine, an EtcdConfigStore when given an etcd
-// cluster (a LocalWriter otherwise, as buildApp picks without one) and the app, driven with
-// inject. The RecordingEngine notes when apply() first receives each version of an object.
+// Appliances for the configuration-store benchmark (config-store-bench.ts), in one process on
+// temp-file SQLite databases: etcd nodes as the etcd tests start them, and a node on SQLite
+// alone, each over a RecordingEngine, which notes when apply() first receives each version of
+// an object.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../api/app.js';
-import { clusterSpec } from '../../api/config-store.js';
+import type { FastifyInstance } from 'fastify';
 import { OffEngine } from '../../engine/off-engine.js';
-import { Reconciler } from '../../engine/reconciler.js';
-import { openDb } from '../../store/db.js';
-import { EtcdConfigStore } from '../../store/etcd/etcd-config-store.js';
 import type { KindName } from '../../store/kinds.js';
 import type { Commit, ConfigReader } from '../../store/store.js';
-import { Store } from '../../store/store.js';
-import { clientNic, pool, serverNic } from '../helpers.js';
+import { startEtcdNode, type EtcdNode } from '../config-store/etcd-node.js';
+import { serverNic, testApp, type TestApp } from '../helpers.js';
 
 /** One version of one object: what the recorder keys its times by. */
 export function versionKey(kind: KindName, scope: string, name: string, resourceVersion: number): string {
@@ -69,75 +63,38 @@ export class RecordingEngine extends OffEngine {
 export interface BenchNode {
   name: string;
   app: FastifyInstance;
-  store: Store;
   engine: RecordingEngine;
-  etcd?: EtcdConfigStore;
-  request(method: string, url: string, body?: unknown): Promise<LightMyRequestResponse>;
+  /** The etcd node, when the node's cluster-wide kinds live in etcd. */
+  etcd?: EtcdNode;
+  request: TestApp['request'];
   close(): Promise<void>;
 }
 
-const quiet = { info() {}, warn() {}, error() {} };
-
-/** An appliance on a temp-file database; with `etcd`, its cluster-wide kinds live under that prefix. */
+/**
+ * An appliance on a temp-file database, wired as the tests wire one (test/helpers.ts testApp,
+ * test/config-store/etcd-node.ts): with `etcd`, its cluster-wide kinds live under that prefix.
+ */
 export async function startNode(name: string, etcd?: { endpoints: string[]; prefix: string }): Promise<BenchNode> {
   const dir = mkdtempSync(join(tmpdir(), `l4lb-config-bench-${name}-`));
-  const store = new Store(openDb(join(dir, 'l4lb.db')));
+  const db = join(dir, 'l4lb.db');
   const engine = new RecordingEngine();
-  const configStore = etcd ? new EtcdConfigStore(store, { ...etcd, node: `bench-${name}`, check: clusterSpec }) : undefined;
-  if (!configStore) store.clearSource();
-  const reconciler = new Reconciler(store, engine);
-  let app: FastifyInstance;
-  try {
-    app = await buildApp({ store, reconciler, ...(configStore ? { etcd: configStore } : {}) });
-  } catch (err) {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  reconciler.start(quiet);
-  configStore?.start(quiet);
-  app.addHook('onClose', async () => {
-    await configStore?.close();
-    await engine.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await app.ready();
+  const etcdNode = etcd ? await startEtcdNode(name, db, etcd.endpoints, { prefix: etcd.prefix, engine }) : undefined;
+  const node = etcdNode ?? (await testApp({ db, engine }));
   return {
     name,
-    app,
-    store,
+    app: node.app,
     engine,
-    ...(configStore ? { etcd: configStore } : {}),
-    request: (method, url, body) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) }),
-      }),
-    close: () => app.close(),
+    ...(etcdNode ? { etcd: etcdNode } : {}),
+    request: node.request,
+    close: async () => {
+      await node.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
-/** Resolves once the node's etcd follower is connected (bounded: 200 × 50 ms). */
-export async function untilConnected(node: BenchNode): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (!node.etcd || node.etcd.follower.state.connected) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`node ${node.name}: etcd follower not connected after 10 s: ${node.etcd?.follower.state.lastError ?? ''}`);
-}
-
-/** The server NIC widened to 10.2.0.0/15, where the bench's real servers live. */
+/** The server NIC widened to 10.2.0.0/15, where the bench's real servers live (seedLocal's server NIC). */
 export const wideServerNic = { ...serverNic, networks: ['10.0.2.0/24', '10.2.0.0/15'] };
-
-/** The node-local objects every node needs (NICs, local-address pool), through the node's own API. */
-export async function seedLocal(node: BenchNode): Promise<void> {
-  for (const [url, body] of [['/api/v1/nics', clientNic], ['/api/v1/nics', wideServerNic], ['/api/v1/local-address-pools', pool]] as const) {
-    const response = await node.request('POST', url, body);
-    if (response.statusCode !== 201) throw new Error(`node ${node.name}: seed ${url}: ${response.statusCode} ${response.body}`);
-  }
-}
 
 /** The i-th real server address in 10.2.0.0/15. */
 export function address(i: number): string {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { EtcdCluster, etcdMissing } from '../etcd-cluster.js';
 import { healthCheck, json } from '../helpers.js';
 import { waitFor } from '../e2e/netns.js';
-import { seedLocal, startEtcdNode, waitConnected, type EtcdNode } from './etcd-node.js';
+import { seedLocal, startEtcdNode, waitConnected, type EtcdNode, type EtcdNodeOptions } from './etcd-node.js';
 
 const skip = etcdMissing();
 const auth = { user: 'l4lb', password: 'pa55-word-for-tests' };
@@ -40,8 +40,8 @@ function tls(withClientCertificate: boolean) {
   };
 }
 
-async function node(name: string, login: Parameters<typeof startEtcdNode>[3], logger?: Parameters<typeof startEtcdNode>[4]): Promise<EtcdNode> {
-  const n = await startEtcdNode(name, join(dir, `${name}.db`), etcd.endpoints, login, logger);
+async function node(name: string, login: EtcdNodeOptions['login'], logger?: EtcdNodeOptions['logger']): Promise<EtcdNode> {
+  const n = await startEtcdNode(name, join(dir, `${name}.db`), etcd.endpoints, { login, logger });
   started.push(n);
   return n;
 }

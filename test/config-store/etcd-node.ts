@@ -12,7 +12,7 @@ import { openDb } from '../../store/db.js';
 import type { EtcdClientOptions } from '../../store/etcd/client.js';
 import { EtcdConfigStore, type ConfigStoreStatus } from '../../store/etcd/etcd-config-store.js';
 import { Store } from '../../store/store.js';
-import { clientNic, pool, serverNic } from '../helpers.js';
+import { clientNic, injector, pool, serverNic } from '../helpers.js';
 import { waitFor } from '../e2e/netns.js';
 
 export interface EtcdNode {
@@ -28,19 +28,21 @@ export interface EtcdNode {
 
 export const prefix = '/l4lb/';
 
-export async function startEtcdNode(
-  name: string,
-  db: string,
-  endpoints: string[],
-  login: Pick<EtcdClientOptions, 'tls' | 'auth'> = {},
-  logger?: AppOptions['logger'],
-): Promise<EtcdNode> {
+export interface EtcdNodeOptions {
+  login?: Pick<EtcdClientOptions, 'tls' | 'auth'>;
+  logger?: AppOptions['logger'];
+  /** The engine the node applies to (the engine off unless given). */
+  engine?: OffEngine;
+  prefix?: string;
+}
+
+export async function startEtcdNode(name: string, db: string, endpoints: string[], options: EtcdNodeOptions = {}): Promise<EtcdNode> {
   const store = new Store(openDb(db));
-  const etcd = new EtcdConfigStore(store, { endpoints, ...login, prefix, node: name, check: clusterSpec, timeoutMs: 1000 });
-  const engine = new OffEngine();
+  const etcd = new EtcdConfigStore(store, { endpoints, ...options.login, prefix: options.prefix ?? prefix, node: name, check: clusterSpec, timeoutMs: 1000 });
+  const engine = options.engine ?? new OffEngine();
   const reconciler = new Reconciler(store, engine);
   reconciler.start();
-  const app = await buildApp({ store, etcd, reconciler, ...(logger ? { logger } : {}) });
+  const app = await buildApp({ store, etcd, reconciler, ...(options.logger ? { logger: options.logger } : {}) });
   await app.ready();
   etcd.start({ info: () => {}, warn: () => {} });
   return {
@@ -49,13 +51,7 @@ export async function startEtcdNode(
     store,
     engine,
     etcd,
-    request: (method, url, body, headers = {}) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      }),
+    request: injector(app),
     status: () => etcd.status(),
     close: async () => {
       await app.close();
@@ -65,9 +61,9 @@ export async function startEtcdNode(
   };
 }
 
-/** The node-local objects every node of the fixture has: two NICs and the pool `lips`. */
-export async function seedLocal(node: EtcdNode): Promise<void> {
-  for (const [url, body] of [['/api/v1/nics', clientNic], ['/api/v1/nics', serverNic], ['/api/v1/local-address-pools', pool]] as const) {
+/** The node-local objects every node of the fixture has: two NICs (the server one as given) and the pool `lips`. */
+export async function seedLocal(node: Pick<EtcdNode, 'name' | 'request'>, server: object = serverNic): Promise<void> {
+  for (const [url, body] of [['/api/v1/nics', clientNic], ['/api/v1/nics', server], ['/api/v1/local-address-pools', pool]] as const) {
     const response = await node.request('POST', url, body);
     if (response.statusCode !== 201) throw new Error(`seed ${node.name} ${url}: ${response.statusCode} ${response.body}`);
   }
