@@ -21,7 +21,7 @@ namespace bench {
 
 namespace {
 
-using l4lb::Ipv4Frame;
+using l4lb::IpFrame;
 
 // A translated segment LIP:1025 → RS:8080 with `options` and `payload` bytes, checksummed.
 std::vector<uint8_t> segment(const std::vector<uint8_t>& options, uint16_t payload, uint8_t flags) {
@@ -73,11 +73,11 @@ uint64_t clock_cost(unsigned repeats) {
 // The median cycles of `step` per frame, timed over bursts of fresh mbufs holding `frame` (a
 // single step is too short for the TSC to time on its own).
 double measure(rte_mempool* pool, const std::vector<uint8_t>& frame, unsigned repeats, uint64_t clock,
-               const std::function<void(rte_mbuf*, Ipv4Frame&)>& step) {
+               const std::function<void(rte_mbuf*, IpFrame&)>& step) {
   constexpr unsigned kBurst = 32;
   std::vector<uint64_t> samples(std::max(1u, repeats / kBurst));
   rte_mbuf* burst[kBurst];
-  Ipv4Frame frames[kBurst];
+  IpFrame frames[kBurst];
   for (uint64_t& s : samples) {
     if (rte_pktmbuf_alloc_bulk(pool, burst, kBurst) != 0) throw std::runtime_error("packet pool exhausted");
     for (unsigned i = 0; i < kBurst; ++i) {
@@ -98,7 +98,7 @@ double measure(rte_mempool* pool, const std::vector<uint8_t>& frame, unsigned re
 
 std::vector<StepCost> measure_client_address(rte_mempool* pool, unsigned repeats) {
   const uint64_t clock = clock_cost(repeats);
-  const l4lb::FlowKey client{0xc0000207, 0x0a000064, 40000, 80, IPPROTO_TCP};
+  const l4lb::FlowKey client{l4lb::Address::v4(0xc0000207), l4lb::Address::v4(0x0a000064), 40000, 80, IPPROTO_TCP};
   uint8_t v1[l4lb::kProxyHeaderMax], v2[l4lb::kProxyHeaderMax];
   const uint16_t v1_length = l4lb::proxy_header(l4lb::ClientAddress::proxy_v1, client, v1);
   const uint16_t v2_length = l4lb::proxy_header(l4lb::ClientAddress::proxy_v2, client, v2);
@@ -108,26 +108,26 @@ std::vector<StepCost> measure_client_address(rte_mempool* pool, unsigned repeats
   const auto full = segment(kTimestamps, 1448, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
   const auto sacked = segment(kTimestampsAndSack, 0, RTE_TCP_ACK_FLAG);
   std::vector<StepCost> costs;
-  auto add = [&](const char* name, const std::vector<uint8_t>& frame, const std::function<void(rte_mbuf*, Ipv4Frame&)>& step) {
+  auto add = [&](const char* name, const std::vector<uint8_t>& frame, const std::function<void(rte_mbuf*, IpFrame&)>& step) {
     costs.push_back({name, measure(pool, frame, repeats, clock, step)});
   };
   add("TOA into a third ACK (per session)", ack,
-      [&](rte_mbuf* m, Ipv4Frame& f) { l4lb::insert_toa(m, f, client.source, client.source_port, 1500); });
+      [&](rte_mbuf* m, IpFrame& f) { l4lb::insert_toa(m, f, client.source, client.source_port, 1500); });
   add("PROXY v1 before a 200-byte request (per session)", request,
-      [&](rte_mbuf* m, Ipv4Frame& f) { l4lb::prepend_to_payload(m, f, v1, v1_length, 1500); });
+      [&](rte_mbuf* m, IpFrame& f) { l4lb::prepend_to_payload(m, f, v1, v1_length, 1500); });
   add("PROXY v2 before a 200-byte request (per session)", request,
-      [&](rte_mbuf* m, Ipv4Frame& f) { l4lb::prepend_to_payload(m, f, v2, v2_length, 1500); });
-  add("PROXY v1 in a segment of its own (per session)", full, [&](rte_mbuf* m, Ipv4Frame& f) {
+      [&](rte_mbuf* m, IpFrame& f) { l4lb::prepend_to_payload(m, f, v2, v2_length, 1500); });
+  add("PROXY v1 in a segment of its own (per session)", full, [&](rte_mbuf* m, IpFrame& f) {
     rte_mbuf* own = l4lb::header_segment(pool, m, f, v1, v1_length);
     l4lb::set_tcp_seq(f.tcp(), 1001 + v1_length);
     rte_pktmbuf_free(own);   // stands in for the transmit that would release it
   });
   add("PROXY inbound seq shift (per packet)", request,
-      [&](rte_mbuf*, Ipv4Frame& f) { l4lb::set_tcp_seq(f.tcp(), l4lb::server_seq(1101, place, true)); });
+      [&](rte_mbuf*, IpFrame& f) { l4lb::set_tcp_seq(f.tcp(), l4lb::server_seq(1101, place, true)); });
   add("PROXY outbound ack, timestamps (per packet)", ack,
-      [&](rte_mbuf*, Ipv4Frame& f) { l4lb::unshift_outbound(f.tcp(), place); });
+      [&](rte_mbuf*, IpFrame& f) { l4lb::unshift_outbound(f.tcp(), place); });
   add("PROXY outbound ack and a SACK block (per packet)", sacked,
-      [&](rte_mbuf*, Ipv4Frame& f) { l4lb::unshift_outbound(f.tcp(), place); });
+      [&](rte_mbuf*, IpFrame& f) { l4lb::unshift_outbound(f.tcp(), place); });
   return costs;
 }
 

@@ -4,7 +4,9 @@
 //
 // Each worker runs on its own lcore with its own queue pair and flows, all at once (they share
 // caches and memory bandwidth as in production), in phases separated by barriers:
-// new sessions → handshakes → established forwarding → the raw rx→tx loop. phases.h says what
+// new sessions → handshakes → established forwarding → the raw rx→tx loop, for IPv4; then the
+// same sessions and forwarding again for IPv6 and NAT64 (plan.h), each on a fresh worker of the
+// same settings on the same lcore, so every plan starts from an empty table. phases.h says what
 // is measured; report.h what is printed. Then, on the main lcore alone, what client address
 // passing adds per session and per packet (client_address_costs.h), and what session sync
 // costs per record (sync_costs.h), and what timing each busy poll into its histogram costs
@@ -60,8 +62,8 @@ struct Options {
 
 const char* const kUsage =
     "usage: native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check] [--no-huge]\n"
-    "  --sessions N  live sessions per worker (default 1000000)\n"
-    "  --packets N   packets per worker in the established phase and in the raw loop (default 10000000)\n"
+    "  --sessions N  live sessions per worker and plan (IPv4, IPv6, NAT64; default 1000000)\n"
+    "  --packets N   packets per worker in each plan's established phase and in the raw loop (default 10000000)\n"
     "  --workers N   workers, one lcore each (default 1)\n"
     "  --quick       65536 sessions and 1000000 packets: done in seconds\n"
     "  --json FILE   also write the results as JSON\n"
@@ -155,9 +157,10 @@ class Barrier {
   std::atomic<bool> abandoned_{false};
 };
 
+// One lcore's workers and benches, one of each per plan, and what they measured.
 struct Lane {
-  std::unique_ptr<l4lb::Worker> worker;
-  std::unique_ptr<WorkerBench> bench;
+  std::vector<std::unique_ptr<l4lb::Worker>> workers;
+  std::vector<std::unique_ptr<WorkerBench>> benches;
   WorkerResult result;
   std::string error;
 };
@@ -166,33 +169,71 @@ struct Run {
   Options options;
   std::vector<Lane> lanes;
   Barrier barrier;
-  double before_opening = 0, opened_bytes = 0;
-  explicit Run(const Options& o) : options(o), lanes(o.workers), barrier(o.workers) {}
+  std::vector<double> before_opening, opened_bytes;   // per plan, of all lanes together
+  explicit Run(const Options& o)
+      : options(o), lanes(o.workers), barrier(o.workers), before_opening(plans().size()), opened_bytes(plans().size()) {}
 };
+
+// Plan p's phases on one lane: sessions opened and established, then forwarded.
+void run_plan(Run& run, Lane& lane, size_t p) {
+  WorkerBench& b = *lane.benches[p];
+  PlanResult& r = lane.result.plans[p];
+  run.barrier.wait([&] { run.before_opening[p] = resident_bytes(); });
+  r.new_sessions = b.open_sessions();
+  b.complete_handshakes();
+  run.barrier.wait([&] { run.opened_bytes[p] = resident_bytes() - run.before_opening[p]; });
+  r.sessions = b.established();
+  r.established = b.forward_established(run.options.packets);
+  run.barrier.wait();
+}
 
 int run_lane(void* arg) {
   auto* run = static_cast<Run*>(arg);
   Lane& lane = run->lanes[rte_lcore_index(rte_lcore_id())];
-  WorkerBench& b = *lane.bench;
   WorkerResult& r = lane.result;
   try {
-    run->barrier.wait([&] { run->before_opening = resident_bytes(); });
-    r.new_sessions = b.open_sessions();
-    b.complete_handshakes();
-    run->barrier.wait([&] { run->opened_bytes = resident_bytes() - run->before_opening; });
-    r.sessions = b.established();
-    r.established = b.forward_established(run->options.packets);
-    run->barrier.wait();
-    r.raw = b.raw_loop(run->options.packets);
-    r.empty_polls = b.empty_polls(kEmptyPolls);
-    r.problems = b.problems();
-    if (r.sessions != run->options.sessions)
-      r.problems.push_back("only " + std::to_string(r.sessions) + " sessions were established");
+    // IPv4 and the baselines first, in the order of the runs before IPv6, so that their figures
+    // compare with those; the other plans after.
+    run_plan(*run, lane, 0);
+    r.raw = lane.benches[0]->raw_loop(run->options.packets);
+    r.empty_polls = lane.benches[0]->empty_polls(kEmptyPolls);
+    for (size_t p = 1; p < lane.benches.size(); ++p) run_plan(*run, lane, p);
+    for (size_t p = 0; p < lane.benches.size(); ++p) {
+      PlanResult& plan = r.plans[p];
+      const std::vector<std::string>& found = lane.benches[p]->problems();
+      plan.problems.insert(plan.problems.end(), found.begin(), found.end());
+      if (plan.sessions != run->options.sessions)
+        plan.problems.push_back("only " + std::to_string(plan.sessions) + " sessions were established");
+    }
   } catch (const std::exception& e) {
     lane.error = e.what();
     run->barrier.abandon();
   }
   return 0;
+}
+
+// The worker of `plan` on lane `id`, its memory counted apart: workers are made one at a time,
+// so the resident bytes it adds are its own.
+void add_plan_worker(Network& network, Lane& lane, uint16_t id, const Plan& plan, const RunInfo& info, rte_mempool* pool) {
+  const double before = resident_bytes();
+  lane.workers.push_back(make_worker(network, id, info.capacity, pool, plan.key));
+  const l4lb::Worker& worker = *lane.workers.back();
+  const double worker_bytes = resident_bytes() - before;
+  const double table_bytes = double(worker.sessions->bytes_per_session()) * info.capacity;
+  PlanResult result;
+  result.plan = &plan;
+  result.memory.session = (sizeof(l4lb::Session) + sizeof(l4lb::WheelLinks)) * double(info.capacity) / info.sessions;
+  result.memory.index = table_bytes / info.sessions - result.memory.session;
+  result.memory.worker = (worker_bytes - table_bytes) / info.sessions;
+  // Plans compare only on tables alike: with transparent huge pages off, the EAL's hugepages
+  // may hold IPv4's table and not the next.
+  const std::string backing = worker.sessions->memory_backing(), ipv4_backing = lane.workers[0]->sessions->memory_backing();
+  if (backing != ipv4_backing)
+    result.problems.push_back("its session table is on " + backing + ", IPv4's on " + ipv4_backing + ": not comparable");
+  lane.result.plans.push_back(result);
+  network.all_workers[plan.key].push_back(lane.workers.back().get());
+  lane.benches.push_back(
+      std::make_unique<WorkerBench>(network, plan, *lane.workers.back(), pool, info.sessions, kSecondsPerPhase));
 }
 
 int bench_main(const Options& options) {
@@ -208,30 +249,20 @@ int bench_main(const Options& options) {
 
   std::unique_ptr<Network> network = make_network(options.workers, options.sessions, pool);
   Run run(options);
-  // Workers are made one at a time here, so each one's memory is its own.
   for (uint16_t i = 0; i < options.workers; ++i) {
-    Lane& lane = run.lanes[i];
-    const double before = resident_bytes();
-    lane.worker = make_worker(*network, i, info.capacity, pool);
-    const double worker_bytes = resident_bytes() - before;
-    const double table_bytes = double(lane.worker->sessions->bytes_per_session()) * info.capacity;
-    MemoryPerSession& mem = lane.result.memory;
-    mem.session = sizeof(l4lb::Session) * double(info.capacity) / options.sessions;
-    mem.index = table_bytes / options.sessions - mem.session;
-    mem.worker = (worker_bytes - table_bytes) / options.sessions;
-    lane.result.worker = i;
-    network->all_workers.push_back(lane.worker.get());
-    lane.bench = std::make_unique<WorkerBench>(*network, *lane.worker, pool, options.sessions, kSecondsPerPhase);
+    run.lanes[i].result.worker = i;
+    for (const Plan& plan : plans()) add_plan_worker(*network, run.lanes[i], i, plan, info, pool);
   }
-  info.clock_cost = run.lanes[0].bench->clock_cost();
-  info.miss_cost = measure_miss_cost(size_t(run.lanes[0].worker->sessions->bytes_per_session()) * info.capacity);
+  info.clock_cost = run.lanes[0].benches[0]->clock_cost();
+  info.miss_cost = measure_miss_cost(size_t(run.lanes[0].workers[0]->sessions->bytes_per_session()) * info.capacity);
   if (rte_eal_mp_remote_launch(run_lane, &run, CALL_MAIN) != 0) throw std::runtime_error("cannot launch the workers");
   rte_eal_mp_wait_lcore();
 
   std::vector<WorkerResult> results;
   for (Lane& lane : run.lanes) {
     if (!lane.error.empty()) throw std::runtime_error("worker " + std::to_string(lane.result.worker) + ": " + lane.error);
-    lane.result.memory.opened = run.opened_bytes / (double(options.sessions) * options.workers);
+    for (size_t p = 0; p < lane.result.plans.size(); ++p)
+      lane.result.plans[p].memory.opened = run.opened_bytes[p] / (double(options.sessions) * options.workers);
     results.push_back(lane.result);
   }
   print_report(info, results);

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -71,24 +72,38 @@ uint32_t local_addresses_for(uint16_t workers, uint32_t sessions_per_worker) {
   return (sessions_per_worker + slice - 1) / slice + 1;
 }
 
-Config bench_config(const std::vector<Ipv4>& local_addresses) {
+// The NICs' networks hold every plan's VIPs, local addresses and servers; the IPv6 clients
+// are reached through a default route, since a NIC has one gateway (the IPv4 one here).
+Config bench_config(uint32_t local_addresses) {
+  const Plan& v4 = ipv4_plan();
+  const Plan& v6 = ipv6_plan();
   Config config;
   config.generation = 1;
-  NicConfig client{"client", "net_ring (bench)", {Prefix{address(10, 0, 0, 0), 24}}, kGateway, {}, 1500};
-  NicConfig server{"server", "net_ring (bench)", {Prefix{address(10, 1, 0, 0), 16}}, 0, {}, 1500};
-  config.nics = {client, server};
-  config.pools = {PoolConfig{"locals", "server", local_addresses, kLocalPortMin, kLocalPortMax}};
-  ServiceConfig web;
-  web.name = "web";
-  web.address = kVip;
-  web.port = kVipPort;
-  web.protocol = Protocol::tcp;
-  web.nic = "client";
-  web.pool = "locals";
-  web.scheduler = SchedulerKind::wlc;   // the default, and the one that reads per-worker counts
-  for (uint16_t i = 0; i < kServers; ++i)
-    web.real_servers.push_back(RealServerConfig{"rs" + std::to_string(i + 1), kFirstServer + i, kServerPort, 1, true});
-  config.services = {web};
+  const std::vector<Prefix> client_side = {{address("10.0.0.0"), 24}, {address("2001:db8::"), 64}};
+  const std::vector<Prefix> server_side = {{address("10.1.0.0"), 16}, {address("2001:db8:1::"), 48}};
+  config.nics = {NicConfig{"client", "net_ring (bench)", client_side, v4.gateway, {}, 1500},
+                 NicConfig{"server", "net_ring (bench)", server_side, Address(), {}, 1500}};
+  config.routes = {RouteConfig{"default-ipv6", Prefix{Address(), 0}, v6.gateway, "client"}};
+  for (const Plan& plan : plans()) {
+    auto named = [&](const PoolConfig& p) { return p.name == plan.pool; };
+    if (std::none_of(config.pools.begin(), config.pools.end(), named)) {   // NAT64 shares IPv4's
+      PoolConfig pool{plan.pool, "server", {}, kLocalPortMin, kLocalPortMax, {}};
+      for (uint32_t i = 0; i < local_addresses; ++i) pool.addresses.push_back(nth(plan.first_local, i));
+      config.pools.push_back(pool);
+    }
+    ServiceConfig web;
+    web.name = "web-" + plan.key;
+    web.address = plan.vip;
+    web.port = plan.vip_port;
+    web.protocol = Protocol::tcp;
+    web.nic = "client";
+    web.pool = plan.pool;
+    web.scheduler = SchedulerKind::wlc;   // the default, and the one that reads per-worker counts
+    for (uint16_t i = 0; i < kServers; ++i)
+      web.real_servers.push_back(
+          RealServerConfig{"rs" + std::to_string(i + 1), nth(plan.first_server, i), kServerPort, 1, true});
+    config.services.push_back(web);
+  }
   return config;
 }
 
@@ -101,8 +116,7 @@ std::unique_ptr<Network> make_network(uint16_t workers, uint32_t sessions_per_wo
   net->server = make_ring_port("bench_server", workers, pool);
   net->gateway_mac = made_up_mac(0x01);
   for (uint16_t i = 0; i < kServers; ++i) net->server_macs[i] = made_up_mac(uint8_t(0x11 + i));
-  for (uint32_t i = 0, n = local_addresses_for(workers, sessions_per_worker); i < n; ++i)
-    net->local_addresses.push_back(kFirstLocal + i);
+  net->local_addresses = local_addresses_for(workers, sessions_per_worker);
 
   std::map<std::string, NicPorts> ports = {{"client", NicPorts{net->client.port, kNoPort, net->client.mac}},
                                            {"server", NicPorts{net->server.port, kNoPort, net->server.mac}}};
@@ -123,7 +137,7 @@ std::unique_ptr<Worker> make_worker(Network& net, uint16_t id, uint32_t capacity
   std::string inbox = "bench_inbox" + tag + std::to_string(id);
   w->inbox = rte_ring_create(inbox.c_str(), kInboxSize, SOCKET_ID_ANY, RING_F_SC_DEQ);
   if (!w->inbox) throw std::runtime_error("cannot create ring " + inbox);
-  w->all = &net.all_workers;
+  w->all = &net.all_workers[tag];
   w->sessions = make_session_table(capacity);
   w->local_ports = make_local_ports(id, net.workers);
   w->pool = pool;
@@ -131,12 +145,15 @@ std::unique_ptr<Worker> make_worker(Network& net, uint16_t id, uint32_t capacity
   if (w->snapshot != net.snapshot.get()) throw std::runtime_error("the worker did not take the snapshot");
 
   struct Known {
-    Ipv4 address;
+    Address address;
     MacAddress mac;
     uint16_t port;
   };
-  std::vector<Known> known = {{kGateway, net.gateway_mac, net.client.port}};
-  for (uint16_t i = 0; i < kServers; ++i) known.push_back({kFirstServer + i, net.server_macs[i], net.server.port});
+  std::vector<Known> known;
+  for (const Plan& plan : plans()) {   // NAT64 repeats the others' addresses: found again, set alike
+    known.push_back({plan.gateway, net.gateway_mac, net.client.port});
+    for (uint16_t i = 0; i < kServers; ++i) known.push_back({nth(plan.first_server, i), net.server_macs[i], net.server.port});
+  }
   for (const Known& k : known) {
     Neighbour* n = w->neighbours->find_or_add(k.address, w->now_ms);
     if (!n) throw std::runtime_error("no neighbour slot for a known address");

@@ -36,13 +36,14 @@ uint64_t measure_clock_cost() {
 
 }  // namespace
 
-WorkerBench::WorkerBench(Network& network, Worker& worker, rte_mempool* pool, uint32_t sessions, double seconds)
+WorkerBench::WorkerBench(Network& network, const Plan& plan, Worker& worker, rte_mempool* pool, uint32_t sessions,
+                         double seconds)
     : network_(network),
       worker_(worker),
       pool_(pool),
       queue_(worker.id),
-      writer_(network),
-      flows_(client_flows(worker.id, network.workers, sessions)),
+      frames_(network, plan),
+      flows_(client_flows(plan, worker.id, network.workers, sessions)),
       order_(random_order(sessions, 0x5eed0000u + worker.id)),
       phase_cycles_(uint64_t(seconds * double(rte_get_tsc_hz()))),
       clock_cost_(measure_clock_cost()) {}
@@ -74,7 +75,7 @@ unsigned WorkerBench::drain(rte_ring* ring, Look&& look) {
 }
 
 unsigned WorkerBench::drain_all() {
-  auto ignore = [](const rte_mbuf*) {};
+  auto ignore = [](rte_mbuf*) {};
   return drain(network_.client.tx[queue_], ignore) + drain(network_.server.tx[queue_], ignore);
 }
 
@@ -127,12 +128,12 @@ Measured WorkerBench::open_sessions() {
   for (uint32_t next = 0; next < flows_.size() && !out_of_time(end, "new sessions");) {
     const unsigned count = unsigned(std::min<size_t>(kBurst, flows_.size() - next));
     inject(network_.client.rx[queue_], count, [&](rte_mbuf* frame, unsigned i) {
-      return writer_.from_client(frame, flows_[next + i], RTE_TCP_SYN_FLAG, next + i);
+      return frames_.from_client(frame, flows_[next + i], RTE_TCP_SYN_FLAG, next + i);
     });
     next += count;
     m.cycles += measured_poll();
-    drain(network_.server.tx[queue_], [&](const rte_mbuf* frame) { learnt += learn_local_end(frame, flows_); });
-    drain(network_.client.tx[queue_], [](const rte_mbuf*) {});
+    drain(network_.server.tx[queue_], [&](rte_mbuf* frame) { learnt += frames_.learn_local_end(frame, flows_); });
+    drain(network_.client.tx[queue_], [](rte_mbuf*) {});
   }
   m.items = worker_.sessions->size() - before;
   if (learnt != m.items) problems_.push_back("new sessions: " + std::to_string(learnt) + " SYNs reached servers for " +
@@ -149,11 +150,11 @@ void WorkerBench::complete_handshakes() {
       const unsigned count = unsigned(std::min<size_t>(kBurst, flows_.size() - next));
       if (answer)
         inject(network_.server.rx[queue_], count, [&](rte_mbuf* frame, unsigned i) {
-          return writer_.from_server(frame, flows_[next + i], RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 0);
+          return frames_.from_server(frame, flows_[next + i], RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 0);
         });
       else
         inject(network_.client.rx[queue_], count, [&](rte_mbuf* frame, unsigned i) {
-          return writer_.from_client(frame, flows_[next + i], RTE_TCP_ACK_FLAG, next + i + 1);
+          return frames_.from_client(frame, flows_[next + i], RTE_TCP_ACK_FLAG, next + i + 1);
         });
       next += count;
       worker_.poll_once();
@@ -169,11 +170,11 @@ void WorkerBench::complete_handshakes() {
 unsigned WorkerBench::inject_established(size_t& next, unsigned count) {
   auto flow = [&](unsigned i) { return order_[(next + i) % order_.size()]; };
   unsigned written = inject(network_.client.rx[queue_], count, [&](rte_mbuf* frame, unsigned i) {
-    return writer_.from_client(frame, flows_[flow(i)], kDataFlags, flow(i));
+    return frames_.from_client(frame, flows_[flow(i)], kDataFlags, flow(i));
   });
   next = (next + count) % order_.size();
   written += inject(network_.server.rx[queue_], count, [&](rte_mbuf* frame, unsigned i) {
-    return writer_.from_server(frame, flows_[flow(i)], kDataFlags, flow(i));
+    return frames_.from_server(frame, flows_[flow(i)], kDataFlags, flow(i));
   });
   next = (next + count) % order_.size();
   return written;
@@ -183,8 +184,8 @@ Measured WorkerBench::forward_established(uint64_t packets) {
   Measured m;
   const uint64_t dropped = drops(), end = deadline();
   uint64_t sent = 0, wrong = 0;
-  auto to_server = [&](const rte_mbuf* frame) { wrong += !translated_right(frame, flows_, true); };
-  auto to_client = [&](const rte_mbuf* frame) { wrong += !translated_right(frame, flows_, false); };
+  auto to_server = [&](rte_mbuf* frame) { wrong += !frames_.translated_right(frame, flows_, true); };
+  auto to_client = [&](rte_mbuf* frame) { wrong += !frames_.translated_right(frame, flows_, false); };
   for (size_t next = 0; m.items < packets && !out_of_time(end, "established");) {
     const unsigned count = unsigned(std::min<uint64_t>(kBurst, (packets - m.items + 1) / 2));
     m.items += inject_established(next, count);

@@ -1,4 +1,4 @@
-// The measured phases of one worker, run on the worker's own lcore:
+// The measured phases of one worker and one plan (plan.h), run on the worker's own lcore:
 //   open_sessions         N SYNs of distinct flows: new sessions per second
 //   complete_handshakes   SYN+ACK and ACK of every flow, unmeasured: N established sessions
 //   forward_established   data segments of random established flows, both directions
@@ -31,7 +31,8 @@ struct Measured {
 class WorkerBench {
  public:
   // `seconds` bounds each phase; a phase that runs out says so in problems().
-  WorkerBench(Network& network, l4lb::Worker& worker, rte_mempool* pool, uint32_t sessions, double seconds);
+  WorkerBench(Network& network, const Plan& plan, l4lb::Worker& worker, rte_mempool* pool, uint32_t sessions,
+              double seconds);
 
   Measured open_sessions();
   void complete_handshakes();
@@ -65,7 +66,7 @@ class WorkerBench {
   l4lb::Worker& worker_;
   rte_mempool* pool_;
   uint16_t queue_;
-  FrameWriter writer_;
+  Frames frames_;
   std::vector<Flow> flows_;
   std::vector<uint32_t> order_;
   uint64_t phase_cycles_;

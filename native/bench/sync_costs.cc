@@ -25,25 +25,26 @@ using l4lb::SyncKind;
 constexpr unsigned kBurst = 256;
 constexpr unsigned kRingSize = 4096;
 
-// Peer records of established sessions of the bench's service, all owned by worker 0: distinct
-// clients, local ports from worker 0's slice of each local address in turn.
+// Peer records of established sessions of the bench's IPv4 service, all owned by worker 0:
+// distinct clients, local ports from worker 0's slice of each local address in turn.
 std::vector<SyncEvent> peer_events(const Network& net, uint32_t count) {
+  const Plan& plan = ipv4_plan();
   const uint32_t first_port = (kLocalPortMin + net.workers - 1) / net.workers * net.workers;
   const uint32_t per_address = (uint32_t(kLocalPortMax) - first_port) / net.workers + 1;
-  if (count > per_address * net.local_addresses.size()) throw std::runtime_error("too few local ports for the sync bench");
+  if (count > per_address * net.local_addresses) throw std::runtime_error("too few local ports for the sync bench");
   std::vector<SyncEvent> events(count);
   for (uint32_t i = 0; i < count; ++i) {
     SyncEvent& e = events[i];
     e.kind = SyncKind::new_session;
     e.protocol = IPPROTO_TCP;
     e.state = static_cast<uint8_t>(l4lb::TcpState::established);
-    e.client_address = kClientBase + i % kClientAddresses;
+    e.client_address = nth(plan.client_base, i % kClientAddresses);
     e.client_port = uint16_t(10000 + i / kClientAddresses);
-    e.virtual_address = kVip;
-    e.virtual_port = kVipPort;
-    e.local_address = net.local_addresses[i / per_address];
+    e.virtual_address = plan.vip;
+    e.virtual_port = plan.vip_port;
+    e.local_address = nth(plan.first_local, i / per_address);
     e.local_port = uint16_t(first_port + (i % per_address) * net.workers);
-    e.server_address = kFirstServer + i % kServers;
+    e.server_address = nth(plan.first_server, i % kServers);
     e.server_port = kServerPort;
     e.timeout_s = 90;
     e.remaining_ms = 90'000;

@@ -237,6 +237,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", Engine::Define(env));
+  exports.Set("syncRecordSize", Napi::Number::New(env, double(kSyncRecordSize)));   // engine/sync/wire.ts must agree
   return exports;
 }
 

@@ -21,13 +21,28 @@ std::vector<T> list(const Napi::Object& o, const char* key, F&& convert) {
   return out;
 }
 
-Prefix prefix(const Napi::Value& v) {
-  if (v.IsNull() || v.IsUndefined()) return {};
-  Napi::Array pair = v.As<Napi::Array>();
-  return {pair.Get(0u).As<Napi::Number>().Uint32Value(), uint8_t(pair.Get(1u).As<Napi::Number>().Uint32Value())};
+// Addresses and prefixes arrive as the store holds them, as text ("2001:db8::1",
+// "10.0.0.0/24"), already validated; parsing again costs nothing that matters here and keeps
+// one representation across the boundary.
+Address address(const Napi::Value& v) {
+  Address a;
+  std::string text = v.As<Napi::String>().Utf8Value();
+  if (!parse_address(text, &a)) throw std::invalid_argument("not an IP address: " + text);
+  return a;
 }
 
-Ipv4 address(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+Prefix prefix(const Napi::Value& v) {
+  if (v.IsNull() || v.IsUndefined()) return {};
+  std::string text = v.As<Napi::String>().Utf8Value();
+  size_t slash = text.find('/');
+  Prefix p;
+  if (slash == std::string::npos || !parse_address(text.substr(0, slash), &p.address))
+    throw std::invalid_argument("not a CIDR prefix: " + text);
+  unsigned long length = std::stoul(text.substr(slash + 1));
+  if (length > (p.address.is_v4() ? 32u : 128u)) throw std::invalid_argument("prefix length out of range: " + text);
+  p.length = uint8_t(length);
+  return p;
+}
 
 template <class E>
 E choice(const std::string& text, std::initializer_list<std::pair<const char*, E>> options) {
@@ -65,12 +80,11 @@ void read_service_settings(const Napi::Object& o, ServiceSettings& s) {
 
 }  // namespace
 
-// The stored virtual-service spec as it is (API field names), with its name, its address as a
-// number and its real servers.
+// The stored virtual-service spec as it is (API field names), with its name and its real servers.
 ServiceConfig service_from_js(const Napi::Object& o) {
   ServiceConfig s;
   s.name = str(o, "name");
-  s.address = u32(o, "address");
+  s.address = address(o.Get("address"));
   s.port = uint16_t(u32(o, "port"));
   s.protocol = choice<Protocol>(str(o, "protocol"), {{"tcp", Protocol::tcp}, {"udp", Protocol::udp}});
   s.nic = str(o, "nic");
@@ -81,7 +95,7 @@ ServiceConfig service_from_js(const Napi::Object& o) {
   read_service_settings(o, s);
   s.real_servers = list<RealServerConfig>(o, "realServers", [](Napi::Value v) {
     Napi::Object r = v.As<Napi::Object>();
-    return RealServerConfig{str(r, "name"), u32(r, "address"), uint16_t(u32(r, "port")), u32(r, "weight"),
+    return RealServerConfig{str(r, "name"), address(r.Get("address")), uint16_t(u32(r, "port")), u32(r, "weight"),
                             flag(r, "enabled"), flag(r, "healthy")};
   });
   return s;
@@ -103,20 +117,20 @@ Config config_from_js(const Napi::Object& js) {
     n.name = str(o, "name");
     n.device = str(o, "device");
     n.networks = list<Prefix>(o, "networks", prefix);
-    n.gateway = o.Get("gateway").IsNumber() ? u32(o, "gateway") : 0;
+    if (o.Get("gateway").IsString()) n.gateway = address(o.Get("gateway"));
     n.probe = prefix(o.Get("probe"));
     n.mtu = uint16_t(u32(o, "mtu"));
     return n;
   });
   c.routes = list<RouteConfig>(js, "routes", [](Napi::Value v) {
     Napi::Object o = v.As<Napi::Object>();
-    return RouteConfig{str(o, "name"), prefix(o.Get("prefix")), u32(o, "via"), str(o, "nic")};
+    return RouteConfig{str(o, "name"), prefix(o.Get("prefix")), address(o.Get("via")), str(o, "nic")};
   });
   c.pools = list<PoolConfig>(js, "pools", [](Napi::Value v) {
     Napi::Object o = v.As<Napi::Object>();
-    PoolConfig p{str(o, "name"), str(o, "nic"), list<Ipv4>(o, "addresses", address), uint16_t(u32(o, "portMin")),
+    PoolConfig p{str(o, "name"), str(o, "nic"), list<Address>(o, "addresses", address), uint16_t(u32(o, "portMin")),
                  uint16_t(u32(o, "portMax"))};
-    if (o.Has("peerAddresses")) p.peer_addresses = list<Ipv4>(o, "peerAddresses", address);
+    if (o.Has("peerAddresses")) p.peer_addresses = list<Address>(o, "peerAddresses", address);
     return p;
   });
   c.services = list<ServiceConfig>(js, "services", [](Napi::Value v) { return service_from_js(v.As<Napi::Object>()); });
@@ -134,7 +148,7 @@ SessionFilter filter_from_js(const Napi::Object& js, const Dataplane& dataplane)
     f.service_id = dataplane.service_id(service);
     if (js.Get("server").IsString()) f.backend_id = dataplane.backend_id(service, str(js, "server"));
   }
-  if (js.Get("clientAddress").IsNumber()) f.client_address = u32(js, "clientAddress");
+  if (js.Get("clientAddress").IsString()) f.client_address = address(js.Get("clientAddress"));
   if (js.Get("protocol").IsNumber()) f.protocol = uint8_t(u32(js, "protocol"));
   return f;
 }
@@ -172,6 +186,7 @@ Napi::Object port_counters(Napi::Env env, const PortCounters& c) {
       {"txPackets", &PortCounters::tx_packets}, {"txBytes", &PortCounters::tx_bytes},
       {"toKernel", &PortCounters::to_kernel},   {"fromKernel", &PortCounters::from_kernel},
       {"arpIn", &PortCounters::arp_in},         {"arpOut", &PortCounters::arp_out},
+      {"ndIn", &PortCounters::nd_in},           {"ndOut", &PortCounters::nd_out},
       {"icmpEcho", &PortCounters::icmp_echo}};
   Napi::Object o = fields_to_js(env, c, fields);
   Napi::Object drops = Napi::Object::New(env);
@@ -308,13 +323,13 @@ Napi::Object session_to_js(Napi::Env env, const SessionRecord& s) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("protocol", s.protocol);
   o.Set("state", s.protocol == uint8_t(Protocol::udp) ? "udp" : tcp_state_name(TcpState(s.state)));
-  o.Set("clientAddress", s.client_address);
+  o.Set("clientAddress", format_address(s.client_address));
   o.Set("clientPort", s.client_port);
-  o.Set("virtualAddress", s.virtual_address);
+  o.Set("virtualAddress", format_address(s.virtual_address));
   o.Set("virtualPort", s.virtual_port);
-  o.Set("localAddress", s.local_address);
+  o.Set("localAddress", format_address(s.local_address));
   o.Set("localPort", s.local_port);
-  o.Set("serverAddress", s.server_address);
+  o.Set("serverAddress", format_address(s.server_address));
   o.Set("serverPort", s.server_port);
   o.Set("service", s.service);
   o.Set("server", s.server);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace l4lb {
 
@@ -18,6 +19,13 @@ struct ChecksumDelta {
   void replace32(uint32_t old_value, uint32_t new_value) {
     replace16(uint16_t(old_value >> 16), uint16_t(new_value >> 16));
     replace16(uint16_t(old_value), uint16_t(new_value));
+  }
+  // 16 bytes (an IPv6 address, or an IPv4 one as it counts beside one: 12 zero bytes first).
+  void replace128(const void* old_value, const void* new_value) {
+    uint16_t a[8], b[8];
+    std::memcpy(a, old_value, 16);
+    std::memcpy(b, new_value, 16);
+    for (int i = 0; i < 8; ++i) replace16(a[i], b[i]);
   }
   void add(const ChecksumDelta& other) { sum += other.sum; }
 };

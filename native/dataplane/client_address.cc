@@ -2,6 +2,7 @@
 // header, and the sequence shift after it. The model is in client_address.h.
 #include "client_address.h"
 
+#include "flow.h"
 #include "proxy_protocol.h"
 #include "toa.h"
 
@@ -18,7 +19,7 @@ uint16_t server_mtu(const Worker& w, const Session& s) {
   return port ? port->mtu : 1500;
 }
 
-void pass_toa(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
+void pass_toa(Worker& w, rte_mbuf* m, IpFrame& f, Session& s) {
   uint8_t flags = f.tcp()->tcp_flags;
   if ((s.flags & kSessionAddressPassed) || !(flags & kAck) || (flags & (kSyn | kRst))) return;
   ClientAddressCounters& c = w.counters->client_address;
@@ -28,7 +29,7 @@ void pass_toa(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
 
 // The first payload segment (or its retransmission): the header in front of its payload, or
 // in a segment of its own sent just before it when it cannot grow.
-void put_proxy_header(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s, uint32_t seq) {
+void put_proxy_header(Worker& w, rte_mbuf* m, IpFrame& f, Session& s, uint32_t seq) {
   uint8_t header[kProxyHeaderMax];
   uint16_t length = proxy_header(proxy_version(s), s.inbound, header);
   ClientAddressCounters& c = w.counters->client_address;
@@ -45,10 +46,10 @@ void put_proxy_header(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s, uint32_t
   }
   ++c.proxy_own_segments;
   s.flags |= kSessionAddressPassed;
-  w.send_ip(own, Egress{s.server_port_id, s.server_next_hop});
+  w.send_ip(own, server_egress(w, s));
 }
 
-void pass_proxy_tcp(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
+void pass_proxy_tcp(Worker& w, rte_mbuf* m, IpFrame& f, Session& s) {
   rte_tcp_hdr* tcp = f.tcp();
   uint32_t seq = rte_be_to_cpu_32(tcp->sent_seq);
   if ((tcp->tcp_flags & (kSyn | kAck)) == kSyn) {   // the client's SYN, again, or a new one
@@ -65,7 +66,7 @@ void pass_proxy_tcp(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
   if (shifted != seq) set_tcp_seq(tcp, shifted);
 }
 
-bool pass_proxy_udp(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
+bool pass_proxy_udp(Worker& w, rte_mbuf* m, IpFrame& f, Session& s) {
   if (s.flags & kSessionAddressPassed) return true;
   uint8_t header[kProxyHeaderMax];
   uint16_t length = proxy_header(ClientAddress::proxy_v2, s.inbound, header);
@@ -92,18 +93,18 @@ uint8_t client_address_flags(ClientAddress mode, uint8_t protocol) {
   }
 }
 
-bool pass_client_address(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
+bool pass_client_address(Worker& w, rte_mbuf* m, IpFrame& f, Session& s) {
   if (f.protocol == IPPROTO_UDP) return pass_proxy_udp(w, m, f, s);
   if (s.flags & kSessionToa) pass_toa(w, m, f, s);
   else pass_proxy_tcp(w, m, f, s);
   return true;
 }
 
-void unshift_for_client(Ipv4Frame& f, Session& s) {
+void unshift_for_client(IpFrame& f, Session& s) {
   if (f.protocol != IPPROTO_TCP) return;
   rte_tcp_hdr* tcp = f.tcp();
   if (s.flags & kSessionToa) {
-    if (tcp->tcp_flags & kSyn) lower_mss(tcp, kToaLength);
+    if (tcp->tcp_flags & kSyn) lower_mss(tcp, toa_length(s.inbound.source));
     else s.flags |= kSessionAddressPassed;
     return;
   }

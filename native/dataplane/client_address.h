@@ -35,20 +35,20 @@ constexpr uint8_t kSessionAddressPassed = 1 << 4;
 // The flags a new session of a service with `mode` starts with (UDP: PROXY v2 only).
 uint8_t client_address_flags(ClientAddress mode, uint8_t protocol);
 
-bool pass_client_address(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s);
-void unshift_for_client(Ipv4Frame& f, Session& s);
+bool pass_client_address(Worker& w, rte_mbuf* m, IpFrame& f, Session& s);
+void unshift_for_client(IpFrame& f, Session& s);
 
 // Inbound (client → server), after translation: adds TOA or the PROXY header, or shifts the
 // sequence number. May move the frame's headers (f is updated) and may send a header segment
 // first. False when it dropped the frame (a UDP datagram that cannot take its header).
 // Cost without a mode: one test; with one, see toa.h, proxy_protocol.h and seq_shift.h.
-inline bool client_address_inbound(Worker& w, rte_mbuf* m, Ipv4Frame& f, Session& s) {
+inline bool client_address_inbound(Worker& w, rte_mbuf* m, IpFrame& f, Session& s) {
   return !(s.flags & kSessionClientAddress) || pass_client_address(w, m, f, s);
 }
 
 // Outbound (server → client), after translation: lowers a TOA session's SYN-ACK MSS, maps a
 // PROXY session's acknowledgement and SACK edges back. Cost without a mode: one test.
-inline void client_address_outbound(Ipv4Frame& f, Session& s) {
+inline void client_address_outbound(IpFrame& f, Session& s) {
   if (s.flags & kSessionClientAddress) unshift_for_client(f, s);
 }
 

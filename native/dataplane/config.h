@@ -4,28 +4,23 @@
 // (snapshot.h). Each struct is one API object; each field says which API field it carries
 // (openapi.yaml) when the name differs, and the addon's conversion is native/binding/convert.cc.
 //
-// Addresses are IPv4 in host byte order; names are the API's resource names.
+// Addresses are of either family (address.h); names are the API's resource names.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "address.h"
+
 namespace l4lb {
-
-using Ipv4 = uint32_t;
-
-struct Prefix {
-  Ipv4 address = 0;
-  uint8_t length = 0;  // 0..32
-};
 
 // A NIC (/api/v1/nics).
 struct NicConfig {
   std::string name;
   std::string device;             // PCI address, or vdev args ("net_af_packet0,iface=c0"); allow-listed by the store
   std::vector<Prefix> networks;   // directly connected
-  Ipv4 gateway = 0;               // 0: none
+  Address gateway;                // unset: none
   Prefix probe;                   // probeAddress: kernel side of the exception path; length 0: none
   uint16_t mtu = 1500;
 };
@@ -34,7 +29,7 @@ struct NicConfig {
 struct RouteConfig {
   std::string name;
   Prefix prefix;
-  Ipv4 via = 0;
+  Address via;
   std::string nic;
 };
 
@@ -42,13 +37,13 @@ struct RouteConfig {
 struct PoolConfig {
   std::string name;
   std::string nic;                // the NIC towards the real servers
-  std::vector<Ipv4> addresses;    // this node's own: handed out and answered by ARP
+  std::vector<Address> addresses; // this node's own: handed out and answered by ARP/ND
   uint16_t port_min = 1024;       // portRange.min
   uint16_t port_max = 65535;      // portRange.max
   // Not in the API object: the same pool's addresses on cluster peers (multi-active), learnt
   // from their hellos. Their sessions' replies may reach this node (the covering route after a
   // peer died), so they are looked up like own addresses, but never handed out or answered.
-  std::vector<Ipv4> peer_addresses;
+  std::vector<Address> peer_addresses;
 };
 
 enum class Protocol : uint8_t { tcp = 6, udp = 17 };
@@ -71,7 +66,7 @@ struct Timeouts {
 // A real server (/api/v1/virtual-services/{vs}/real-servers), inside its service.
 struct RealServerConfig {
   std::string name;
-  Ipv4 address = 0;
+  Address address;
   uint16_t port = 0;     // the API fills it from the service's port when left out
   uint32_t weight = 1;   // 0 drains: open sessions continue, no new ones
   bool enabled = true;   // false ends its sessions (RST both ways)
@@ -95,7 +90,7 @@ struct ServiceSettings {
 // places it (compiled into indexes, ports and a scheduler), then its settings.
 struct ServiceConfig : ServiceSettings {
   std::string name;
-  Ipv4 address = 0;      // the VIP
+  Address address;       // the VIP
   uint16_t port = 0;
   Protocol protocol = Protocol::tcp;
   std::string nic;       // client side

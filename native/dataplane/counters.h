@@ -13,7 +13,7 @@ namespace l4lb {
 // Why a packet was dropped. Keep names in sync with drop_reason_name().
 enum class Drop : uint8_t {
   malformed,        // truncated or inconsistent headers
-  not_ipv4,         // neither IPv4 nor ARP
+  not_ip,           // neither IPv4, IPv6 nor ARP
   no_service,       // addressed to us but matches no service or session
   no_backend,       // new flow, but no real server takes new sessions
   table_full,       // new flow, session table full
@@ -22,18 +22,21 @@ enum class Drop : uint8_t {
   neighbour_queue,  // next hop unresolved and its queue full
   redirect_full,    // the owner worker's ring was full
   tx_full,          // the port did not take the packet
-  fragment,         // IPv4 fragments are not reassembled
+  fragment,         // fragments (IPv4, or IPv6 with a fragment header) are not reassembled
   ttl,              // TTL expired
   client_address,   // a UDP datagram that cannot take its PROXY header within the MTU
   backup,           // this node is a sync backup: it forwards nothing
+  extension_header, // IPv6 with a hop-by-hop, routing, destination-options or AH/ESP header
+  translation,      // NAT64 could not rebuild the header (nat64.h says when)
   count_
 };
 
 inline const char* drop_reason_name(Drop d) {
-  static const char* names[] = {"malformed", "not_ipv4",  "no_service",      "no_backend",
+  static const char* names[] = {"malformed", "not_ip",  "no_service",      "no_backend",
                                 "table_full", "no_local_port", "no_route", "neighbour_queue",
                                 "redirect_full", "tx_full",  "fragment",        "ttl",
-                                "client_address", "backup"};
+                                "client_address", "backup", "extension_header", "translation"};
+  static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(Drop::count_));
   return names[static_cast<int>(d)];
 }
 
@@ -42,6 +45,7 @@ constexpr int kMaxPorts = 64;
 struct PortCounters {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
   uint64_t to_kernel = 0, from_kernel = 0, arp_in = 0, arp_out = 0, icmp_echo = 0;
+  uint64_t nd_in = 0, nd_out = 0;   // IPv6 neighbour solicitations and advertisements (nd.cc)
   uint64_t drops[static_cast<int>(Drop::count_)] = {};
 };
 

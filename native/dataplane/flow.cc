@@ -1,7 +1,10 @@
-// FullNAT for TCP and UDP over IPv4.
+// FullNAT for TCP and UDP over IPv4 and IPv6, and NAT64 (an IPv6 VIP with IPv4 real servers).
 //
 //   inbound   client:cport → VIP:vport      becomes   LIP:lport → RS:rport
 //   outbound  RS:rport     → LIP:lport      becomes   VIP:vport → client:cport
+//
+// Both families take the same path: one flow key and one session layout (address.h); the
+// family shows only in the header rewrite (nat.h within a family, nat64.h across).
 //
 // Every flow has one owner worker: for a VIP, the hash of the client's address and port
 // (owner_of_client); for a local address, the worker whose slice holds the local port
@@ -14,6 +17,7 @@
 
 #include "client_address.h"
 #include "nat.h"
+#include "nat64.h"
 #include "sync_events.h"
 
 namespace l4lb {
@@ -29,7 +33,7 @@ uint32_t refuse(Worker& w, rte_mbuf* m, uint16_t in_port, Drop why) {
 
 // Opens a session for a new inbound flow, or drops the packet and returns kNoSession.
 // Cost: a scheduler pick, a local port allocation and a table insert (two index slots).
-uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey& key, const Service& service,
+uint32_t open_session(Worker& w, rte_mbuf* m, const IpFrame& f, const FlowKey& key, const Service& service,
                       uint16_t in_port) {
   if (!service.enabled) return refuse(w, m, in_port, Drop::no_service);
   if (f.protocol == IPPROTO_TCP && (f.tcp()->tcp_flags & (kSyn | kAck | kRst)) != kSyn)
@@ -52,23 +56,28 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
 
   // Local address: the pool's addresses in turn from a hash of the client, so clients spread.
   const Pool* pool = service.pool < w.snapshot->pools.size() ? &w.snapshot->pools[service.pool] : nullptr;
-  Ipv4 local = 0;
+  Address local;
   uint16_t local_port = 0;
   size_t count = pool ? pool->addresses.size() : 0;
-  for (size_t i = 0, start = count ? (key.source ^ key.source_port) % count : 0; i < count && !local_port; ++i) {
+  for (size_t i = 0, start = count ? (key.source.fold32() ^ key.source_port) % count : 0; i < count && !local_port; ++i) {
     local = pool->addresses[(start + i) % count];
     local_port = w.local_ports->allocate(local, pool->port_min, pool->port_max);
   }
   if (!local_port) return refuse(w, m, in_port, Drop::no_local_port);
 
-  Session s = make_session(key, FlowKey{backend.address, local, backend.port, local_port, key.protocol}, service, backend,
-                           client_side);
+  Session s;
+  if (!make_session(w, key, FlowKey{backend.address, local, backend.port, local_port, key.protocol}, service, backend,
+                    client_side, &s)) {
+    w.local_ports->release(local, local_port);
+    return refuse(w, m, in_port, Drop::no_route);
+  }
   s.state = f.protocol == IPPROTO_TCP ? TcpState::none : TcpState::udp;
   s.flags |= client_address_flags(service.client_address, key.protocol);
   s.timeout_s = state_timeout_s(s.state, service.timeouts);
   s.expires_ms = w.now_ms + uint64_t(s.timeout_s) * 1000;
   uint32_t index = w.sessions->insert(s);
   if (index == kNoSession) {
+    release_hops(w, s);
     w.local_ports->release(local, local_port);
     return refuse(w, m, in_port, Drop::table_full);
   }
@@ -78,10 +87,20 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const Ipv4Frame& f, const FlowKey&
   return index;
 }
 
+// The packet's new ends, in its family (one compare for FullNAT) or across (NAT64).
+inline bool rewrite(rte_mbuf* m, IpFrame& f, const Address& source, uint16_t source_port, const Address& destination,
+                    uint16_t destination_port) {
+  if (f.v6 == !destination.is_v4()) {
+    translate(f, source, source_port, destination, destination_port);
+    return true;
+  }
+  return translate_across(m, f, source, source_port, destination, destination_port);
+}
+
 // Translates one packet of a session (`opened` by it, or not) and sends it on. Cost: a
 // state-table lookup, a timer re-arm, the translation and send_ip; with sync, two compares
 // unless an event is due (sync_events.h).
-void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction direction, bool opened) {
+void forward(Worker& w, rte_mbuf* m, IpFrame& f, uint32_t index, Direction direction, bool opened) {
   Session& s = w.sessions->at(index);
   const Service* service = w.snapshot->service_by_id[s.service_id];
   const Timeouts& timeouts = service ? service->timeouts : kDefaultTimeouts;
@@ -103,21 +122,23 @@ void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction dir
   ServiceCounters& sc = w.counters->services[s.service_id];
   BackendCounters& bc = w.counters->backends[s.backend_id];
   if (direction == Direction::inbound) {
-    translate(f, s.outbound.destination, s.outbound.destination_port, s.outbound.source, s.outbound.source_port);
+    if (!rewrite(m, f, s.outbound.destination, s.outbound.destination_port, s.outbound.source, s.outbound.source_port))
+      return w.drop(m, m->port, Drop::translation);
     if (!client_address_inbound(w, m, f, s)) return;
     ++sc.packets_in;
     sc.bytes_in += bytes;
     ++bc.packets_in;
     bc.bytes_in += bytes;
-    w.send_ip(m, Egress{s.server_port_id, s.server_next_hop});
+    w.send_ip(m, server_egress(w, s));
   } else {
-    translate(f, s.inbound.destination, s.inbound.destination_port, s.inbound.source, s.inbound.source_port);
+    if (!rewrite(m, f, s.inbound.destination, s.inbound.destination_port, s.inbound.source, s.inbound.source_port))
+      return w.drop(m, m->port, Drop::translation);
     client_address_outbound(f, s);
     ++sc.packets_out;
     sc.bytes_out += bytes;
     ++bc.packets_out;
     bc.bytes_out += bytes;
-    w.send_ip(m, Egress{s.client_port_id, s.client_next_hop});
+    w.send_ip(m, client_egress(w, s));
   }
   // After the client-address hooks, which fix the sequence shift and mark the header sent.
   if (w.snapshot->sync_events && service && service->sync) sync_after_packet(w, s, state_before, flags_before, opened);
@@ -125,18 +146,25 @@ void forward(Worker& w, rte_mbuf* m, Ipv4Frame& f, uint32_t index, Direction dir
 
 }  // namespace
 
-Session make_session(const FlowKey& inbound, const FlowKey& outbound, const Service& service, const Backend& backend,
-                     const Egress& client_side) {
-  Session s;
+bool make_session(Worker& w, const FlowKey& inbound, const FlowKey& outbound, const Service& service,
+                  const Backend& backend, const Egress& client_side, Session* out) {
+  Session& s = *out;
   s.inbound = inbound;
   s.outbound = outbound;
   s.service_id = service.id;
   s.backend_id = backend.id;
-  s.client_port_id = client_side.port;
-  s.client_next_hop = client_side.next_hop;
-  s.server_port_id = backend.egress.port;
-  s.server_next_hop = backend.egress.next_hop;
-  return s;
+  s.client_port_id = uint8_t(client_side.port);
+  s.server_port_id = uint8_t(backend.egress.port);
+  s.client_hop = w.next_hops->hold(inbound.source, client_side.next_hop);
+  s.server_hop = w.next_hops->hold(outbound.source, backend.egress.next_hop);
+  if (s.client_hop != NextHops::kFull && s.server_hop != NextHops::kFull) return true;
+  release_hops(w, s);
+  return false;
+}
+
+void release_hops(Worker& w, const Session& s) {
+  w.next_hops->release(s.client_hop);
+  w.next_hops->release(s.server_hop);
 }
 
 void count_live_session(Worker& w, const Session& s) {
@@ -168,10 +196,10 @@ void set_state(Worker& w, Session& s, TcpState next) {
 
 namespace {
 
-// A packet between the stages of process_ipv4_burst().
+// A packet between the stages of process_ip_burst().
 struct Pending {
   rte_mbuf* m;
-  Ipv4Frame f;
+  IpFrame f;
   FlowKey key;
   uint32_t hash;
 };
@@ -205,30 +233,40 @@ void process_flow(Worker& w, Pending& p, uint16_t in_port) {
 // Three passes over the burst, so that the cache misses of the session lookups overlap
 // (sessions.h): parse and hash everything, prefetching index lines; then prefetch the sessions
 // the index names; then look up and forward. Costs per packet: parse ~one header line (already
-// prefetched by the caller), two crc32, and, at 1M sessions, two misses that a burst overlaps.
+// prefetched by the caller), five crc32, and, at 1M sessions, two misses that a burst overlaps.
 // Packets keep their order: every lookup happens in the last pass, so a session opened by a
 // SYN is found by the next packet of its flow in the same burst.
-void process_ipv4_burst(Worker& w, rte_mbuf* const* frames, uint16_t count, uint16_t in_port) {
+void process_ip_burst(Worker& w, rte_mbuf* const* frames, uint16_t count, uint16_t in_port, bool from_wire) {
   Pending pending[Worker::kBurst];
   uint16_t n = 0;
   for (uint16_t i = 0; i < count; ++i) {
     rte_mbuf* m = frames[i];
     Pending& p = pending[n];
     Drop why;
-    if (!parse_ipv4(m, &p.f, &why)) {
+    const bool v6 = header_at<uint8_t>(m, 12)[0] == (RTE_ETHER_TYPE_IPV6 >> 8);   // 0x86dd; IPv4 is 0x0800
+    if (!(v6 ? parse_ipv6(m, &p.f, &why) : parse_ipv4(m, &p.f, &why))) {
       w.drop(m, in_port, why);
       continue;
     }
-    if (p.f.protocol == IPPROTO_ICMP) {
+    if (p.f.protocol == IPPROTO_ICMP && !v6) {
       handle_icmp(w, m, p.f, in_port);
+      continue;
+    }
+    if (p.f.protocol == IPPROTO_ICMPV6 && v6) {
+      handle_icmpv6(w, m, p.f, in_port, from_wire);
       continue;
     }
     if (p.f.protocol != IPPROTO_TCP && p.f.protocol != IPPROTO_UDP) {
       w.drop(m, in_port, Drop::no_service);
       continue;
     }
+    // IPv6 reaches here on a backup too, for neighbour discovery above (worker.cc).
+    if (v6 && w.snapshot->backup) {
+      w.drop(m, in_port, Drop::backup);
+      continue;
+    }
     // Forwarded packets only: TTL 1 would reach zero here (ICMP to us was answered above).
-    if (p.f.ip->time_to_live <= 1) {
+    if (p.f.hop_limit() <= 1) {
       w.drop(m, in_port, Drop::ttl);
       continue;
     }
@@ -241,8 +279,5 @@ void process_ipv4_burst(Worker& w, rte_mbuf* const* frames, uint16_t count, uint
   for (uint16_t i = 0; i < n; ++i) w.sessions->prefetch_session(pending[i].hash);
   for (uint16_t i = 0; i < n; ++i) process_flow(w, pending[i], in_port);
 }
-
-// A frame passed by another worker comes alone.
-void process_ipv4(Worker& w, rte_mbuf* m, uint16_t in_port) { process_ipv4_burst(w, &m, 1, in_port); }
 
 }  // namespace l4lb

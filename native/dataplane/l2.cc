@@ -1,10 +1,11 @@
 // Layer 2 of a worker: Ethernet output through the neighbour table, ARP (answers for owned
 // addresses, learning, requests for unresolved next hops, gratuitous announcements), the
-// transmit buffers, and the exception path's frames to and from the kernel tap.
+// transmit buffers, and the exception path's frames to and from the kernel tap. IPv6 next hops
+// are asked for and announced by neighbour discovery (nd.cc), which learns through learn().
 //
 // ARP answers reach one worker only (af_packet and RSS spread frames over queues), yet every
 // worker keeps its own table. So the worker that learns a neighbour from the wire passes a copy
-// of the ARP frame to every other worker's inbox; they learn from it without answering.
+// of the ARP (or ND) frame to every other worker's inbox; they learn from it without answering.
 #include <cstring>
 
 #include <rte_arp.h>
@@ -12,6 +13,7 @@
 #include <rte_ring.h>
 
 #include "flow.h"
+#include "nd.h"
 #include "neighbour.h"
 #include "packet.h"
 #include "worker.h"
@@ -20,12 +22,17 @@ namespace l4lb {
 
 namespace {
 
-// The sender address of our ARP requests: an owned address of the port (its replies then come
-// back to the data plane, not to the kernel), else 0.0.0.0 as in an ARP probe.
-Ipv4 arp_source(const PortInfo& port) { return port.owned.empty() ? 0 : port.owned.front(); }
+// The sender address of our ARP requests (host byte order): an owned IPv4 address of the port
+// (its replies then come back to the data plane, not to the kernel), else 0.0.0.0 as in an ARP
+// probe.
+uint32_t arp_source(const PortInfo& port) {
+  for (const Address& a : port.owned)
+    if (a.is_v4()) return a.v4();
+  return 0;
+}
 
-void fill_arp(rte_mbuf* m, const PortInfo& port, uint16_t op, Ipv4 sender, const rte_ether_addr& target_mac,
-              Ipv4 target) {
+void fill_arp(rte_mbuf* m, const PortInfo& port, uint16_t op, uint32_t sender, const rte_ether_addr& target_mac,
+              uint32_t target) {
   auto* eth = header_at<rte_ether_hdr>(m, 0);
   auto* arp = header_at<rte_arp_hdr>(m, kEtherLength);
   std::memcpy(&eth->src_addr, port.mac.bytes, 6);
@@ -43,7 +50,7 @@ void fill_arp(rte_mbuf* m, const PortInfo& port, uint16_t op, Ipv4 sender, const
 }
 
 // A new ARP request or gratuitous announcement from the worker's pool.
-void send_arp_request(Worker& w, const PortInfo& port, Ipv4 sender, Ipv4 target) {
+void send_arp_request(Worker& w, const PortInfo& port, uint32_t sender, uint32_t target) {
   rte_mbuf* m = w.pool ? rte_pktmbuf_alloc(w.pool) : nullptr;
   if (!m) return;   // pool exhausted: the retry timer asks again
   constexpr uint16_t length = kEtherLength + sizeof(rte_arp_hdr);
@@ -56,13 +63,19 @@ void send_arp_request(Worker& w, const PortInfo& port, Ipv4 sender, Ipv4 target)
   w.send_raw(m, port.port);
 }
 
-// The Ethernet header of an IPv4 frame from `port` to `n`, written byte by byte: a frame
-// whose headers moved in front of a PROXY v1 header (l4_grow.h) may start at an odd address,
-// where rte_ether_hdr, which is 2-byte aligned, must not be used.
+// Asks who has `address`: an ARP request for IPv4, a neighbour solicitation for IPv6.
+void ask_neighbour(Worker& w, const PortInfo& port, const Address& address) {
+  if (address.is_v4()) send_arp_request(w, port, arp_source(port), address.v4());
+  else send_neighbour_solicitation(w, port, address);
+}
+
+// The Ethernet header of an IP frame from `port` to `n`, whose family is the next hop's, written
+// byte by byte: a frame whose headers moved in front of a PROXY v1 header (l4_grow.h) may start
+// at an odd address, where rte_ether_hdr, which is 2-byte aligned, must not be used.
 void write_ethernet(uint8_t* at, const PortInfo& port, const Neighbour& n) {
   std::memcpy(at, n.mac.bytes, 6);
   std::memcpy(at + 6, port.mac.bytes, 6);
-  const uint16_t type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  const uint16_t type = rte_cpu_to_be_16(n.address.is_v4() ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
   std::memcpy(at + 12, &type, sizeof type);
 }
 
@@ -83,24 +96,6 @@ void remember(Worker& w, const Egress& egress, const PortInfo& port, const Neigh
   hop.fresh_until_ms = n.confirmed_ms + Neighbours::kReachableMs;
 }
 
-// Records `address` at `mac` as reachable and sends the frames that waited for it.
-void learn(Worker& w, Ipv4 address, const rte_ether_addr& mac, uint16_t port, bool create) {
-  Neighbour* n = create ? w.neighbours->find_or_add(address, w.now_ms) : w.neighbours->find(address);
-  if (!n) return;
-  std::memcpy(n->mac.bytes, mac.addr_bytes, 6);
-  n->state = Neighbour::State::reachable;
-  n->confirmed_ms = w.now_ms;
-  w.neighbours->changed();   // a new MAC is used from the next frame on
-  uint8_t queued = n->queued;
-  n->queued = 0;
-  if (queued == 0) n->port = port;   // else the port the queued frames wait to leave by
-  const PortInfo* info = w.snapshot ? w.snapshot->port(n->port) : nullptr;
-  for (uint8_t i = 0; i < queued; ++i) {
-    if (info) transmit(w, n->queue[i], *info, *n);
-    else w.drop(n->queue[i], port, Drop::no_route);
-  }
-}
-
 // Hands a port's buffered frames to the driver; what it does not take is dropped (tx_full).
 void send_buffered(Worker& w, uint16_t port) {
   Worker::TxBuffer& buffer = w.tx[port];
@@ -119,6 +114,51 @@ void send_buffered(Worker& w, uint16_t port) {
   c.tx_bytes += bytes;
 }
 
+// send_ip() without a fresh resolved hop. Cost: the snapshot's port, a probe of the neighbour
+// table and the resolved hop refilled; a first frame towards an unknown next hop also builds
+// an ARP request or a neighbour solicitation. Kept out of line so that send_ip() saves no registers.
+__attribute__((noinline)) void resolve(Worker& w, rte_mbuf* m, const Egress& egress) {
+  const PortInfo* port = w.snapshot ? w.snapshot->port(egress.port) : nullptr;
+  if (!port) return w.drop(m, m->port, Drop::no_route);
+  Neighbour* n = w.neighbours->find(egress.next_hop);
+  if (n && n->state == Neighbour::State::reachable) {
+    if (w.now_ms - n->confirmed_ms <= Neighbours::kReachableMs) {
+      remember(w, egress, *port, *n);
+    } else if (w.now_ms - n->requested_ms >= Neighbours::kRetryMs) {
+      n->requested_ms = w.now_ms;   // stale: keep using it, but ask again
+      ask_neighbour(w, *port, egress.next_hop);
+    }
+    return transmit(w, m, *port, *n);
+  }
+  if (!n) n = w.neighbours->find_or_add(egress.next_hop, w.now_ms);
+  if (!n || n->queued == Neighbour::kQueueLength) return w.drop(m, egress.port, Drop::neighbour_queue);
+  n->port = egress.port;
+  n->queue[n->queued++] = m;
+  if (n->requested_ms == 0 || w.now_ms - n->requested_ms >= Neighbours::kRetryMs) {
+    n->requested_ms = w.now_ms;
+    ask_neighbour(w, *port, egress.next_hop);
+  }
+}
+
+}  // namespace
+
+void learn(Worker& w, const Address& address, const rte_ether_addr& mac, uint16_t port, bool create) {
+  Neighbour* n = create ? w.neighbours->find_or_add(address, w.now_ms) : w.neighbours->find(address);
+  if (!n) return;
+  std::memcpy(n->mac.bytes, mac.addr_bytes, 6);
+  n->state = Neighbour::State::reachable;
+  n->confirmed_ms = w.now_ms;
+  w.neighbours->changed();   // a new MAC is used from the next frame on
+  uint8_t queued = n->queued;
+  n->queued = 0;
+  if (queued == 0) n->port = port;   // else the port the queued frames wait to leave by
+  const PortInfo* info = w.snapshot ? w.snapshot->port(n->port) : nullptr;
+  for (uint8_t i = 0; i < queued; ++i) {
+    if (info) transmit(w, n->queue[i], *info, *n);
+    else w.drop(n->queue[i], port, Drop::no_route);
+  }
+}
+
 void share_with_other_workers(Worker& w, rte_mbuf* m) {
   if (!w.all || !w.pool) return;
   for (Worker* other : *w.all) {
@@ -129,34 +169,6 @@ void share_with_other_workers(Worker& w, rte_mbuf* m) {
     if (rte_ring_enqueue(other->inbox, copy) != 0) rte_pktmbuf_free(copy);   // it asks again later
   }
 }
-
-// send_ip() without a fresh resolved hop. Cost: the snapshot's port, a probe of the neighbour
-// table and the resolved hop refilled; a first frame towards an unknown next hop also builds
-// an ARP request. Kept out of line so that send_ip() saves no registers.
-__attribute__((noinline)) void resolve(Worker& w, rte_mbuf* m, const Egress& egress) {
-  const PortInfo* port = w.snapshot ? w.snapshot->port(egress.port) : nullptr;
-  if (!port) return w.drop(m, m->port, Drop::no_route);
-  Neighbour* n = w.neighbours->find(egress.next_hop);
-  if (n && n->state == Neighbour::State::reachable) {
-    if (w.now_ms - n->confirmed_ms <= Neighbours::kReachableMs) {
-      remember(w, egress, *port, *n);
-    } else if (w.now_ms - n->requested_ms >= Neighbours::kRetryMs) {
-      n->requested_ms = w.now_ms;   // stale: keep using it, but ask again
-      send_arp_request(w, *port, arp_source(*port), egress.next_hop);
-    }
-    return transmit(w, m, *port, *n);
-  }
-  if (!n) n = w.neighbours->find_or_add(egress.next_hop, w.now_ms);
-  if (!n || n->queued == Neighbour::kQueueLength) return w.drop(m, egress.port, Drop::neighbour_queue);
-  n->port = egress.port;
-  n->queue[n->queued++] = m;
-  if (n->requested_ms == 0 || w.now_ms - n->requested_ms >= Neighbours::kRetryMs) {
-    n->requested_ms = w.now_ms;
-    send_arp_request(w, *port, arp_source(*port), egress.next_hop);
-  }
-}
-
-}  // namespace
 
 // Cost, as nearly every packet goes: a multiply, four compares against one cached line
 // (neighbour.h, resolved hops), 14 bytes copied and send_raw(). Otherwise resolve().
@@ -198,19 +210,19 @@ void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
       arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4)
     return drop(m, in_port, Drop::malformed);
   uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
-  Ipv4 sender = rte_be_to_cpu_32(arp->arp_data.arp_sip);
-  Ipv4 target = rte_be_to_cpu_32(arp->arp_data.arp_tip);
-  if (from_wire && port->probe && target == port->probe) {
+  uint32_t sender = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+  uint32_t target = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+  if (from_wire && port->probe.is_v4() && target == port->probe.v4() && target != 0) {
     if (port->tap == kNoPort) return drop(m, in_port, Drop::no_service);
     ++c.to_kernel;
     return send_raw(m, port->tap);
   }
-  bool for_us = owns(*port, target);
+  bool for_us = owns(*port, Address::v4(target));
   // Learn from what is addressed to us; otherwise only refresh what we already know
   // (gratuitous ARP after a failover, a real server's MAC change).
-  bool learnt = sender != 0 && (for_us || neighbours->find(sender) != nullptr);
+  bool learnt = sender != 0 && (for_us || neighbours->find(Address::v4(sender)) != nullptr);
   if (learnt) {
-    learn(*this, sender, arp->arp_data.arp_sha, in_port, for_us);
+    learn(*this, Address::v4(sender), arp->arp_data.arp_sha, in_port, for_us);
     if (from_wire) share_with_other_workers(*this, m);
   }
   if (!from_wire || (learnt && op != RTE_ARP_OP_REQUEST)) {
@@ -228,9 +240,13 @@ void Worker::handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire) {
 
 void Worker::send_gratuitous_arp() {
   if (!snapshot || snapshot->backup) return;
-  for (const PortInfo& port : snapshot->ports)
-    if (port.port != kNoPort)
-      for (Ipv4 address : port.owned) send_arp_request(*this, port, address, address);
+  for (const PortInfo& port : snapshot->ports) {
+    if (port.port == kNoPort) continue;
+    for (const Address& address : port.owned) {
+      if (address.is_v4()) send_arp_request(*this, port, address.v4(), address.v4());
+      else send_unsolicited_advertisement(*this, port, address);
+    }
+  }
 }
 
 // Every Neighbours::kRetryMs: asks again for unresolved next hops, gives up after kGiveUpMs.
@@ -248,7 +264,7 @@ void Worker::neighbour_timers() {
     const PortInfo* port = snapshot ? snapshot->port(n->port) : nullptr;
     if (port && now_ms - n->requested_ms >= Neighbours::kRetryMs) {
       n->requested_ms = now_ms;
-      send_arp_request(*this, *port, arp_source(*port), n->address);
+      ask_neighbour(*this, *port, n->address);
     }
   }
 }

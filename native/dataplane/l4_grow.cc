@@ -32,12 +32,11 @@ uint8_t* open_room(rte_mbuf* m, uint32_t at, uint16_t n) {
 
 }  // namespace
 
-bool replace_l4_head(rte_mbuf* m, Ipv4Frame& f, uint16_t old_length, const uint8_t* head, uint16_t length,
+bool replace_l4_head(rte_mbuf* m, IpFrame& f, uint16_t old_length, const uint8_t* head, uint16_t length,
                      uint16_t mtu) {
   if (length < old_length || old_length > f.l4_length) return false;
   uint16_t growth = length - old_length;
-  uint16_t ip_length = rte_be_to_cpu_16(f.ip->total_length);
-  if (uint32_t(ip_length) + growth > mtu) return false;
+  if (uint32_t(ip_packet_length(f)) + growth > mtu) return false;
 
   bool tcp = f.protocol == IPPROTO_TCP;
   uint32_t check_offset = tcp ? offsetof(rte_tcp_hdr, cksum) : offsetof(rte_udp_hdr, dgram_cksum);
@@ -47,29 +46,23 @@ bool replace_l4_head(rte_mbuf* m, Ipv4Frame& f, uint16_t old_length, const uint8
   uint16_t payload_sum = 0;
   if (has_check) {
     uint16_t head_sum = subtract_sum(rte_raw_cksum(f.l4, old_length), old_check);
-    payload_sum = subtract_sum(subtract_sum(uint16_t(~old_check), rte_ipv4_phdr_cksum(f.ip, 0)), head_sum);
+    payload_sum = subtract_sum(subtract_sum(uint16_t(~old_check), pseudo_header_sum(f)), head_sum);
   }
 
   uint8_t* base = rte_pktmbuf_mtod(m, uint8_t*);
-  uint32_t ip_offset = uint32_t(reinterpret_cast<uint8_t*>(f.ip) - base), l4_offset = uint32_t(f.l4 - base);
+  uint32_t ip_offset = uint32_t(f.ip - base), l4_offset = uint32_t(f.l4 - base);
   if (!open_room(m, l4_offset + old_length, growth)) return false;
   base = rte_pktmbuf_mtod(m, uint8_t*);
-  f.ip = reinterpret_cast<rte_ipv4_hdr*>(base + ip_offset);
+  f.ip = base + ip_offset;
   f.l4 = base + l4_offset;
-  f.l4_length = uint16_t(f.l4_length + growth);
-
-  rte_be16_t new_total = rte_cpu_to_be_16(uint16_t(ip_length + growth));
-  ChecksumDelta header;
-  header.replace16(f.ip->total_length, new_total);
-  f.ip->total_length = new_total;
-  f.ip->hdr_checksum = update_checksum(f.ip->hdr_checksum, header);
+  set_l4_length(f, uint16_t(f.l4_length + growth));
 
   std::memcpy(f.l4, head, length);
   if (!tcp) f.udp()->dgram_len = rte_cpu_to_be_16(f.l4_length);
   std::memset(f.l4 + check_offset, 0, 2);
   if (!has_check) return true;
   uint16_t moved_payload = (growth & 1) ? swap_bytes(payload_sum) : payload_sum;
-  uint16_t sum = add_sums(add_sums(rte_ipv4_phdr_cksum(f.ip, 0), rte_raw_cksum(f.l4, length)), moved_payload);
+  uint16_t sum = add_sums(add_sums(pseudo_header_sum(f), rte_raw_cksum(f.l4, length)), moved_payload);
   uint16_t check = uint16_t(~sum);
   if (!tcp && check == 0) check = 0xffff;   // RFC 768: a computed 0 is sent as all ones
   std::memcpy(f.l4 + check_offset, &check, 2);

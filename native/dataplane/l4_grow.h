@@ -19,11 +19,11 @@ namespace l4lb {
 // Replaces the first `old_length` bytes of the frame's L4 part (its TCP or UDP header) with
 // the `length` bytes at `head` (length >= old_length), moving what was before it towards the
 // front (or, without headroom, the payload of a one-segment frame towards the back). Fixes
-// the IP total length and header checksum, a UDP header's length, and the L4 checksum (whose
+// the IP length (and the IPv4 header checksum), a UDP header's length, and the L4 checksum (whose
 // field in `head` is ignored). Updates `f` (headers moved). Returns false and changes nothing
 // when the IP packet would exceed `mtu` or the buffer has no room.
 // Cost: a memmove of the Ethernet and IP headers plus old_length, sums over the head.
-bool replace_l4_head(rte_mbuf* m, Ipv4Frame& f, uint16_t old_length, const uint8_t* head, uint16_t length,
+bool replace_l4_head(rte_mbuf* m, IpFrame& f, uint16_t old_length, const uint8_t* head, uint16_t length,
                      uint16_t mtu);
 
 }  // namespace l4lb

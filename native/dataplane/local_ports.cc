@@ -61,9 +61,9 @@ struct AddressPorts {
 
 struct LocalPorts::Impl {
   uint16_t worker, workers;
-  std::unordered_map<Ipv4, AddressPorts> addresses;
+  std::unordered_map<Address, AddressPorts, AddressHash> addresses;
 
-  AddressPorts& state(Ipv4 address) {
+  AddressPorts& state(const Address& address) {
     AddressPorts& a = addresses[address];
     if (a.ring.empty()) a.ring.resize(kPorts / workers + 1);
     return a;
@@ -99,7 +99,7 @@ LocalPorts::~LocalPorts() = default;
 
 // Per new session. Cost: a hash-map lookup of the address, then O(1) amortized; O(slice) once
 // after the range changed.
-uint16_t LocalPorts::allocate(Ipv4 address, uint16_t min, uint16_t max) {
+uint16_t LocalPorts::allocate(const Address& address, uint16_t min, uint16_t max) {
   AddressPorts& a = impl_->state(address);
   if (min != a.min || max != a.max) impl_->rebuild(a, min, max);
   while (a.count > 0) {
@@ -112,7 +112,7 @@ uint16_t LocalPorts::allocate(Ipv4 address, uint16_t min, uint16_t max) {
   return 0;
 }
 
-bool LocalPorts::reserve(Ipv4 address, uint16_t port) {
+bool LocalPorts::reserve(const Address& address, uint16_t port) {
   if (port == 0) return false;
   AddressPorts& a = impl_->state(address);
   if (a.held[port]) return false;
@@ -121,7 +121,7 @@ bool LocalPorts::reserve(Ipv4 address, uint16_t port) {
   return true;
 }
 
-void LocalPorts::release(Ipv4 address, uint16_t port) {
+void LocalPorts::release(const Address& address, uint16_t port) {
   auto it = impl_->addresses.find(address);
   if (it == impl_->addresses.end()) return;
   AddressPorts& a = it->second;
@@ -131,7 +131,7 @@ void LocalPorts::release(Ipv4 address, uint16_t port) {
   if (a.in_range(port) && impl_->owned(port) && !a.queued[port]) a.push(port);
 }
 
-uint32_t LocalPorts::in_use(Ipv4 address) const {
+uint32_t LocalPorts::in_use(const Address& address) const {
   auto it = impl_->addresses.find(address);
   return it == impl_->addresses.end() ? 0 : it->second.in_use;
 }

@@ -17,7 +17,7 @@ struct Walker {
   uint32_t skip;      // 1..size-1; size is prime, so the walk visits every slot
 };
 
-uint64_t identity(const Backend& b) { return uint64_t(b.address) << 16 | b.port; }
+uint64_t identity(const Backend& b) { return uint64_t(b.address.fold32()) << 16 | b.port; }
 
 }  // namespace
 

@@ -32,8 +32,8 @@ inline uint32_t reduce_to(uint64_t hash, uint32_t size) {
 }
 
 // Where a flow from this client address and port lands; fixed seed, the same on every node.
-inline uint64_t flow_hash(Ipv4 address, uint16_t port) {
-  return mix64((uint64_t(address) << 16 | port) ^ 0x6d6167c3a5f1b2e9ULL);
+inline uint64_t flow_hash(const Address& address, uint16_t port) {
+  return mix64((uint64_t(address.fold32()) << 16 | port) ^ 0x6d6167c3a5f1b2e9ULL);
 }
 
 // Whether a backend has a share of the Maglev table: health is left out, so a health

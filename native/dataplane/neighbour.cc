@@ -5,7 +5,7 @@
 
 namespace l4lb {
 
-Neighbour* Neighbours::find(Ipv4 address) {
+Neighbour* Neighbours::find(const Address& address) {
   for (uint32_t i = 0, h = home(address); i < kProbe; ++i) {
     Neighbour* n = &slots_[(h + i) % kSlots];
     if (n->state != Neighbour::State::free && n->address == address) return n;
@@ -13,7 +13,7 @@ Neighbour* Neighbours::find(Ipv4 address) {
   return nullptr;
 }
 
-Neighbour* Neighbours::find_or_add(Ipv4 address, uint64_t now_ms) {
+Neighbour* Neighbours::find_or_add(const Address& address, uint64_t now_ms) {
   changed();   // the caller may rewrite what it gets: no resolved hop may outlive that
   if (Neighbour* n = find(address)) return n;
   Neighbour* victim = nullptr;

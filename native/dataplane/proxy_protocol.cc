@@ -1,6 +1,8 @@
 // PROXY protocol headers and how a segment carries one; the formats are in proxy_protocol.h.
 #include "proxy_protocol.h"
 
+#include <arpa/inet.h>
+
 #include <cstring>
 
 #include "l4_grow.h"
@@ -10,8 +12,9 @@ namespace l4lb {
 namespace {
 
 constexpr uint8_t kV2Signature[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
-constexpr uint8_t kV2Proxy = 0x21, kV2InetStream = 0x11, kV2InetDatagram = 0x12;
-constexpr uint16_t kV2Addresses = 12;   // two IPv4 addresses and two ports
+constexpr uint8_t kV2Proxy = 0x21, kV2Inet = 0x10, kV2Inet6 = 0x20, kV2Stream = 0x01, kV2Datagram = 0x02;
+constexpr uint16_t kV2Inet4Addresses = 12;   // two IPv4 addresses and two ports
+constexpr uint16_t kV2Inet6Addresses = 36;   // two IPv6 addresses and two ports
 
 uint8_t* put_text(uint8_t* at, const char* text) {
   while (*text) *at++ = uint8_t(*text++);
@@ -27,9 +30,15 @@ uint8_t* put_decimal(uint8_t* at, uint32_t value) {
   return at;
 }
 
-uint8_t* put_address(uint8_t* at, Ipv4 address) {
+uint8_t* put_address(uint8_t* at, const Address& address) {
+  if (!address.is_v4()) {   // RFC 5952 text, as the header's readers print it
+    uint8_t bytes[16];
+    char text[INET6_ADDRSTRLEN];
+    address.copy_to(bytes);
+    return put_text(at, inet_ntop(AF_INET6, bytes, text, sizeof text));
+  }
   for (int shift = 24; shift >= 0; shift -= 8) {
-    at = put_decimal(at, (address >> shift) & 0xff);
+    at = put_decimal(at, (address.v4() >> shift) & 0xff);
     if (shift) *at++ = '.';
   }
   return at;
@@ -44,7 +53,7 @@ void put_be(uint8_t* at, uint32_t value, int bytes) {
 uint16_t proxy_header(ClientAddress version, const FlowKey& client_to_vip, uint8_t (&out)[kProxyHeaderMax]) {
   const FlowKey& k = client_to_vip;
   if (version == ClientAddress::proxy_v1) {
-    uint8_t* at = put_text(out, "PROXY TCP4 ");
+    uint8_t* at = put_text(out, k.source.is_v4() ? "PROXY TCP4 " : "PROXY TCP6 ");
     at = put_address(at, k.source);
     *at++ = ' ';
     at = put_address(at, k.destination);
@@ -58,16 +67,25 @@ uint16_t proxy_header(ClientAddress version, const FlowKey& client_to_vip, uint8
   if (version != ClientAddress::proxy_v2) return 0;
   std::memcpy(out, kV2Signature, sizeof kV2Signature);
   out[12] = kV2Proxy;
-  out[13] = k.protocol == IPPROTO_UDP ? kV2InetDatagram : kV2InetStream;
-  put_be(out + 14, kV2Addresses, 2);
-  put_be(out + 16, k.source, 4);
-  put_be(out + 20, k.destination, 4);
-  put_be(out + 24, k.source_port, 2);
-  put_be(out + 26, k.destination_port, 2);
-  return 16 + kV2Addresses;
+  out[13] = uint8_t((k.source.is_v4() ? kV2Inet : kV2Inet6) | (k.protocol == IPPROTO_UDP ? kV2Datagram : kV2Stream));
+  uint8_t* at = out + 16;
+  if (k.source.is_v4()) {
+    put_be(at, k.source.v4(), 4);
+    put_be(at + 4, k.destination.v4(), 4);
+    at += 8;
+  } else {
+    k.source.copy_to(at);
+    k.destination.copy_to(at + 16);
+    at += 32;
+  }
+  put_be(at, k.source_port, 2);
+  put_be(at + 2, k.destination_port, 2);
+  uint16_t addresses = k.source.is_v4() ? kV2Inet4Addresses : kV2Inet6Addresses;
+  put_be(out + 14, addresses, 2);
+  return uint16_t(16 + addresses);
 }
 
-bool prepend_to_payload(rte_mbuf* m, Ipv4Frame& f, const uint8_t* header, uint16_t length, uint16_t mtu) {
+bool prepend_to_payload(rte_mbuf* m, IpFrame& f, const uint8_t* header, uint16_t length, uint16_t mtu) {
   uint16_t l4_header = f.protocol == IPPROTO_TCP ? uint16_t((f.tcp()->data_off >> 4) * 4u) : uint16_t(sizeof(rte_udp_hdr));
   uint8_t head[60 + kProxyHeaderMax];
   if (length > kProxyHeaderMax || l4_header > 60) return false;
@@ -76,7 +94,7 @@ bool prepend_to_payload(rte_mbuf* m, Ipv4Frame& f, const uint8_t* header, uint16
   return replace_l4_head(m, f, l4_header, head, uint16_t(l4_header + length), mtu);
 }
 
-rte_mbuf* header_segment(rte_mempool* pool, const rte_mbuf* m, const Ipv4Frame& f, const uint8_t* header,
+rte_mbuf* header_segment(rte_mempool* pool, const rte_mbuf* m, const IpFrame& f, const uint8_t* header,
                          uint16_t length) {
   const uint8_t* base = rte_pktmbuf_mtod(m, const uint8_t*);
   uint16_t tcp_length = uint16_t((f.tcp()->data_off >> 4) * 4u);
@@ -91,15 +109,15 @@ rte_mbuf* header_segment(rte_mempool* pool, const rte_mbuf* m, const Ipv4Frame& 
   std::memcpy(out, base, headers);
   std::memcpy(out + headers, header, length);
   segment->port = m->port;
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(out + (reinterpret_cast<const uint8_t*>(f.ip) - base));
-  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(out + l4_offset);
-  ip->total_length = rte_cpu_to_be_16(uint16_t(l4_offset - kEtherLength + tcp_length + length));
-  ip->hdr_checksum = 0;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  IpFrame g = f;
+  g.ip = out + (f.ip - base);
+  g.l4 = out + l4_offset;
+  set_l4_length(g, uint16_t(tcp_length + length));
+  rte_tcp_hdr* tcp = g.tcp();
   tcp->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
   tcp->tcp_urp = 0;
   tcp->cksum = 0;
-  tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+  tcp->cksum = full_l4_checksum(g);
   return segment;
 }
 

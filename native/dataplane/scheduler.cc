@@ -145,7 +145,7 @@ class SourceHash final : public HashTable {
     for (size_t i = 0; i < eligible.size(); ++i) table_.insert(table_.end(), share[i], eligible[i].index);
   }
   int pick(const std::vector<Backend>&, SchedulerCursor&, const FlowHint& flow, const uint32_t*) const override {
-    return lookup(mix64(uint64_t(flow.client_address) ^ 0x5348a4c1d2e3f405ULL));
+    return lookup(mix64(uint64_t(flow.client_address.fold32()) ^ 0x5348a4c1d2e3f405ULL));
   }
 };
 

@@ -17,7 +17,7 @@ constexpr uint32_t kMaglevTableSize = 65537;  // prime, > 100 × backends for ev
 
 // The client end of a new flow: what sh and mh hash on.
 struct FlowHint {
-  Ipv4 client_address = 0;
+  Address client_address;
   uint16_t client_port = 0;
 };
 

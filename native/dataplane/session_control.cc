@@ -15,7 +15,7 @@ constexpr uint32_t kExpireBudget = 1024;   // per call (once a millisecond): bou
 bool matches(const Session& s, const SessionFilter& filter) {
   return (filter.service_id == kAnyId || s.service_id == filter.service_id) &&
          (filter.backend_id == kAnyId || s.backend_id == filter.backend_id) &&
-         (filter.client_address == 0 || s.inbound.source == filter.client_address) &&
+         (filter.client_address.is_unset() || s.inbound.source == filter.client_address) &&
          (filter.protocol == 0 || s.inbound.protocol == filter.protocol);
 }
 
@@ -67,6 +67,7 @@ void end_session(Worker& w, uint32_t index) {
   if (service && service->sync && w.snapshot->sync_events) write_sync_event(w, s, SyncKind::close);
   if (s.flags & kSessionFromPeer) --w.counters->sync.peer_sessions;
   w.local_ports->release(s.outbound.destination, s.outbound.destination_port);
+  release_hops(w, s);
   BackendCounters& bc = w.counters->backends[s.backend_id];
   if (is_active(s.state)) {
     --bc.active;

@@ -59,21 +59,27 @@ struct SessionTable::Impl {
         seed(static_cast<uint32_t>(rte_rand())),
         session_memory(sizeof(Session) * size_t(capacity)),
         index_memory(sizeof(Slot) * (size_t(mask) + 1)),
+        link_memory(sizeof(WheelLinks) * size_t(capacity)),
         sessions(static_cast<Session*>(session_memory.get())),
         index(static_cast<Slot*>(index_memory.get())),
-        wheel(sessions) {
+        links(static_cast<WheelLinks*>(link_memory.get())),
+        wheel(sessions, links) {
     std::memset(index, 0xff, sizeof(Slot) * (size_t(mask) + 1));
     for (uint32_t i = 0; i < capacity; ++i) {
       Session* s = new (&sessions[i]) Session();
       s->wheel_slot = kNotFiled;
-      s->wheel_next = i + 1 < capacity ? i + 1 : kNoSession;
+      new (&links[i]) WheelLinks{i + 1 < capacity ? i + 1 : kNoSession, kNoSession};
     }
   }
 
+  // Five crc32 instructions, the same for both families.
   uint32_t hash(const FlowKey& k) const {
-    const uint64_t addresses = uint64_t(k.source) << 32 | k.destination;
     const uint64_t rest = uint64_t(k.source_port) << 24 | uint64_t(k.destination_port) << 8 | k.protocol;
-    return rte_hash_crc_8byte(rest, rte_hash_crc_8byte(addresses, seed));
+    uint32_t h = rte_hash_crc_8byte(k.source.high, seed);
+    h = rte_hash_crc_8byte(k.source.low, h);
+    h = rte_hash_crc_8byte(k.destination.high, h);
+    h = rte_hash_crc_8byte(k.destination.low, h);
+    return rte_hash_crc_8byte(rest, h);
   }
 
   const FlowKey& key_of(uint32_t entry) const {
@@ -114,12 +120,13 @@ struct SessionTable::Impl {
   const uint32_t capacity;
   const uint32_t mask;   // index slots - 1
   const uint32_t seed;
-  TableMemory session_memory, index_memory;   // huge pages where possible: table_memory.h
+  TableMemory session_memory, index_memory, link_memory;   // huge pages where possible: table_memory.h
   Session* const sessions;
   Slot* const index;
+  WheelLinks* const links;
   TimerWheel wheel;
   uint32_t size = 0;
-  uint32_t free_head = 0;   // free sessions are chained through wheel_next
+  uint32_t free_head = 0;   // free sessions are chained through their links' next
 };
 
 SessionTable::SessionTable(uint32_t capacity) {
@@ -154,10 +161,9 @@ uint32_t SessionTable::hash(const FlowKey& key) const { return impl_->hash(key);
 void SessionTable::prefetch_index(uint32_t hash) const { rte_prefetch0(&impl_->index[hash & impl_->mask]); }
 
 // Cost: the index line (cached if prefetch_index() came early enough) and two prefetches. The
-// first slot whose stored hash matches is nearly always the key's own. A Session (96 bytes)
-// spans two lines of the 64-byte aligned array; its first and last bytes name both.
-static_assert(sizeof(Session) % 32 == 0 && sizeof(Session) <= 128,
-              "prefetch_session() fetches a Session's first and last line only");
+// first slot whose stored hash matches is nearly always the key's own. A Session is two
+// whole lines of the 64-byte aligned array.
+static_assert(sizeof(Session) == 2 * 64 && alignof(Session) == 64, "prefetch_session() fetches two lines");
 void SessionTable::prefetch_session(uint32_t hash) const {
   const Impl& t = *impl_;
   for (uint32_t pos = hash & t.mask;; pos = (pos + 1) & t.mask) {
@@ -166,7 +172,7 @@ void SessionTable::prefetch_session(uint32_t hash) const {
     if (slot.hash == hash) {
       const auto* first = reinterpret_cast<const char*>(&t.sessions[slot.entry >> 1]);
       rte_prefetch0(first);
-      rte_prefetch0(first + sizeof(Session) - 1);
+      rte_prefetch0(first + 64);
       return;
     }
   }
@@ -181,9 +187,9 @@ uint32_t SessionTable::insert(const Session& s) {
 
   const uint32_t i = t.free_head;
   Session& stored = t.sessions[i];
-  t.free_head = stored.wheel_next;
+  t.free_head = t.links[i].next;
   stored = s;
-  stored.wheel_next = stored.wheel_prev = kNoSession;
+  t.links[i] = WheelLinks{};
   stored.wheel_slot = kNotFiled;
   t.add(h_in, entry_of(i, Direction::inbound));
   t.add(h_out, entry_of(i, Direction::outbound));
@@ -211,7 +217,7 @@ void SessionTable::erase(uint32_t index) {
   t.wheel.cancel(index);
   t.remove(t.hash(s.inbound), entry_of(index, Direction::inbound));
   t.remove(t.hash(s.outbound), entry_of(index, Direction::outbound));
-  s.wheel_next = t.free_head;
+  t.links[index].next = t.free_head;
   t.free_head = index;
   --t.size;
 }
@@ -220,7 +226,7 @@ const char* SessionTable::memory_backing() const { return backing_name(impl_->se
 
 size_t SessionTable::bytes_per_session() const {
   const Impl& t = *impl_;
-  return (sizeof(Session) * size_t(t.capacity) + sizeof(Slot) * (size_t(t.mask) + 1)) / t.capacity;
+  return ((sizeof(Session) + sizeof(WheelLinks)) * size_t(t.capacity) + sizeof(Slot) * (size_t(t.mask) + 1)) / t.capacity;
 }
 
 uint32_t SessionTable::next_expired(uint64_t now_ms) { return impl_->wheel.next_due(now_ms); }

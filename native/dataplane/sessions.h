@@ -2,8 +2,8 @@
 // direction through one open-addressing index, expired by a timer wheel. Owned by one worker;
 // no locks. Full means full: insert() fails and the caller counts a table_full drop.
 //
-// Memory per session (the benchmark prints it): the Session itself plus two index slots at
-// the index's load factor; the target is at most 256 bytes.
+// Memory per session (the benchmark prints it): the Session itself, its wheel links, and two
+// index slots at the index's load factor; the target is at most 256 bytes.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@ namespace l4lb {
 
 // One direction of a flow as it appears on the wire (source → destination).
 struct FlowKey {
-  Ipv4 source = 0, destination = 0;
+  Address source, destination;
   uint16_t source_port = 0, destination_port = 0;
   uint8_t protocol = 0;
   bool operator==(const FlowKey& o) const {
@@ -44,26 +44,41 @@ inline bool is_active(TcpState s) { return s == TcpState::established || s == Tc
 
 constexpr uint32_t kNoSession = 0xffffffff;
 
-struct Session {
+// Next hop of a session's side when it is the flow's peer itself (on-link); any other value
+// names an entry of the worker's NextHops (next_hops.h).
+constexpr uint32_t kDirectHop = 0xffffffff;
+
+// Two cache lines, aligned, for either family: the keys take 80 bytes (two 16-byte addresses
+// each, address.h), so everything else is packed into 48: ids as bit fields, next hops as
+// 4-byte names (next_hops.h), the sync time in 16 bits; the timer wheel's links live in an
+// array of their own (WheelLinks) since the packet path never reads them.
+struct alignas(64) Session {
+  Session() : service_id(0), backend_id(0) {}
+
   FlowKey inbound;              // client → VIP, as received
   FlowKey outbound;             // real server → local address, as received
-  uint32_t service_id = 0, backend_id = 0;
-  uint16_t client_port_id = 0;  // DPDK port towards the client
-  uint16_t server_port_id = 0;  // DPDK port towards the real server
-  Ipv4 client_next_hop = 0, server_next_hop = 0;
+  uint32_t service_id : 12;     // < kMaxServices (snapshot.h)
+  uint32_t backend_id : 20;     // < kMaxBackends
+  uint8_t client_port_id = 0;   // DPDK port towards the client (< kMaxPorts)
+  uint8_t server_port_id = 0;   // DPDK port towards the real server
   TcpState state = TcpState::none;
   uint8_t flags = 0;            // kSessionFromPeer (sync_events.h); client address mode and progress (client_address.h)
   uint16_t wheel_slot = 0;      // timer wheel (32768 slots)
+  uint16_t synced_s = 0;        // worker clock in seconds, mod 2^16: when the last sync event was written
+  uint32_t client_hop = kDirectHop, server_hop = kDirectHop;   // next hop towards each side
   int32_t seq_delta = 0;        // added to inbound seq, subtracted from outbound ack (PROXY header)
   uint32_t client_next_seq = 0; // TCP: seq after the client's last segment, as received (RST to either side)
   uint32_t server_next_seq = 0; // TCP: seq after the server's last segment, as received
   uint32_t timeout_s = 0;       // of the current state
-  uint64_t expires_ms = 0;      // absolute, in the worker's clock
-  uint32_t wheel_next = kNoSession, wheel_prev = kNoSession;  // timer wheel links
   uint32_t client_first_seq = 0;  // PROXY: the client's ISN + 1, where the header goes (client_address.h)
-  uint32_t synced_s = 0;        // worker clock, seconds: when the last sync event was written
+  uint64_t expires_ms = 0;      // absolute, in the worker's clock
 };
-static_assert(sizeof(Session) == 96, "a session is one and a half cache lines; keep it so");
+static_assert(sizeof(Session) == 128, "a session is two cache lines; keep it so");
+
+// A session's place on the timer wheel's lists (timer_wheel.h), or in the free list.
+struct WheelLinks {
+  uint32_t next = kNoSession, prev = kNoSession;
+};
 
 // Copies a session's four ends into `out`: anything with client_, virtual_, local_ and
 // server_ address and port fields (SessionInfo, SyncEvent).
@@ -162,11 +177,11 @@ class LocalPorts {
   LocalPorts(uint16_t worker, uint16_t workers);
   ~LocalPorts();
   // Takes a free port of `address` within [min, max] owned by this worker; 0 when exhausted.
-  uint16_t allocate(Ipv4 address, uint16_t min, uint16_t max);
+  uint16_t allocate(const Address& address, uint16_t min, uint16_t max);
   // Marks a specific port as held (a synced session); false when it was already held.
-  bool reserve(Ipv4 address, uint16_t port);
-  void release(Ipv4 address, uint16_t port);
-  uint32_t in_use(Ipv4 address) const;
+  bool reserve(const Address& address, uint16_t port);
+  void release(const Address& address, uint16_t port);
+  uint32_t in_use(const Address& address) const;
 
  private:
   struct Impl;

@@ -83,8 +83,6 @@ namespace {
 
 std::atomic<uint64_t> last_service_version{0};
 
-uint32_t mask_of(uint8_t length) { return length == 0 ? 0 : ~uint32_t(0) << (32 - length); }
-
 const NicPorts& nic_ports(const std::map<std::string, NicPorts>& ports, const std::string& nic) {
   auto it = ports.find(nic);
   if (it == ports.end() || it->second.port == kNoPort) throw std::runtime_error("nic " + nic + " has no DPDK port");
@@ -111,7 +109,7 @@ void build_ports(const Config& config, const std::map<std::string, NicPorts>& po
     info.nic_index = uint16_t(i);
     info.mac = dpdk.mac;
     info.mtu = nic.mtu;
-    info.probe = nic.probe.length ? nic.probe.address : 0;
+    info.probe = nic.probe.length ? nic.probe.address : Address();
   }
 }
 
@@ -123,14 +121,13 @@ void build_routes(const Config& config, const std::map<std::string, NicPorts>& p
     int preference;  // 0 connected, 1 configured route, 2 gateway
   };
   std::vector<Ranked> ranked;
-  auto add = [&](Prefix prefix, uint16_t port, Ipv4 next_hop, int preference) {
-    prefix.address &= mask_of(prefix.length);
-    ranked.push_back({Route{prefix, Egress{port, next_hop}}, preference});
+  auto add = [&](const Prefix& prefix, uint16_t port, const Address& next_hop, int preference) {
+    ranked.push_back({Route{prefix.network(), Egress{port, next_hop}}, preference});
   };
   for (const NicConfig& nic : config.nics) {
     uint16_t port = nic_ports(ports, nic.name).port;
-    for (const Prefix& network : nic.networks) add(network, port, 0, 0);
-    if (nic.gateway) add(Prefix{0, 0}, port, nic.gateway, 2);
+    for (const Prefix& network : nic.networks) add(network, port, Address(), 0);
+    if (!nic.gateway.is_unset()) add(Prefix{nic.gateway.is_v4() ? Address::v4(0) : Address(), 0}, port, nic.gateway, 2);
   }
   for (const RouteConfig& r : config.routes) {
     add(r.prefix, port_of(config, ports, r.nic, "route " + r.name), r.via, 1);
@@ -231,28 +228,27 @@ void add_ended_backends(const Service& was, const Snapshot& now, std::vector<uin
 namespace {
 
 // Whether `address` lies in a network connected to `port` (routes with no next hop).
-bool connected(const Snapshot& snap, uint16_t port, Ipv4 address) {
+bool connected(const Snapshot& snap, uint16_t port, const Address& address) {
   for (const Route& r : snap.routes)
-    if (r.egress.port == port && r.egress.next_hop == 0 && (address & mask_of(r.prefix.length)) == r.prefix.address)
-      return true;
+    if (r.egress.port == port && r.egress.next_hop.is_unset() && r.prefix.contains(address)) return true;
   return false;
 }
 
 }  // namespace
 
-bool Pool::holds(Ipv4 address) const {
+bool Pool::holds(const Address& address) const {
   return std::find(addresses.begin(), addresses.end(), address) != addresses.end() ||
          std::find(peer_addresses.begin(), peer_addresses.end(), address) != peer_addresses.end();
 }
 
 void index_owned(Snapshot& snap) {
   for (PortInfo& info : snap.ports) info.owned.clear();
-  auto own = [&](uint16_t port, Ipv4 address) {
+  auto own = [&](uint16_t port, const Address& address) {
     if (connected(snap, port, address)) snap.ports[port].owned.push_back(address);
   };
   for (const auto& s : snap.services) own(s->in_port, s->address);
   for (const Pool& p : snap.pools)
-    for (Ipv4 address : p.addresses) own(p.port, address);
+    for (const Address& address : p.addresses) own(p.port, address);
   for (PortInfo& info : snap.ports) {
     std::sort(info.owned.begin(), info.owned.end());
     info.owned.erase(std::unique(info.owned.begin(), info.owned.end()), info.owned.end());
@@ -261,14 +257,13 @@ void index_owned(Snapshot& snap) {
 
 void index_local_addresses(Snapshot& snap) {
   for (const Pool& pool : snap.pools) {
-    for (Ipv4 address : pool.addresses) snap.by_local_address[address] = &pool;
-    for (Ipv4 address : pool.peer_addresses) snap.by_local_address.emplace(address, &pool);
+    for (const Address& address : pool.addresses) snap.by_local_address[address] = &pool;
+    for (const Address& address : pool.peer_addresses) snap.by_local_address.emplace(address, &pool);
   }
 }
 
 void index_service(Snapshot& snap, const Service& s, const IdMap& service_ids) {
-  uint64_t key = service_key(s.address, s.port, uint8_t(s.protocol));
-  if (!snap.by_vip.emplace(key, &s).second)
+  if (!snap.by_vip.emplace(ServiceKey{s.address, s.port, uint8_t(s.protocol)}, &s).second)
     throw std::runtime_error("service " + *service_ids.name(s.id) + " uses a VIP, port and protocol taken by another");
   snap.service_by_id[s.id] = &s;
   for (const Backend& b : s.backends) snap.backend_by_id[b.id] = &b;

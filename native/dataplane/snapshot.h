@@ -28,10 +28,10 @@ struct MacAddress {
   uint8_t bytes[6] = {};
 };
 
-// Where a packet leaves: DPDK port and the IPv4 next hop whose MAC it needs.
+// Where a packet leaves: DPDK port and the next hop (of the packet's family) whose MAC it needs.
 struct Egress {
   uint16_t port = kNoPort;
-  Ipv4 next_hop = 0;
+  Address next_hop;
 };
 
 struct PortInfo {
@@ -40,24 +40,24 @@ struct PortInfo {
   uint16_t nic_index = 0;        // into Snapshot::nics
   MacAddress mac;
   uint16_t mtu = 1500;
-  Ipv4 probe = 0;                // the kernel side's address; frames for it go to the tap
-  std::vector<Ipv4> owned;       // VIPs and own local addresses in this port's networks: answered by ARP
+  Address probe;                 // the kernel side's address (unset: none); frames for it go to the tap
+  std::vector<Address> owned;    // VIPs and own local addresses in this port's networks: answered by ARP/ND
 };
 
 struct Pool {
   uint32_t id = 0;               // index into Snapshot::pools
   uint16_t port = kNoPort;       // DPDK port towards the real servers
-  std::vector<Ipv4> addresses;        // this node's own (PoolConfig::addresses)
-  std::vector<Ipv4> peer_addresses;   // cluster peers' (PoolConfig::peer_addresses)
+  std::vector<Address> addresses;        // this node's own (PoolConfig::addresses)
+  std::vector<Address> peer_addresses;   // cluster peers' (PoolConfig::peer_addresses)
   uint16_t port_min = 1024;
   uint16_t port_max = 65535;
 
-  bool holds(Ipv4 address) const;     // own or a peer's
+  bool holds(const Address& address) const;     // own or a peer's
 };
 
 struct Backend {
   uint32_t id = 0;               // stable, < kMaxBackends
-  Ipv4 address = 0;
+  Address address;
   uint16_t port = 0;
   uint32_t weight = 0;           // configured: 0 takes no new sessions
   bool enabled = true;           // false: its sessions are reset
@@ -70,7 +70,7 @@ struct Backend {
 struct Service : ServiceSettings {
   uint32_t id = 0;               // stable, < kMaxServices
   uint64_t version = 0;          // changes whenever its backends or scheduler change
-  Ipv4 address = 0;
+  Address address;
   uint16_t port = 0;
   Protocol protocol = Protocol::tcp;
   uint16_t in_port = kNoPort;    // DPDK port of the client-side NIC
@@ -89,10 +89,20 @@ struct Route {
   Egress egress;
 };
 
-// Key of the virtual-service index: (VIP, port, protocol) packed into 64 bits.
-inline uint64_t service_key(Ipv4 address, uint16_t port, uint8_t protocol) {
-  return (uint64_t(address) << 24) | (uint64_t(port) << 8) | protocol;
-}
+// Key of the virtual-service index.
+struct ServiceKey {
+  Address address;
+  uint16_t port = 0;
+  uint8_t protocol = 0;
+  bool operator==(const ServiceKey& o) const {
+    return address == o.address && port == o.port && protocol == o.protocol;
+  }
+};
+struct ServiceKeyHash {
+  size_t operator()(const ServiceKey& k) const {
+    return AddressHash{}(k.address) ^ (size_t(k.port) << 8 | k.protocol) * 0x9e3779b97f4a7c15ull;
+  }
+};
 
 struct Snapshot {
   uint64_t generation = 0;
@@ -105,29 +115,28 @@ struct Snapshot {
   std::vector<std::shared_ptr<const Service>> services;
   std::vector<Pool> pools;
   std::vector<Route> routes;             // longest prefix first; connected networks included
-  std::unordered_map<uint64_t, const Service*> by_vip;   // service_key → service
-  std::unordered_map<Ipv4, const Pool*> by_local_address;   // own and peers' addresses
+  std::unordered_map<ServiceKey, const Service*, ServiceKeyHash> by_vip;
+  std::unordered_map<Address, const Pool*, AddressHash> by_local_address;   // own and peers' addresses
   std::vector<const Service*> service_by_id;             // kMaxServices entries, null when unused
   std::vector<const Backend*> backend_by_id;             // kMaxBackends entries, null when unused
   std::vector<uint32_t> ended_backends;  // ids live in the previous snapshot, removed or disabled now
   bool services_gone = false;            // a service of the previous snapshot is not in this one
 
   const PortInfo* port(uint16_t id) const { return id < ports.size() && ports[id].port == id ? &ports[id] : nullptr; }
-  const Service* find_service(Ipv4 vip, uint16_t port, uint8_t proto) const {
-    auto it = by_vip.find(service_key(vip, port, proto));
+  const Service* find_service(const Address& vip, uint16_t port, uint8_t proto) const {
+    auto it = by_vip.find(ServiceKey{vip, port, proto});
     return it == by_vip.end() ? nullptr : it->second;
   }
-  const Pool* find_pool(Ipv4 local) const {
+  const Pool* find_pool(const Address& local) const {
     auto it = by_local_address.find(local);
     return it == by_local_address.end() ? nullptr : it->second;
   }
   // Longest-prefix match over connected networks, routes and gateways; port kNoPort: unreachable.
-  Egress route(Ipv4 destination) const {
-    for (const Route& r : routes) {
-      uint32_t mask = r.prefix.length == 0 ? 0 : ~uint32_t(0) << (32 - r.prefix.length);
-      if ((destination & mask) == (r.prefix.address & mask))
-        return Egress{r.egress.port, r.egress.next_hop ? r.egress.next_hop : destination};
-    }
+  // A destination of one family matches only routes of that family.
+  Egress route(const Address& destination) const {
+    for (const Route& r : routes)
+      if (r.prefix.contains(destination))
+        return Egress{r.egress.port, r.egress.next_hop.is_unset() ? destination : r.egress.next_hop};
     return Egress{};
   }
 };

@@ -15,7 +15,7 @@ namespace {
 
 // Takes `s` out of the VIP, service-id and backend-id indexes.
 void unindex_service(Snapshot& snap, const Service& s) {
-  snap.by_vip.erase(service_key(s.address, s.port, uint8_t(s.protocol)));
+  snap.by_vip.erase(ServiceKey{s.address, s.port, uint8_t(s.protocol)});
   snap.service_by_id[s.id] = nullptr;
   for (const Backend& b : s.backends) snap.backend_by_id[b.id] = nullptr;
 }

@@ -13,14 +13,14 @@ namespace {
 
 void count_drop(Worker& w, SyncDrop why) { ++w.counters->sync.dropped[static_cast<int>(why)]; }
 
-const Backend* find_backend(const Service& service, Ipv4 address, uint16_t port) {
+const Backend* find_backend(const Service& service, const Address& address, uint16_t port) {
   for (const Backend& b : service.backends)
     if (b.address == address && b.port == port) return &b;
   return nullptr;
 }
 
 // Own addresses (sessions of this node's earlier life) or a cluster peer's of the same pool.
-bool in_pool(const Snapshot& snap, const Service& service, Ipv4 local) {
+bool in_pool(const Snapshot& snap, const Service& service, const Address& local) {
   return service.pool < snap.pools.size() && snap.pools[service.pool].holds(local);
 }
 
@@ -50,7 +50,11 @@ void insert_session(Worker& w, const SyncEvent& e, const Service& service, const
     if (holder == kNoSession || !w.local_ports->reserve(e.local_address, e.local_port))
       return count_drop(w, SyncDrop::conflict);
   }
-  Session s = make_session(inbound, outbound, service, backend, client_side);
+  Session s;
+  if (!make_session(w, inbound, outbound, service, backend, client_side, &s)) {
+    w.local_ports->release(e.local_address, e.local_port);
+    return count_drop(w, SyncDrop::no_route);   // the worker's hop table is full
+  }
   s.state = static_cast<TcpState>(e.state);
   s.flags = uint8_t(e.flags | kSessionFromPeer);
   s.seq_delta = e.seq_delta;
@@ -59,8 +63,9 @@ void insert_session(Worker& w, const SyncEvent& e, const Service& service, const
   s.server_next_seq = e.server_next_seq;
   s.timeout_s = keep_s;
   s.expires_ms = w.now_ms + 1000ull * keep_s;
-  s.synced_s = uint32_t(w.now_ms / 1000);
+  s.synced_s = uint16_t(w.now_ms / 1000);
   if (w.sessions->insert(s) == kNoSession) {
+    release_hops(w, s);
     w.local_ports->release(e.local_address, e.local_port);
     return count_drop(w, SyncDrop::table_full);
   }
@@ -117,7 +122,7 @@ SyncEvent sync_event_of(const Worker& w, const Session& s, SyncKind kind) {
 }
 
 void write_sync_event(Worker& w, Session& s, SyncKind kind) {
-  s.synced_s = uint32_t(w.now_ms / 1000);
+  s.synced_s = uint16_t(w.now_ms / 1000);
   if (!w.sync_out) return;
   SyncEvent e = sync_event_of(w, s, kind);
   if (rte_ring_sp_enqueue_elem(w.sync_out, &e, sizeof(e)) == 0) ++w.counters->sync.events_queued;

@@ -12,6 +12,8 @@
 // (the origin refreshes at half the timeout, so a live session never lapses here first).
 #pragma once
 
+#include <algorithm>
+
 #include "sessions.h"
 #include "sync_record.h"
 #include "worker.h"
@@ -23,6 +25,9 @@ constexpr uint8_t kSessionFromPeer = 1 << 0;
 // Session::flags: a peer's session a packet here adopted (a failover, an ECMP move); its
 // packets count as forwarded for peers. Like kSessionFromPeer, never on the wire.
 constexpr uint8_t kSessionTakenOver = 1 << 5;
+// The longest a synced session goes without a refresh event, in seconds (half its timeout
+// when that is shorter).
+constexpr uint32_t kMaxRefreshS = 1u << 15;
 
 // The event describing session `s` now.
 SyncEvent sync_event_of(const Worker& w, const Session& s, SyncKind kind);
@@ -38,11 +43,13 @@ void adopt_peer_session(Worker& w, Session& s);
 // state or client-address progress (a peer must not send a PROXY header twice), or when its
 // last one is older than half the state's timeout. Cost: three compares unless one is due.
 inline void sync_after_packet(Worker& w, Session& s, TcpState state_before, uint8_t flags_before, bool opened) {
-  uint32_t now_s = uint32_t(w.now_ms / 1000);
+  // The session keeps its sync time in 16 bits (sessions.h), so the refresh interval is at
+  // most 2^15 s (9 h): a difference below 2^16 is then read right.
+  uint16_t since_s = uint16_t(uint16_t(w.now_ms / 1000) - s.synced_s);
   SyncKind kind;
   if (opened) kind = SyncKind::new_session;
   else if (s.state != state_before || (s.flags ^ flags_before) & ~kSessionFromPeer) kind = SyncKind::update;
-  else if (now_s - s.synced_s >= s.timeout_s / 2) kind = SyncKind::refresh;
+  else if (since_s >= std::min<uint32_t>(s.timeout_s / 2, kMaxRefreshS)) kind = SyncKind::refresh;
   else return;
   write_sync_event(w, s, kind);
 }

@@ -72,8 +72,9 @@ void isolate_kernel_interface(const std::string& interface) {
 
 void set_kernel_address(const std::string& interface, const Prefix& address) {
   InetSocket sock;
+  if (!address.address.is_v4()) throw std::runtime_error("the probe address of " + interface + " must be IPv4");
   ifreq ifr = request_for(interface);
-  set_inet(ifr, address.address);
+  set_inet(ifr, address.address.v4());
   sock.control(SIOCSIFADDR, ifr, "set the address");
   set_inet(ifr, address.length == 0 ? 0 : ~uint32_t(0) << (32 - address.length));
   sock.control(SIOCSIFNETMASK, ifr, "set the netmask");

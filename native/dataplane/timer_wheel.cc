@@ -8,8 +8,8 @@
 // The wheel. Time is cut into ticks of kTickMs (16 ms) and the wheel has kSlots (32768) slots,
 // one per tick, so it spans about 524 s: every established TCP session (90 s by default) and
 // UDP flow (300 s) fits within one turn. Each slot heads a doubly linked list threaded
-// through the sessions themselves (wheel_next / wheel_prev), so filing and unfiling are O(1)
-// and need no memory. `current_` is the first tick not yet processed; a session is filed in
+// through the table's WheelLinks (one per session, beside the sessions), so filing and
+// unfiling are O(1) and need no memory. `current_` is the first tick not yet processed; a session is filed in
 // one of the ticks [current_, current_ + kSlots), so a slot number names exactly one tick,
 // and wheel_slot (the slot) is all a session needs to remember.
 //
@@ -24,7 +24,7 @@
 // When the wheel reaches that tick it finds the deadline in the future and files the session
 // again, by its current deadline. An active flow is thus relinked about once per timeout
 // instead of on every packet, and the packet path writes one session field instead of the
-// links of three sessions (three cache lines). A deadline that moves earlier (ESTABLISHED →
+// links of three sessions (three more cache lines). A deadline that moves earlier (ESTABLISHED →
 // FIN_WAIT, 90 s → 7 s) is relinked at once, so it is not expired late either.
 //
 // Never early, at most one tick late: a session is handed out only when its expires_ms has
@@ -55,25 +55,25 @@ uint64_t TimerWheel::tick_of_slot(uint32_t slot) const {
 }
 
 void TimerWheel::link(uint32_t i, uint64_t tick) {
-  Session& s = sessions_[i];
+  WheelLinks& l = links_[i];
   const uint32_t slot = static_cast<uint32_t>(tick & kMask);
-  s.wheel_slot = slot;
-  s.wheel_prev = kNoSession;
-  s.wheel_next = heads_[slot];
-  if (s.wheel_next != kNoSession) sessions_[s.wheel_next].wheel_prev = i;
+  sessions_[i].wheel_slot = uint16_t(slot);
+  l.prev = kNoSession;
+  l.next = heads_[slot];
+  if (l.next != kNoSession) links_[l.next].prev = i;
   heads_[slot] = i;
   ++filed_;
 }
 
 void TimerWheel::unlink(uint32_t i) {
-  Session& s = sessions_[i];
-  if (s.wheel_prev == kNoSession)
-    heads_[s.wheel_slot] = s.wheel_next;
+  WheelLinks& l = links_[i];
+  if (l.prev == kNoSession)
+    heads_[sessions_[i].wheel_slot] = l.next;
   else
-    sessions_[s.wheel_prev].wheel_next = s.wheel_next;
-  if (s.wheel_next != kNoSession) sessions_[s.wheel_next].wheel_prev = s.wheel_prev;
-  s.wheel_slot = kNotFiled;
-  s.wheel_next = s.wheel_prev = kNoSession;
+    links_[l.prev].next = l.next;
+  if (l.next != kNoSession) links_[l.next].prev = l.prev;
+  sessions_[i].wheel_slot = kNotFiled;
+  l.next = l.prev = kNoSession;
   --filed_;
 }
 

@@ -1,5 +1,5 @@
-// The session table's expiry timer: a hashed timing wheel threaded through the sessions' own
-// wheel_next / wheel_prev / wheel_slot fields, so it allocates nothing per session.
+// The session table's expiry timer: a hashed timing wheel threaded through the sessions'
+// wheel_slot and the table's WheelLinks array, so it allocates nothing per session.
 // Design and costs: timer_wheel.cc.
 #pragma once
 
@@ -19,7 +19,7 @@ class TimerWheel {
   static constexpr uint32_t kSlots = 1u << 15;     // span: kSlots * kTickMs ≈ 524 s
   static constexpr uint32_t kRefileLimit = 4096;   // bound on one call's non-due work
 
-  explicit TimerWheel(Session* sessions) : sessions_(sessions), heads_(kSlots, kNoSession) {}
+  TimerWheel(Session* sessions, WheelLinks* links) : sessions_(sessions), links_(links), heads_(kSlots, kNoSession) {}
 
   // Files session `i` by its expires_ms. It must not be filed already.
   void schedule(uint32_t i);
@@ -41,6 +41,7 @@ class TimerWheel {
   uint64_t tick_of_slot(uint32_t slot) const;       // the tick a slot stands for now
 
   Session* sessions_;
+  WheelLinks* links_;             // by session index
   std::vector<uint32_t> heads_;   // per slot: first session or kNoSession
   uint64_t current_ = 0;          // every tick before this one has been processed
   uint32_t filed_ = 0;

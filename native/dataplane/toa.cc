@@ -19,8 +19,8 @@ enum class Keep : uint8_t { everything, no_padding, no_padding_no_sack };
 // The segment's options as `keep` allows, then TOA, padded with End of Option List to a
 // multiple of 4 and to at least the old options' length (so the header never shrinks).
 // Returns the options' length, or 0 when they do not fit or the old ones are malformed.
-uint16_t rebuild_options(const uint8_t* header, uint16_t header_length, Keep keep, const uint8_t (&toa)[kToaLength],
-                         uint8_t* out) {
+uint16_t rebuild_options(const uint8_t* header, uint16_t header_length, Keep keep, const uint8_t* toa, uint8_t* out) {
+  const uint8_t toa_bytes = toa[1];
   uint16_t n = 0, end = kTcpFixedHeader;
   bool fits = true;
   bool well_formed = for_each_tcp_option(header, header_length, [&](uint8_t kind, uint16_t offset, uint16_t length) {
@@ -40,9 +40,9 @@ uint16_t rebuild_options(const uint8_t* header, uint16_t header_length, Keep kee
     if (n > kMaxOptions) return 0;
     std::memcpy(out, header + kTcpFixedHeader, n);
   }
-  if (!fits || n + kToaLength > kMaxOptions) return 0;
-  std::memcpy(out + n, toa, kToaLength);
-  n = uint16_t(n + kToaLength);
+  if (!fits || n + toa_bytes > kMaxOptions) return 0;
+  std::memcpy(out + n, toa, toa_bytes);
+  n = uint16_t(n + toa_bytes);
   uint16_t padded = std::max<uint16_t>((n + 3) & ~3u, uint16_t(header_length - kTcpFixedHeader));
   std::memset(out + n, kTcpOptionEnd, padded - n);
   return padded;
@@ -50,14 +50,18 @@ uint16_t rebuild_options(const uint8_t* header, uint16_t header_length, Keep kee
 
 }  // namespace
 
-ToaResult insert_toa(rte_mbuf* m, Ipv4Frame& f, Ipv4 client, uint16_t client_port, uint16_t mtu) {
+ToaResult insert_toa(rte_mbuf* m, IpFrame& f, const Address& client, uint16_t client_port, uint16_t mtu) {
   const auto* header = reinterpret_cast<const uint8_t*>(f.tcp());
   uint16_t header_length = uint16_t((f.tcp()->data_off >> 4) * 4u);
-  uint8_t toa[kToaLength] = {kTcpOptionToa, kToaLength};
+  uint8_t toa[kToaLength6] = {kTcpOptionToa, toa_length(client)};
   rte_be16_t port = rte_cpu_to_be_16(client_port);
-  rte_be32_t address = rte_cpu_to_be_32(client);
   std::memcpy(toa + 2, &port, 2);
-  std::memcpy(toa + 4, &address, 4);
+  if (client.is_v4()) {
+    rte_be32_t address = client.v4_be();
+    std::memcpy(toa + 4, &address, 4);
+  } else {
+    client.copy_to(toa + 4);
+  }
 
   uint8_t head[kTcpMaxHeader];
   uint16_t options = 0;

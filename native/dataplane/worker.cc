@@ -19,6 +19,7 @@
 
 #include "flow.h"
 #include "neighbour.h"
+#include "next_hops.h"
 #include "packet.h"
 #include "sessions.h"
 #include "sync_events.h"
@@ -47,12 +48,12 @@ bool is_for_port(const uint8_t* eth, const PortInfo& port) {
 }
 
 // Classifies one frame received on `in_port` (described by `port`, null when unknown; or passed
-// by another worker: from_wire false) and handles it, unless it is IPv4 for the data path: then
+// by another worker: from_wire false) and handles it, unless it is IP for the data path: then
 // it returns true and the caller processes it with the rest of its burst. Cost: a few loads of
 // the Ethernet and IPv4 headers, already prefetched. Always inlined: as a call, it cost ~20 of
 // its ~40 instructions per frame.
-__attribute__((always_inline)) inline bool is_data_path_ipv4(Worker& w, rte_mbuf* m, const PortInfo* port,
-                                                             uint16_t in_port, bool from_wire) {
+__attribute__((always_inline)) inline bool is_data_path_ip(Worker& w, rte_mbuf* m, const PortInfo* port,
+                                                           uint16_t in_port, bool from_wire) {
   if (!port || rte_pktmbuf_data_len(m) < kEtherLength) {
     w.drop(m, in_port, Drop::malformed);
     return false;
@@ -67,8 +68,8 @@ __attribute__((always_inline)) inline bool is_data_path_ipv4(Worker& w, rte_mbuf
         w.drop(m, in_port, Drop::no_service);
         return false;
       }
-      if (port->probe && rte_pktmbuf_data_len(m) >= kEtherLength + sizeof(rte_ipv4_hdr) &&
-          header_at<rte_ipv4_hdr>(m, kEtherLength)->dst_addr == rte_cpu_to_be_32(port->probe)) {
+      if (port->probe.is_v4() && rte_pktmbuf_data_len(m) >= kEtherLength + sizeof(rte_ipv4_hdr) &&
+          header_at<rte_ipv4_hdr>(m, kEtherLength)->dst_addr == port->probe.v4_be()) {
         if (port->tap == kNoPort) {
           w.drop(m, in_port, Drop::no_service);
           return false;
@@ -82,18 +83,25 @@ __attribute__((always_inline)) inline bool is_data_path_ipv4(Worker& w, rte_mbuf
         return false;
       }
       return true;
+    case RTE_BE16(RTE_ETHER_TYPE_IPV6):   // neighbour discovery included: the backup learns, never answers
+      if (!from_wire) return true;
+      if (!is_for_port(eth, *port)) {
+        w.drop(m, in_port, Drop::no_service);
+        return false;
+      }
+      return true;
     case RTE_BE16(RTE_ETHER_TYPE_ARP):
       w.handle_arp(m, in_port, from_wire);
       return false;
     default:
-      w.drop(m, in_port, Drop::not_ipv4);   // VLAN-tagged frames included
+      w.drop(m, in_port, Drop::not_ip);   // VLAN-tagged frames included
       return false;
   }
 }
 
 // Receives one burst from a NIC queue: prefetches every frame's headers, classifies the
-// frames (ARP and the exception path are handled at once) and processes the IPv4 ones as one
-// burst, which lets their session lookups overlap (process_ipv4_burst).
+// frames (ARP and the exception path are handled at once) and processes the IP ones as one
+// burst, which lets their session lookups overlap (process_ip_burst).
 unsigned receive(Worker& w, uint16_t port) {
   rte_mbuf* frames[Worker::kBurst];
   uint16_t n = rte_eth_rx_burst(port, w.id, frames, Worker::kBurst);
@@ -102,14 +110,14 @@ unsigned receive(Worker& w, uint16_t port) {
   c.rx_packets += n;
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(frames[i], void*));
   const PortInfo* info = w.snapshot->port(port);
-  rte_mbuf* ipv4[Worker::kBurst];
+  rte_mbuf* ip[Worker::kBurst];
   uint16_t count = 0;
   for (uint16_t i = 0; i < n; ++i) {
     c.rx_bytes += rte_pktmbuf_pkt_len(frames[i]);
     frames[i]->port = port;   // not every driver sets it (net_ring does not); redirect() needs it
-    if (is_data_path_ipv4(w, frames[i], info, port, true)) ipv4[count++] = frames[i];
+    if (is_data_path_ip(w, frames[i], info, port, true)) ip[count++] = frames[i];
   }
-  process_ipv4_burst(w, ipv4, count, port);
+  process_ip_burst(w, ip, count, port, true);
   return n;
 }
 
@@ -128,8 +136,8 @@ unsigned drain_inbox(Worker& w) {
   unsigned n = rte_ring_dequeue_burst(w.inbox, reinterpret_cast<void**>(frames), Worker::kBurst, nullptr);
   w.counters->redirected_in += n;
   for (unsigned i = 0; i < n; ++i)
-    if (is_data_path_ipv4(w, frames[i], w.snapshot->port(frames[i]->port), frames[i]->port, false))
-      process_ipv4(w, frames[i], frames[i]->port);
+    if (is_data_path_ip(w, frames[i], w.snapshot->port(frames[i]->port), frames[i]->port, false))
+      process_ip_burst(w, &frames[i], 1, frames[i]->port, false);
   return n;
 }
 
@@ -148,6 +156,7 @@ void pick_up_snapshot(Worker& w) {
 
 Worker::Worker()
     : neighbours(make_neighbours()),
+      next_hops(std::make_unique<NextHops>()),
       counters(std::make_unique<WorkerCounters>()),
       cursors(kMaxServices),
       active(kMaxBackends, 0) {}

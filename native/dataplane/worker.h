@@ -7,7 +7,8 @@
 //   worker.cc     the loop: rx → classify (ARP / exception / IPv4) → process → tx, idle back-off,
 //                 snapshot pick-up, control requests, timers
 //   l2.cc         ARP, neighbour resolution, Ethernet output (send_ip), gratuitous ARP, tap path
-//   flow.cc etc.  IPv4: ICMP echo, FullNAT for TCP/UDP, sessions, expiry, reset of ended servers
+//   flow.cc etc.  IPv4 and IPv6: ICMP echo, FullNAT (and NAT64) for TCP/UDP, sessions, expiry,
+//                 reset of ended servers; nd.cc: IPv6 neighbour discovery
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,7 @@ namespace l4lb {
 class SessionTable;   // sessions.h
 class LocalPorts;     // sessions.h
 class Neighbours;     // neighbour.h
+class NextHops;       // next_hops.h
 
 enum class IdleMode : uint8_t { adaptive, busy };
 
@@ -36,7 +38,7 @@ enum class IdleMode : uint8_t { adaptive, busy };
 struct SessionInfo {
   uint8_t protocol = 0;
   uint8_t state = 0;            // tcp_state_name() / "udp"
-  Ipv4 client_address = 0, virtual_address = 0, local_address = 0, server_address = 0;
+  Address client_address, virtual_address, local_address, server_address;
   uint16_t client_port = 0, virtual_port = 0, local_port = 0, server_port = 0;
   uint32_t service_id = 0, backend_id = 0;
   uint16_t worker = 0;
@@ -49,7 +51,7 @@ constexpr uint32_t kAnyId = 0xffffffff;
 struct SessionFilter {
   uint32_t service_id = kAnyId;
   uint32_t backend_id = kAnyId;
-  Ipv4 client_address = 0;      // 0: any
+  Address client_address;       // unset: any
   uint8_t protocol = 0;         // 0: any
 };
 
@@ -67,7 +69,7 @@ struct WorkerRequest {
 
 // dataplane.cc creates a Worker, then sets id, workers, lcore, idle, tsc_hz, published, doorbell, inbox,
 // all, pool, sessions (make_session_table) and local_ports (make_local_ports); the constructor
-// makes the rest (neighbours, counters, cursors, active).
+// makes the rest (neighbours, next_hops, counters, cursors, active).
 struct Worker {
   Worker();
   ~Worker();   // in worker.cc, where the owned tables are complete types
@@ -83,8 +85,9 @@ struct Worker {
   std::atomic<const Snapshot*>* published = nullptr;  // where the control thread publishes
   std::atomic<uint64_t> seen_generation{0};       // lets the control thread free old snapshots
   std::atomic<WorkerRequest*> request{nullptr};
-  std::atomic<bool> announce{false};              // gratuitous ARP for every owned address: worker 0
-                                                  // sends, the others just clear it
+  std::atomic<bool> announce{false};              // gratuitous ARP (IPv6: unsolicited NA) for every
+                                                  // owned address: worker 0 sends, the others just
+                                                  // clear it
   std::atomic<bool> stop{false};
   // Rung (incremented, futex-woken) by the control thread after a publish or a request, so an
   // idle worker in adaptive mode wakes at once instead of at the end of its sleep.
@@ -98,6 +101,7 @@ struct Worker {
   std::unique_ptr<SessionTable> sessions;
   std::unique_ptr<LocalPorts> local_ports;
   std::unique_ptr<Neighbours> neighbours;
+  std::unique_ptr<NextHops> next_hops;            // gateways the sessions send through
   std::unique_ptr<WorkerCounters> counters;
   std::vector<SchedulerCursor> cursors;           // kMaxServices, indexed by Service::id
   std::vector<uint32_t> active;                   // kMaxBackends: this worker's active sessions (lc/wlc)
@@ -130,12 +134,16 @@ struct Worker {
   void send_raw(rte_mbuf* m, uint16_t port);      // buffer a finished frame
   void flush_tx();                                // hand every buffered frame to its port
   void handle_arp(rte_mbuf* m, uint16_t in_port, bool from_wire);  // from_wire false: inbox copy
-  void send_gratuitous_arp();                     // every owned address of every port
+  void send_gratuitous_arp();                     // every owned address of every port (IPv6: an
+                                                  // unsolicited neighbour advertisement)
   void neighbour_timers();                        // retries and give-ups of unresolved next hops
 };
 
 // --- flow.cc (and the files it uses). Frames start at the Ethernet header.
-void process_ipv4(Worker& w, rte_mbuf* m, uint16_t in_port);   // not for the probe address
+// A burst of IP frames (either family) received on one port, all for the data path (not for
+// the probe address); from_wire false: passed by another worker. Cheaper per frame than one
+// at a time (flow.cc says why).
+void process_ip_burst(Worker& w, rte_mbuf* const* frames, uint16_t count, uint16_t in_port, bool from_wire);
 void expire_sessions(Worker& w);                                 // once per ms or so
 void on_snapshot(Worker& w, const Snapshot* previous);          // after w.snapshot changed
 void serve_request(Worker& w, WorkerRequest& request);

@@ -21,6 +21,13 @@ struct Register {
   Register(const char* name, std::function<void()> body) { registry().push_back({name, std::move(body)}); }
 };
 
+// A value as CHECK_EQ prints it: std::to_string, or a to_string() found beside its type.
+template <class T>
+std::string text(const T& value) {
+  using std::to_string;
+  return to_string(value);
+}
+
 }  // namespace check
 
 #define CHECK_CAT2(a, b) a##b
@@ -44,7 +51,7 @@ struct Register {
     auto check_b = (b);                                                                     \
     if (!(check_a == check_b)) {                                                            \
       std::fprintf(stderr, "  %s:%d: CHECK_EQ(%s, %s) failed: %s vs %s\n", __FILE__, __LINE__, \
-                   #a, #b, std::to_string(check_a).c_str(), std::to_string(check_b).c_str()); \
+                   #a, #b, check::text(check_a).c_str(), check::text(check_b).c_str()); \
       ++check::failures;                                                                    \
     }                                                                                       \
   } while (0)

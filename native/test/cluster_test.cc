@@ -19,7 +19,7 @@ using packets::Seen;
 
 namespace {
 
-constexpr Ipv4 kPeerLip = packets::ip(10, 1, 0, 3);
+const Address kPeerLip = packets::ip(10, 1, 0, 3);
 constexpr uint16_t kPeerPort = 2051;   // on worker 0 of 1
 constexpr uint32_t kIsn = 1000, kServerIsn = 5000;
 

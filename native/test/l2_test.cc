@@ -14,7 +14,7 @@ using packets::Seen;
 
 namespace {
 
-bool reachable(Worker& w, Ipv4 address, const MacAddress& mac) {
+bool reachable(Worker& w, Address address, const MacAddress& mac) {
   Neighbour* n = w.neighbours->find(address);
   return n && n->state == Neighbour::State::reachable && packets::same_mac(n->mac, mac);
 }
@@ -151,37 +151,46 @@ TEST(l2_learnt_arp_reaches_every_worker) {
   CHECK(sent_frames(server_port(), 1).empty());   // a copy is learnt from, never answered
 }
 
+// IPv4 addresses by gratuitous ARP; the IPv6 ones by unsolicited advertisements (nd_test.cc).
 TEST(l2_announce_sends_gratuitous_arp_for_every_owned_address) {
   Lab lab;
   lab.worker().announce = true;
   lab.poll();
   std::vector<Seen> client_side = sent_frames(client_port()), server_side = sent_frames(server_port());
-  CHECK_EQ(client_side.size(), size_t(1));
-  CHECK_EQ(server_side.size(), size_t(1));
-  if (client_side.size() == 1) {
+  CHECK_EQ(client_side.size(), size_t(2));
+  CHECK_EQ(server_side.size(), size_t(2));
+  if (client_side.size() == 2) {
     CHECK_EQ(client_side[0].arp_sender, kVip);
     CHECK_EQ(client_side[0].arp_target, kVip);
     CHECK(packets::same_mac(client_side[0].arp_sender_mac, kClientSideMac));
+    CHECK_EQ(client_side[1].ether_type, RTE_ETHER_TYPE_IPV6);
   }
-  if (server_side.size() == 1) CHECK_EQ(server_side[0].arp_sender, kLip);
+  if (server_side.size() == 2) {
+    CHECK_EQ(server_side[0].arp_sender, kLip);
+    CHECK_EQ(server_side[1].ether_type, RTE_ETHER_TYPE_IPV6);
+  }
   CHECK(!lab.worker().announce.load());
 }
 
 TEST(l2_foreign_frames_are_dropped) {
   Lab lab;
   lab.seed_neighbours();
-  rte_mbuf* ipv6 = packets::tcp(from_client(48000), kSyn, 1, 0);
-  rte_pktmbuf_mtod(ipv6, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+  rte_mbuf* lldp = packets::tcp(from_client(48000), kSyn, 1, 0);
+  rte_pktmbuf_mtod(lldp, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_LLDP);
   rte_mbuf* vlan = packets::tcp(from_client(48001), kSyn, 1, 0);
   rte_pktmbuf_mtod(vlan, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+  rte_mbuf* mislabelled = packets::tcp(from_client(48003), kSyn, 1, 0);   // IPv4 said to be IPv6
+  rte_pktmbuf_mtod(mislabelled, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
   packets::Ends elsewhere = from_client(48002);
   elsewhere.destination_mac = packets::mac(0x77);   // flooded by a bridge, meant for another host
-  client_port().inject(ipv6);
+  client_port().inject(lldp);
   client_port().inject(vlan);
+  client_port().inject(mislabelled);
   client_port().inject(packets::tcp(elsewhere, kSyn, 1, 0));
   lab.poll();
   CHECK(sent_frames(server_port()).empty());
-  CHECK_EQ(lab.drops(Drop::not_ipv4), uint64_t(2));
+  CHECK_EQ(lab.drops(Drop::not_ip), uint64_t(2));
+  CHECK_EQ(lab.drops(Drop::malformed), uint64_t(1));
   CHECK_EQ(lab.drops(Drop::no_service), uint64_t(1));
 }
 
@@ -227,7 +236,7 @@ TEST(l2_neighbour_that_changes_mac_is_used_at_once) {
   if (first.empty()) return;
   // The real server's NIC was replaced; it announces its address (gratuitous ARP, not for us).
   const MacAddress moved = packets::mac(0x31);
-  const Ipv4 server = first[0].destination;
+  const Address server = first[0].destination;
   server_port().inject(packets::arp(RTE_ARP_OP_REPLY, moved, server, {}, server, true));
   lab.poll();
   client_port().inject(packets::tcp(from_client(49200), kAck, 2, 1));

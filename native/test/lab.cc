@@ -53,7 +53,7 @@ RingPort make_port(const std::string& name) {
   return p;
 }
 
-Backend backend(uint32_t id, Ipv4 address, const Settings& s, int index) {
+Backend backend(uint32_t id, Address address, const Settings& s, int index) {
   Backend b;
   b.id = id;
   b.address = address;
@@ -123,43 +123,49 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
   c.tap = tap;
   c.mac = kClientSideMac;
   c.probe = kProbe;
-  c.owned = {kVip};
+  c.owned = {kVip, kVip6};
   PortInfo& v = snap->ports[server];
   v.port = server;
   v.mac = kServerSideMac;
-  v.owned = {kLip};
+  v.owned = {kLip, kLip6};
   v.mtu = s.server_mtu;
 
-  snap->pools.resize(1);
-  Pool& pool = snap->pools[0];
-  pool.port = server;
-  pool.addresses = {kLip};
-  pool.peer_addresses = s.peer_addresses;
-  pool.port_min = s.port_min;
-  pool.port_max = s.port_max;
+  snap->pools.resize(2);
+  for (uint32_t p = 0; p < 2; ++p) {
+    Pool& pool = snap->pools[p];
+    pool.id = p;
+    pool.port = server;
+    pool.addresses = {p == 0 ? kLip : kLip6};
+    if (p == 0) pool.peer_addresses = s.peer_addresses;
+    pool.port_min = s.port_min;
+    pool.port_max = s.port_max;
+  }
   index_local_addresses(*snap);
 
-  snap->routes = {Route{Prefix{ip(10, 0, 0, 0), 24}, Egress{client, 0}},
-                  Route{Prefix{ip(10, 1, 0, 0), 24}, Egress{server, 0}}};
+  snap->routes = {Route{Prefix{ip(10, 0, 0, 0), 24}, Egress{client, Address()}},
+                  Route{Prefix{ip(10, 1, 0, 0), 24}, Egress{server, Address()}},
+                  Route{Prefix{packets::ip6("2001:db8::"), 64}, Egress{client, Address()}},
+                  Route{Prefix{packets::ip6("2001:db8:1::"), 64}, Egress{server, Address()}}};
   snap->service_by_id.assign(kMaxServices, nullptr);
   snap->backend_by_id.assign(kMaxBackends, nullptr);
-  for (uint32_t i = 0; i < 2; ++i) {
+  for (uint32_t i = 0; i <= kNat64Service; ++i) {
+    const bool tcp = i != kUdpService && i != kUdp6Service, v6_servers = i == kTcp6Service || i == kUdp6Service;
     auto built = std::make_shared<Service>();
     Service& svc = *built;
     svc.id = i;
     svc.version = s.version;
-    svc.address = kVip;
-    svc.port = i == kTcpService ? kTcpPort : kUdpPort;
-    svc.protocol = i == kTcpService ? Protocol::tcp : Protocol::udp;
+    svc.address = i < kTcp6Service ? kVip : kVip6;
+    svc.port = i == kNat64Service ? kNat64Port : tcp ? kTcpPort : kUdpPort;
+    svc.protocol = tcp ? Protocol::tcp : Protocol::udp;
     svc.in_port = client;
-    svc.pool = 0;
+    svc.pool = v6_servers ? 1 : 0;
     svc.scheduler_kind = SchedulerKind::rr;
     svc.enabled = s.service_enabled;
-    svc.client_address = s.client_address[i];
+    svc.client_address = s.client_address[tcp ? 0 : 1];
     svc.sync = s.service_sync;
-    svc.backends = {backend(2 * i, kRs1, s, 0), backend(2 * i + 1, kRs2, s, 1)};
+    svc.backends = {backend(2 * i, v6_servers ? kRs6a : kRs1, s, 0), backend(2 * i + 1, v6_servers ? kRs6b : kRs2, s, 1)};
     svc.scheduler = Scheduler::build(svc.scheduler_kind, svc.backends);
-    snap->by_vip[service_key(svc.address, svc.port, uint8_t(svc.protocol))] = &svc;
+    snap->by_vip[ServiceKey{svc.address, svc.port, uint8_t(svc.protocol)}] = &svc;
     snap->service_by_id[i] = &svc;
     for (const Backend& b : svc.backends) snap->backend_by_id[b.id] = &b;
     snap->services.push_back(std::move(built));
@@ -220,12 +226,13 @@ void Lab::publish(std::unique_ptr<Snapshot> next) {
 
 void Lab::seed_neighbours() {
   struct Known {
-    Ipv4 address;
+    Address address;
     MacAddress mac;
     uint16_t port;
   };
   for (const Known& k : {Known{kClient, kClientMac, client_port().port}, Known{kRs1, kRs1Mac, server_port().port},
-                         Known{kRs2, kRs2Mac, server_port().port}})
+                         Known{kRs2, kRs2Mac, server_port().port}, Known{kClient6, kClientMac, client_port().port},
+                         Known{kRs6a, kRs1Mac, server_port().port}, Known{kRs6b, kRs2Mac, server_port().port}})
     for (auto& w : workers) {
       Neighbour* n = w->neighbours->find_or_add(k.address, w->now_ms);
       n->state = Neighbour::State::reachable;
@@ -249,8 +256,14 @@ packets::Ends from_client(uint16_t client_port, uint16_t service_port) {
   return packets::Ends{kClientMac, kClientSideMac, kClient, kVip, client_port, service_port};
 }
 
-packets::Ends from_server(Ipv4 server, uint16_t local_port) {
-  return packets::Ends{server == kRs1 ? kRs1Mac : kRs2Mac, kServerSideMac, server, kLip, kServerPort, local_port};
+packets::Ends from_client6(uint16_t client_port, uint16_t service_port) {
+  return packets::Ends{kClientMac, kClientSideMac, kClient6, kVip6, client_port, service_port};
+}
+
+packets::Ends from_server(Address server, uint16_t local_port) {
+  const bool first = server == kRs1 || server == kRs6a;
+  return packets::Ends{first ? kRs1Mac : kRs2Mac, kServerSideMac, server, server.is_v4() ? kLip : kLip6, kServerPort,
+                       local_port};
 }
 
 l4lb::SyncEvent peer_event() {

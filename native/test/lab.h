@@ -1,9 +1,15 @@
 // A small network for driving workers without threads: ring ports for the client side, the
 // server side and the client side's tap, a hand-built Snapshot (one TCP and one UDP service
-// with two real servers each) and Workers driven by poll_once() on a clock the test sets.
+// with two real servers each, and the same over IPv6, and a NAT64 one) and Workers driven by
+// poll_once() on a clock the test sets.
 //
-//   client 10.0.0.1 ── [port "client": VIP 10.0.0.100, probe 10.0.0.250 → tap]
-//                      [port "server": LIP 10.1.0.2] ── RS1 10.1.0.11, RS2 10.1.0.12
+//   client 10.0.0.1      ── [port "client": VIP 10.0.0.100, probe 10.0.0.250 → tap]
+//   client 2001:db8::1   ── [               VIP 2001:db8::100                    ]
+//                           [port "server": LIP 10.1.0.2     ] ── RS1 10.1.0.11, RS2 10.1.0.12
+//                           [               LIP 2001:db8:1::2] ── RS1 2001:db8:1::11, RS2 2001:db8:1::12
+// Services: TCP kVip:80 and UDP kVip:53 (ids 0, 1; backends 0–3) to the IPv4 servers; TCP6
+// kVip6:80 and UDP6 kVip6:53 (ids 2, 3; backends 4–7) to the IPv6 servers; NAT64 kVip6:81
+// (id 4; backends 8, 9) to the IPv4 servers through the IPv4 local address.
 #pragma once
 
 #include <atomic>
@@ -20,13 +26,16 @@
 
 namespace lab {
 
-using l4lb::Ipv4;
+using l4lb::Address;
 using packets::ip;
 
-constexpr Ipv4 kClient = ip(10, 0, 0, 1), kVip = ip(10, 0, 0, 100), kProbe = ip(10, 0, 0, 250);
-constexpr Ipv4 kLip = ip(10, 1, 0, 2), kRs1 = ip(10, 1, 0, 11), kRs2 = ip(10, 1, 0, 12);
-constexpr uint16_t kTcpPort = 80, kUdpPort = 53, kServerPort = 8080;
-constexpr uint32_t kTcpService = 0, kUdpService = 1;
+const Address kClient = ip(10, 0, 0, 1), kVip = ip(10, 0, 0, 100), kProbe = ip(10, 0, 0, 250);
+const Address kLip = ip(10, 1, 0, 2), kRs1 = ip(10, 1, 0, 11), kRs2 = ip(10, 1, 0, 12);
+const Address kClient6 = packets::ip6("2001:db8::1"), kVip6 = packets::ip6("2001:db8::100");
+const Address kLip6 = packets::ip6("2001:db8:1::2"), kRs6a = packets::ip6("2001:db8:1::11"),
+              kRs6b = packets::ip6("2001:db8:1::12");
+constexpr uint16_t kTcpPort = 80, kUdpPort = 53, kNat64Port = 81, kServerPort = 8080;
+constexpr uint32_t kTcpService = 0, kUdpService = 1, kTcp6Service = 2, kUdp6Service = 3, kNat64Service = 4;
 const l4lb::MacAddress kClientMac = packets::mac(0x01), kClientSideMac = packets::mac(0xa1),
                        kServerSideMac = packets::mac(0xb1), kRs1Mac = packets::mac(0x11),
                        kRs2Mac = packets::mac(0x12);
@@ -56,11 +65,11 @@ struct Settings {
   bool service_enabled = true;
   std::vector<uint32_t> ended;       // ended_backends
   uint16_t port_min = 1024, port_max = 65535;
-  l4lb::ClientAddress client_address[2] = {};   // TCP, UDP service
+  l4lb::ClientAddress client_address[2] = {};   // TCP, UDP service (and their IPv6 twins; NAT64 as TCP)
   uint16_t server_mtu = 1500;                    // of the server-side port
   bool sync_events = false, backup = false;      // session sync (sync_events.h)
   bool service_sync = true;                      // of both services
-  std::vector<Ipv4> peer_addresses;              // the pool's addresses on cluster peers
+  std::vector<Address> peer_addresses;              // the pool's addresses on cluster peers
 };
 std::unique_ptr<l4lb::Snapshot> snapshot(const Settings& settings = {});
 
@@ -87,6 +96,8 @@ l4lb::SyncEvent peer_event();
 
 // Frames between the client and the VIP, and between a real server and the local address.
 packets::Ends from_client(uint16_t client_port, uint16_t service_port = kTcpPort);
-packets::Ends from_server(Ipv4 server, uint16_t local_port);
+packets::Ends from_client6(uint16_t client_port, uint16_t service_port = kTcpPort);
+// From a real server of either family to the local address of its family.
+packets::Ends from_server(Address server, uint16_t local_port);
 
 }  // namespace lab

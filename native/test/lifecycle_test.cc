@@ -117,7 +117,7 @@ TEST(lifecycle_removed_service_ends_its_sessions) {
   Settings without_udp;
   without_udp.generation = 2;
   std::unique_ptr<Snapshot> next = snapshot(without_udp);
-  next->by_vip.erase(service_key(kVip, kUdpPort, IPPROTO_UDP));
+  next->by_vip.erase(ServiceKey{kVip, kUdpPort, IPPROTO_UDP});
   next->service_by_id[kUdpService] = nullptr;
   next->services_gone = true;
   next->backend_by_id[2] = next->backend_by_id[3] = nullptr;

@@ -9,9 +9,9 @@
 using namespace l4lb;
 
 namespace {
-constexpr Ipv4 kLocal = 0x0a0a0001, kOtherLocal = 0x0a0a0002;
+const Address kLocal = Address::v4(0x0a0a0001), kOtherLocal = Address::v4(0x0a0a0002);
 
-std::vector<uint16_t> allocate_all(LocalPorts& ports, Ipv4 address, uint16_t min, uint16_t max) {
+std::vector<uint16_t> allocate_all(LocalPorts& ports, Address address, uint16_t min, uint16_t max) {
   std::vector<uint16_t> got;
   for (uint16_t p; (p = ports.allocate(address, min, max)) != 0;) got.push_back(p);
   return got;
@@ -98,6 +98,6 @@ TEST(local_ports_reserve) {
 TEST(local_ports_start_at_a_random_point) {
   LocalPorts ports(0, 1);
   int lowest = 0;
-  for (Ipv4 address = 1; address <= 8; ++address) lowest += ports.allocate(address, 10000, 10999) == 10000;
+  for (uint32_t address = 1; address <= 8; ++address) lowest += ports.allocate(Address::v4(address), 10000, 10999) == 10000;
   CHECK(lowest < 8);
 }

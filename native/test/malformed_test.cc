@@ -227,10 +227,10 @@ TEST(malformed_udp_length_below_its_header) {
   check_dropped(m, Drop::malformed);
 }
 
-TEST(malformed_vlan_tagged_frame_is_not_ipv4) {
+TEST(malformed_vlan_tagged_frame_is_not_ip) {
   rte_mbuf* m = syn();
   rte_pktmbuf_mtod(m, rte_ether_hdr*)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-  check_dropped(m, Drop::not_ipv4);
+  check_dropped(m, Drop::not_ip);
 }
 
 // Legal, if unusual: options stay, the header checksum is right for the translated addresses.
@@ -243,7 +243,7 @@ TEST(malformed_ip_options_are_forwarded) {
   CHECK_EQ(out.size(), size_t(1));
   if (!out.empty()) {
     CHECK_EQ(rte_ipv4_hdr_len(ip_of(out[0])), 24u);
-    CHECK_EQ(rte_be_to_cpu_32(ip_of(out[0])->dst_addr), kRs1);
+    CHECK_EQ(ip_of(out[0])->dst_addr, kRs1.v4_be());
     CHECK(checksums_hold(out[0]));
   }
   release(out);

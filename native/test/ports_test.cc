@@ -259,7 +259,7 @@ TEST(the_exception_port_gets_the_probe_address) {
   if (!netns.entered()) return skip("the_exception_port_gets_the_probe_address", "cannot create a network namespace");
 
   PortSpec spec = spec_for("net_null3", 2);
-  spec.probe = {0x0aff0001, 24};   // 10.255.0.1/24, inside the private namespace only
+  spec.probe = Prefix{Address::v4(0x0aff0001), 24};   // 10.255.0.1/24, inside the private namespace only
   spec.tap_name = "l4lbtap0";
   OpenPort port = open_port(spec, test_pool());
   CHECK(port.tap != kNoPort);

@@ -32,11 +32,42 @@ const std::string kV2Signature("\r\n\r\n\0\r\nQUIT\n", 12);
 TEST(proxy_v1_header_names_client_then_vip) {
   CHECK(header(ClientAddress::proxy_v1) == "PROXY TCP4 192.0.2.7 10.0.0.100 40000 80\r\n");
   FlowKey longest{ip(255, 255, 255, 255), ip(255, 255, 255, 255), 65535, 65535, IPPROTO_TCP};
-  CHECK_EQ(header(ClientAddress::proxy_v1, longest).size(), size_t(kProxyHeaderMax));
-  FlowKey shortest{0, 0, 0, 0, IPPROTO_TCP};
+  CHECK_EQ(header(ClientAddress::proxy_v1, longest).size(), size_t(56));
+  FlowKey shortest{Address::v4(0), Address::v4(0), 0, 0, IPPROTO_TCP};
   CHECK(header(ClientAddress::proxy_v1, shortest) == "PROXY TCP4 0.0.0.0 0.0.0.0 0 0\r\n");
   CHECK(header(ClientAddress::none).empty());
   CHECK(header(ClientAddress::toa).empty());
+}
+
+TEST(proxy_v1_header_for_an_ipv6_client_is_tcp6) {
+  Address client, vip;
+  CHECK(parse_address("2001:db8::7", &client) && parse_address("2001:db8:1::100", &vip));
+  CHECK(header(ClientAddress::proxy_v1, FlowKey{client, vip, 40000, 80, IPPROTO_TCP}) ==
+        "PROXY TCP6 2001:db8::7 2001:db8:1::100 40000 80\r\n");
+  Address widest;
+  CHECK(parse_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", &widest));
+  CHECK_EQ(header(ClientAddress::proxy_v1, FlowKey{widest, widest, 65535, 65535, IPPROTO_TCP}).size(),
+           size_t(kProxyHeaderMax));
+}
+
+TEST(proxy_v2_header_for_an_ipv6_client_is_af_inet6) {
+  Address client, vip;
+  CHECK(parse_address("2001:db8::7", &client) && parse_address("2001:db8:1::100", &vip));
+  for (uint8_t protocol : {uint8_t(IPPROTO_TCP), uint8_t(IPPROTO_UDP)}) {
+    std::string h = header(ClientAddress::proxy_v2, FlowKey{client, vip, 40000, 80, protocol});
+    CHECK_EQ(h.size(), size_t(52));
+    CHECK(h.substr(0, 12) == kV2Signature);
+    CHECK_EQ(int(uint8_t(h[12])), 0x21);
+    CHECK_EQ(int(uint8_t(h[13])), protocol == IPPROTO_TCP ? 0x21 : 0x22);
+    CHECK_EQ(int(uint8_t(h[14])) << 8 | uint8_t(h[15]), 36);
+    uint8_t bytes[16];
+    client.copy_to(bytes);
+    CHECK(h.substr(16, 16) == std::string(reinterpret_cast<char*>(bytes), 16));
+    vip.copy_to(bytes);
+    CHECK(h.substr(32, 16) == std::string(reinterpret_cast<char*>(bytes), 16));
+    CHECK_EQ(int(uint8_t(h[48])) << 8 | uint8_t(h[49]), 40000);
+    CHECK_EQ(int(uint8_t(h[50])) << 8 | uint8_t(h[51]), 80);
+  }
 }
 
 TEST(proxy_v2_header_is_binary_inet_stream_or_datagram) {
@@ -54,7 +85,7 @@ TEST(proxy_header_is_prepended_to_a_tcp_payload) {
     for (ClientAddress version : {ClientAddress::proxy_v1, ClientAddress::proxy_v2}) {
       std::string h = header(version);
       rte_mbuf* m = segments::tcp(kEnds, kAck | kPsh, 1001, 5001, segments::timestamps(3, 4), payload);
-      Ipv4Frame f = segments::parse(m);
+      IpFrame f = segments::parse(m);
       CHECK(prepend_to_payload(m, f, reinterpret_cast<const uint8_t*>(h.data()), uint16_t(h.size()), 1500));
       segments::View v = segments::view(m);
       CHECK(v.payload == h + payload);
@@ -70,7 +101,7 @@ TEST(proxy_header_is_prepended_to_a_tcp_payload) {
 TEST(proxy_header_is_refused_past_the_mtu) {
   std::string h = header(ClientAddress::proxy_v1);
   rte_mbuf* m = segments::tcp(kEnds, kAck, 1001, 5001, {}, std::string(1400, 'd'));
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   uint16_t mtu = uint16_t(20 + 20 + 1400 + h.size() - 1);
   CHECK(!prepend_to_payload(m, f, reinterpret_cast<const uint8_t*>(h.data()), uint16_t(h.size()), mtu));
   segments::View v = segments::view(m);
@@ -84,7 +115,7 @@ TEST(proxy_v2_is_prepended_to_a_udp_datagram) {
   flow.protocol = IPPROTO_UDP;
   std::string h = header(ClientAddress::proxy_v2, flow);
   rte_mbuf* m = segments::udp(kEnds, "query");
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   CHECK(prepend_to_payload(m, f, reinterpret_cast<const uint8_t*>(h.data()), uint16_t(h.size()), 1500));
   segments::View v = segments::view(m);
   CHECK(v.payload == h + "query");
@@ -93,7 +124,7 @@ TEST(proxy_v2_is_prepended_to_a_udp_datagram) {
   rte_pktmbuf_free(m);
 
   rte_mbuf* unchecked = segments::udp(kEnds, "q");   // a datagram sent without a checksum keeps none
-  Ipv4Frame g = segments::parse(unchecked);
+  IpFrame g = segments::parse(unchecked);
   g.udp()->dgram_cksum = 0;
   CHECK(prepend_to_payload(unchecked, g, reinterpret_cast<const uint8_t*>(h.data()), uint16_t(h.size()), 1500));
   CHECK_EQ(segments::parse(unchecked).udp()->dgram_cksum, 0);
@@ -104,7 +135,7 @@ TEST(proxy_v2_is_prepended_to_a_udp_datagram) {
 TEST(proxy_header_segment_copies_the_headers_and_carries_only_the_header) {
   std::string h = header(ClientAddress::proxy_v1);
   rte_mbuf* m = segments::tcp(kEnds, kAck | kPsh | kFin, 1001, 5001, segments::timestamps(3, 4), "data");
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   rte_mbuf* own = header_segment(packets::pool(), m, f, reinterpret_cast<const uint8_t*>(h.data()), uint16_t(h.size()));
   CHECK(own != nullptr);
   packets::Seen seen = packets::see(own);

@@ -16,7 +16,7 @@ std::vector<Backend> make_backends(const std::vector<uint32_t>& weights) {
   for (size_t i = 0; i < weights.size(); ++i) {
     Backend b;
     b.id = uint32_t(100 + i);
-    b.address = 0x0a000100 + uint32_t(i) + 1;  // 10.0.1.x
+    b.address = Address::v4(0x0a000100 + uint32_t(i) + 1);  // 10.0.1.x
     b.port = 80;
     b.weight = weights[i];
     backends.push_back(b);
@@ -32,7 +32,7 @@ std::vector<uint64_t> count_picks(SchedulerKind kind, const std::vector<Backend>
   std::mt19937_64 random(42);
   std::vector<uint64_t> counts(backends.size());
   for (size_t i = 0; i < picks; ++i) {
-    FlowHint flow{uint32_t(random()), uint16_t(random())};
+    FlowHint flow{Address::v4(uint32_t(random())), uint16_t(random())};
     int chosen = scheduler->pick(backends, cursor, flow, active);
     if (chosen >= 0) ++counts[chosen];
   }
@@ -134,7 +134,7 @@ TEST(scheduler_sh_keeps_a_client_on_one_server) {
   SchedulerCursor cursor;
   std::mt19937 random(7);
   for (int i = 0; i < 1000; ++i) {
-    Ipv4 client = random();
+    Address client = Address::v4(random());
     int first = sh->pick(backends, cursor, {client, 1000}, nullptr);
     CHECK(first >= 0 && first < 4);
     CHECK_EQ(sh->pick(backends, cursor, {client, 2000}, nullptr), first);
@@ -176,7 +176,7 @@ TEST(scheduler_mh_disrupts_little_when_a_server_goes) {
   std::mt19937_64 random(1);
   uint64_t unaffected = 0, moved = 0;
   for (int i = 0; i < 1000000; ++i) {
-    FlowHint flow{uint32_t(random()), uint16_t(random())};
+    FlowHint flow{Address::v4(uint32_t(random())), uint16_t(random())};
     const Backend& was = before[mh_before->pick(before, cursor, flow, nullptr)];
     const Backend& now = after[mh_after->pick(after, cursor, flow, nullptr)];
     CHECK(now.address != before[3].address);
@@ -223,7 +223,7 @@ TEST(scheduler_returns_minus_one_without_eligible_backends) {
     for (const auto* backends : {&drained, &disabled, &none}) {
       auto scheduler = Scheduler::build(kind, *backends);
       SchedulerCursor cursor;
-      CHECK_EQ(scheduler->pick(*backends, cursor, {0x01020304, 5}, nullptr), -1);
+      CHECK_EQ(scheduler->pick(*backends, cursor, {Address::v4(0x01020304), 5}, nullptr), -1);
     }
   }
 }
@@ -248,7 +248,7 @@ TEST(scheduler_mh_steps_over_a_down_server_and_moves_no_other_flow) {
   std::vector<uint64_t> moved_to(10);
   uint64_t other_flows_moved = 0;
   for (int i = 0; i < 200000; ++i) {
-    FlowHint flow{uint32_t(random()), uint16_t(random())};
+    FlowHint flow{Address::v4(uint32_t(random())), uint16_t(random())};
     int was = mh->pick(healthy, cursor, flow, nullptr);
     int now = mh->pick(down, cursor, flow, nullptr);
     CHECK(now >= 0 && now != 3);
@@ -265,5 +265,5 @@ TEST(scheduler_mh_steps_over_a_down_server_and_moves_no_other_flow) {
   for (size_t b = 0; b < 10; ++b) CHECK(b == 3 || moved_to[b] > total / 30);   // every other server takes a share
 
   for (Backend& b : down) b.healthy = false;
-  CHECK_EQ(mh->pick(down, cursor, {0x01020304, 5}, nullptr), -1);
+  CHECK_EQ(mh->pick(down, cursor, {Address::v4(0x01020304), 5}, nullptr), -1);
 }

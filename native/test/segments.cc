@@ -24,9 +24,8 @@ rte_mbuf* tcp(const packets::Ends& e, uint8_t flags, uint32_t seq, uint32_t ack,
   if (option_length > 40) throw std::runtime_error("too many options");
   uint16_t header = uint16_t(sizeof(rte_tcp_hdr) + option_length);
   uint16_t l4 = uint16_t(header + payload.size());
-  rte_mbuf* m = packets::frame(kEth + sizeof(rte_ipv4_hdr) + l4, headroom);
-  rte_ipv4_hdr* ip = packets::ipv4(m, e, IPPROTO_TCP, l4);
-  auto* t = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+  rte_mbuf* m = packets::frame(kEth + packets::ip_header_length(e) + l4, headroom);
+  auto* t = reinterpret_cast<rte_tcp_hdr*>(packets::ip_headers(m, e, IPPROTO_TCP, l4));
   t->src_port = rte_cpu_to_be_16(e.source_port);
   t->dst_port = rte_cpu_to_be_16(e.destination_port);
   t->sent_seq = rte_cpu_to_be_32(seq);
@@ -37,43 +36,45 @@ rte_mbuf* tcp(const packets::Ends& e, uint8_t flags, uint32_t seq, uint32_t ack,
   auto* bytes = reinterpret_cast<uint8_t*>(t);
   if (!options.empty()) std::memcpy(bytes + sizeof(rte_tcp_hdr), options.data(), options.size());
   if (!payload.empty()) std::memcpy(bytes + header, payload.data(), payload.size());
-  t->cksum = rte_ipv4_udptcp_cksum(ip, t);
+  t->cksum = packets::l4_checksum(m, t);
   return m;
 }
 
 rte_mbuf* udp(const packets::Ends& e, const std::string& payload) {
   uint16_t l4 = uint16_t(sizeof(rte_udp_hdr) + payload.size());
-  rte_mbuf* m = packets::frame(kEth + sizeof(rte_ipv4_hdr) + l4, RTE_PKTMBUF_HEADROOM);
-  rte_ipv4_hdr* ip = packets::ipv4(m, e, IPPROTO_UDP, l4);
-  auto* u = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+  rte_mbuf* m = packets::frame(kEth + packets::ip_header_length(e) + l4, RTE_PKTMBUF_HEADROOM);
+  auto* u = reinterpret_cast<rte_udp_hdr*>(packets::ip_headers(m, e, IPPROTO_UDP, l4));
   u->src_port = rte_cpu_to_be_16(e.source_port);
   u->dst_port = rte_cpu_to_be_16(e.destination_port);
   u->dgram_len = rte_cpu_to_be_16(l4);
   std::memcpy(u + 1, payload.data(), payload.size());
-  u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+  u->dgram_cksum = packets::l4_checksum(m, u);
   return m;
 }
 
-l4lb::Ipv4Frame parse(rte_mbuf* m) {
-  l4lb::Ipv4Frame f;
+l4lb::IpFrame parse(rte_mbuf* m) {
+  l4lb::IpFrame f;
   l4lb::Drop why;
-  CHECK(l4lb::parse_ipv4(m, &f, &why));
+  bool v6 = rte_pktmbuf_mtod(m, const uint8_t*)[12] == 0x86;
+  CHECK(v6 ? l4lb::parse_ipv6(m, &f, &why) : l4lb::parse_ipv4(m, &f, &why));
   return f;
 }
 
 View view(const rte_mbuf* m) {
   View v;
-  if (rte_pktmbuf_data_len(m) < kEth + sizeof(rte_ipv4_hdr)) return v;
-  auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, kEth);
-  v.ip_total_length = rte_be_to_cpu_16(ip->total_length);
-  if (kEth + v.ip_total_length > rte_pktmbuf_data_len(m)) return v;
-  const uint8_t* l4 = reinterpret_cast<const uint8_t*>(ip) + rte_ipv4_hdr_len(ip);
-  uint16_t l4_length = uint16_t(v.ip_total_length - rte_ipv4_hdr_len(ip));
+  l4lb::IpFrame f;
+  l4lb::Drop why;
+  auto* frame = const_cast<rte_mbuf*>(m);
+  bool v6 = rte_pktmbuf_mtod(m, const uint8_t*)[12] == 0x86;
+  if (!(v6 ? l4lb::parse_ipv6(frame, &f, &why) : l4lb::parse_ipv4(frame, &f, &why))) return v;
+  v.ip_total_length = l4lb::ip_packet_length(f);
+  const uint8_t* l4 = f.l4;
+  uint16_t l4_length = f.l4_length;
   uint16_t header = 0;
-  if (ip->next_proto_id == IPPROTO_TCP) {
+  if (f.protocol == IPPROTO_TCP) {
     header = uint16_t((reinterpret_cast<const rte_tcp_hdr*>(l4)->data_off >> 4) * 4u);
     v.options.assign(l4 + sizeof(rte_tcp_hdr), l4 + header);
-  } else if (ip->next_proto_id == IPPROTO_UDP) {
+  } else if (f.protocol == IPPROTO_UDP) {
     header = sizeof(rte_udp_hdr);
     v.udp_length = rte_be_to_cpu_16(reinterpret_cast<const rte_udp_hdr*>(l4)->dgram_len);
   } else {

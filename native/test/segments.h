@@ -16,7 +16,7 @@ namespace segments {
 
 using Bytes = std::vector<uint8_t>;
 
-// A TCP segment (IPv4, no IP options) with `options` (padded with End of Option List to a
+// A TCP segment (of e.source's family, no IP options or extension headers) with `options` (padded with End of Option List to a
 // multiple of 4) and `payload`; `headroom` bytes before the Ethernet header (at most the
 // buffer's default headroom).
 rte_mbuf* tcp(const packets::Ends& e, uint8_t flags, uint32_t seq, uint32_t ack, const Bytes& options,
@@ -25,7 +25,7 @@ rte_mbuf* tcp(const packets::Ends& e, uint8_t flags, uint32_t seq, uint32_t ack,
 rte_mbuf* udp(const packets::Ends& e, const std::string& payload);
 
 // The frame parsed as the worker would (CHECKs that it parses).
-l4lb::Ipv4Frame parse(rte_mbuf* m);
+l4lb::IpFrame parse(rte_mbuf* m);
 
 // What a TCP/UDP frame carries beyond the fixed headers.
 struct View {

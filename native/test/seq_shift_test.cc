@@ -46,7 +46,7 @@ TEST(seq_shift_outbound_acks_lose_the_header_length) {
 
 TEST(seq_shift_sets_a_segment_seq_with_a_valid_checksum) {
   rte_mbuf* m = segments::tcp(kEnds, kAck | kPsh, 1101, 5001, segments::timestamps(1, 2), "abc");
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   set_tcp_seq(f.tcp(), 1143);
   CHECK_EQ(packets::see(m).seq, 1143u);
   CHECK(checksums_ok(m));
@@ -58,7 +58,7 @@ TEST(seq_shift_outbound_ack_and_sack_edges_move_back) {
   // The server acknowledges the header and 100 bytes, and SACKs two later ranges.
   segments::Bytes options = segments::concat({segments::timestamps(5, 6), segments::sack({{1243, 1343}, {1443, 1543}})});
   rte_mbuf* m = segments::tcp(kEnds, kAck, 5001, 1143, options, "reply");
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   unshift_outbound(f.tcp(), p);
   packets::Seen seen = packets::see(m);
   CHECK_EQ(seen.ack, 1101u);
@@ -80,7 +80,7 @@ TEST(seq_shift_outbound_sack_at_an_odd_offset_keeps_the_checksum) {
   HeaderPlace p{1001, 41};
   segments::Bytes options = segments::concat({{1}, {5, 10, 0, 0, 0x04, 0xd2, 0, 0, 0x05, 0x36}});   // 1234..1334
   rte_mbuf* m = segments::tcp(kEnds, kAck, 5001, 1042, options, "");
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   unshift_outbound(f.tcp(), p);
   CHECK(checksums_ok(m));
   CHECK_EQ(packets::see(m).ack, 1001u);

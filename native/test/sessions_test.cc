@@ -13,22 +13,22 @@ using namespace l4lb;
 
 namespace {
 
-constexpr Ipv4 kVip = 0x0a640001, kLocal = 0x0a0a0001, kServer = 0x0a140002;
+const Address kVip = Address::v4(0x0a640001), kLocal = Address::v4(0x0a0a0001);
+constexpr uint32_t kServer = 0x0a140002;
 
 // A session for client number n: client 10.0.x.y:(n % 50000 + 1024) → VIP:80, and back from
 // the server to the local port n % 60000 + 1024.
 Session session_for(uint32_t n) {
   Session s;
-  s.inbound = FlowKey{0x0b000000 + n / 50000, kVip, uint16_t(n % 50000 + 1024), 80, 6};
-  s.outbound = FlowKey{kServer, kLocal, 8080, uint16_t(n % 60000 + 1024), 6};
-  s.outbound.source = kServer + n / 60000;
+  s.inbound = FlowKey{Address::v4(0x0b000000 + n / 50000), kVip, uint16_t(n % 50000 + 1024), 80, 6};
+  s.outbound = FlowKey{Address::v4(kServer + n / 60000), kLocal, 8080, uint16_t(n % 60000 + 1024), 6};
   s.expires_ms = 1000000;
   s.timeout_s = 90;
   return s;
 }
 
 uint64_t key_code(const FlowKey& k) {
-  return uint64_t(k.source) << 32 ^ uint64_t(k.destination) << 7 ^ uint64_t(k.source_port) << 16 ^
+  return uint64_t(k.source.fold32()) << 32 ^ uint64_t(k.destination.fold32()) << 7 ^ uint64_t(k.source_port) << 16 ^
          k.destination_port ^ uint64_t(k.protocol) << 60;
 }
 

@@ -13,9 +13,11 @@ namespace snapshot_fixture {
 
 using namespace l4lb;
 
-inline Ipv4 ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return Ipv4(a) << 24 | Ipv4(b) << 16 | Ipv4(c) << 8 | d; }
+inline Address ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return Address::v4(uint32_t(a) << 24 | uint32_t(b) << 16 | uint32_t(c) << 8 | d);
+}
 
-inline RealServerConfig server(const std::string& name, Ipv4 address, uint16_t port) {
+inline RealServerConfig server(const std::string& name, Address address, uint16_t port) {
   RealServerConfig rs;
   rs.name = name;
   rs.address = address;
@@ -30,17 +32,17 @@ inline Config test_config() {
   c.generation = 7;
   NicConfig c0;
   c0.name = "c0";
-  c0.networks = {{ip(10, 0, 0, 0), 24}};
+  c0.networks = {Prefix{ip(10, 0, 0, 0), 24}};
   c0.gateway = ip(10, 0, 0, 1);
-  c0.probe = {ip(10, 0, 0, 2), 24};
+  c0.probe = Prefix{ip(10, 0, 0, 2), 24};
   c0.mtu = 9000;
   NicConfig s0;
   s0.name = "s0";
-  s0.networks = {{ip(10, 1, 0, 0), 24}};
+  s0.networks = {Prefix{ip(10, 1, 0, 0), 24}};
   c.nics = {c0, s0};
-  c.routes = {{"far", {ip(10, 2, 0, 0), 16}, ip(10, 1, 0, 254), "s0"},
-              {"near", {ip(10, 2, 3, 0), 24}, ip(10, 1, 0, 253), "s0"},
-              {"shadow", {ip(10, 1, 0, 0), 24}, ip(10, 1, 0, 9), "s0"}};
+  c.routes = {RouteConfig{"far", Prefix{ip(10, 2, 0, 0), 16}, ip(10, 1, 0, 254), "s0"},
+              RouteConfig{"near", Prefix{ip(10, 2, 3, 0), 24}, ip(10, 1, 0, 253), "s0"},
+              RouteConfig{"shadow", Prefix{ip(10, 1, 0, 0), 24}, ip(10, 1, 0, 9), "s0"}};
   PoolConfig pool;
   pool.name = "p0";
   pool.nic = "s0";
@@ -85,7 +87,7 @@ inline const Service* by_name(const Snapshot& snap, const IdMap& ids, const std:
   return id == IdMap::kNoId ? nullptr : snap.service_by_id[id];
 }
 
-inline bool same_egress(const Egress& e, uint16_t port, Ipv4 next_hop) { return e.port == port && e.next_hop == next_hop; }
+inline bool same_egress(const Egress& e, uint16_t port, Address next_hop) { return e.port == port && e.next_hop == next_hop; }
 
 
 }  // namespace snapshot_fixture

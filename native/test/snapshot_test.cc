@@ -57,10 +57,10 @@ TEST(snapshot_ports_own_vips_and_local_addresses) {
   CHECK_EQ(c0->tap, uint16_t(1));
   CHECK_EQ(c0->mtu, uint16_t(9000));
   CHECK_EQ(c0->probe, ip(10, 0, 0, 2));
-  CHECK_EQ(s0->probe, Ipv4(0));
+  CHECK(s0->probe.is_unset());
   CHECK_EQ(int(s0->mac.bytes[5]), 2);
-  CHECK(c0->owned == std::vector<Ipv4>{ip(10, 0, 0, 10)});  // one VIP, two services
-  CHECK((s0->owned == std::vector<Ipv4>{ip(10, 1, 0, 100), ip(10, 1, 0, 101)}));
+  CHECK(c0->owned == std::vector<Address>{ip(10, 0, 0, 10)});  // one VIP, two services
+  CHECK((s0->owned == std::vector<Address>{ip(10, 1, 0, 100), ip(10, 1, 0, 101)}));
 }
 
 TEST(snapshot_indexes_peer_addresses_but_owns_only_connected_addresses) {
@@ -78,8 +78,8 @@ TEST(snapshot_indexes_peer_addresses_but_owns_only_connected_addresses) {
   const PortInfo* s0 = snap.port(2);
   CHECK(c0 && s0);
   if (!c0 || !s0) return;
-  CHECK(c0->owned == std::vector<Ipv4>{ip(10, 0, 0, 10)});   // dns's VIP; web's is routed
-  CHECK((s0->owned == std::vector<Ipv4>{ip(10, 1, 0, 100), ip(10, 1, 0, 101)}));
+  CHECK(c0->owned == std::vector<Address>{ip(10, 0, 0, 10)});   // dns's VIP; web's is routed
+  CHECK((s0->owned == std::vector<Address>{ip(10, 1, 0, 100), ip(10, 1, 0, 101)}));
 }
 
 TEST(snapshot_routes_prefer_longest_prefix_then_connected) {
@@ -98,7 +98,7 @@ TEST(snapshot_routes_prefer_longest_prefix_then_connected) {
   CHECK(same_egress(web->backends[2].egress, 0, ip(10, 0, 0, 1)));
 
   Config no_gateway = test_config();
-  no_gateway.nics[0].gateway = 0;
+  no_gateway.nics[0].gateway = Address();
   CHECK_EQ(compiler.compile(no_gateway).route(ip(8, 8, 8, 8)).port, kNoPort);
 }
 

@@ -71,7 +71,7 @@ TEST(snapshot_update_adds_and_removes_services) {
   CHECK(next->find_service(ip(10, 0, 0, 20), 80, 6) == by_name(*next, compiler.service_ids, "api"));
   CHECK((next->ended_backends == std::vector<uint32_t>{dns_x}));
   CHECK(next->services_gone);
-  CHECK((next->ports[0].owned == std::vector<Ipv4>{ip(10, 0, 0, 10), ip(10, 0, 0, 20)}));
+  CHECK((next->ports[0].owned == std::vector<Address>{ip(10, 0, 0, 10), ip(10, 0, 0, 20)}));
   CHECK_EQ(next->services.size(), size_t(2));
 
   // The freed ids are taken again by the next update, lowest first.

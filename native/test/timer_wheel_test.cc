@@ -15,8 +15,8 @@ constexpr uint64_t kTick = 16;         // the wheel's resolution (timer_wheel.h)
 
 Session session_for(uint32_t n, uint64_t expires_ms, uint32_t timeout_s) {
   Session s;
-  s.inbound = FlowKey{0x0b000000 + n, 0x0a640001, 40000, 443, 6};
-  s.outbound = FlowKey{0x0a140002, 0x0a0a0001, 443, uint16_t(1024 + n), 6};
+  s.inbound = FlowKey{Address::v4(0x0b000000 + n), Address::v4(0x0a640001), 40000, 443, 6};
+  s.outbound = FlowKey{Address::v4(0x0a140002), Address::v4(0x0a0a0001), 443, uint16_t(1024 + n), 6};
   s.expires_ms = expires_ms;
   s.timeout_s = timeout_s;
   return s;

@@ -13,7 +13,7 @@ using segments::Bytes;
 namespace {
 
 const packets::Ends kEnds{packets::mac(1), packets::mac(2), ip(10, 1, 0, 2), ip(10, 1, 0, 11), 1025, 8080};
-constexpr Ipv4 kClient = ip(192, 0, 2, 7);
+const Address kClient = ip(192, 0, 2, 7);
 constexpr uint16_t kClientPort = 40000;
 const Bytes kToa{254, 8, 0x9c, 0x40, 192, 0, 2, 7};   // port 40000, 192.0.2.7
 
@@ -23,7 +23,7 @@ bool checksums_ok(const rte_mbuf* m) {
 }
 
 ToaResult insert(rte_mbuf* m, uint16_t mtu = 1500) {
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   return insert_toa(m, f, kClient, kClientPort, mtu);
 }
 
@@ -140,7 +140,7 @@ TEST(toa_lowers_the_mss_of_a_syn_ack_by_eight) {
   // NOP, then MSS at an odd offset: the patch straddles checksum words.
   Bytes options = segments::concat({{1}, segments::mss(1460), {1, 1, 1}});
   rte_mbuf* m = segments::tcp(kEnds, kSyn | kAck, 5000, 1001, options, "");
-  Ipv4Frame f = segments::parse(m);
+  IpFrame f = segments::parse(m);
   CHECK(lower_mss(f.tcp(), kToaLength));
   segments::View v = segments::view(m);
   CHECK(segments::option(v.options, 2) == segments::mss(1452));
@@ -148,7 +148,7 @@ TEST(toa_lowers_the_mss_of_a_syn_ack_by_eight) {
   rte_pktmbuf_free(m);
 
   rte_mbuf* none = segments::tcp(kEnds, kSyn | kAck, 5000, 1001, segments::timestamps(1, 2), "");
-  Ipv4Frame g = segments::parse(none);
+  IpFrame g = segments::parse(none);
   CHECK(!lower_mss(g.tcp(), kToaLength));
   CHECK(checksums_ok(none));
   rte_pktmbuf_free(none);
