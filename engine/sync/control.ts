@@ -4,12 +4,14 @@
 // which forwarding nodes answer, each ending its answer with snapshot-done.
 //
 // Everything here comes from whoever can publish on the Redis channel: a message is used only
-// when every field has its shape (addresses are dotted quads, pools are names), else ignored.
+// when every field has its shape (addresses are IPv4 or IPv6, pools are names), else ignored.
+// A hello says which sync format its node speaks; one without (a version 1 node's) means 1.
 
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import type { BridgeContext } from './context.js';
 import { forwards, type Hello, type PeerTable, type PoolAddresses } from './peers.js';
 import { controlChannel } from './redis.js';
+import { formatVersion } from './wire.js';
 
 export const helloIntervalMs = 1000;
 
@@ -28,6 +30,8 @@ interface SnapshotDone {
 type ControlMessage = Hello | SnapshotRequest | SnapshotDone;
 
 const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+/** A sync format version: the batch header's u8, never 0. */
+const isFormat = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 0xff;
 const roles = new Set(['active', 'backup', 'multi-active']);
 const poolName = /^(?!\.\.?$)[A-Za-z0-9._~-]{1,128}$/;
 const maxAddresses = 4096;
@@ -39,7 +43,7 @@ function isPoolAddresses(v: unknown): v is PoolAddresses {
   for (const [pool, list] of Object.entries(v)) {
     if (!poolName.test(pool) || !Array.isArray(list)) return false;
     count += list.length;
-    if (count > maxAddresses || !list.every((a) => typeof a === 'string' && isIPv4(a))) return false;
+    if (count > maxAddresses || !list.every((a) => typeof a === 'string' && isIP(a) !== 0)) return false;
   }
   return true;
 }
@@ -56,7 +60,8 @@ function parse(message: Buffer): ControlMessage | undefined {
   if (m.type === 'snapshot-request') return m as unknown as SnapshotRequest;
   if (m.type === 'snapshot-done') return m as unknown as SnapshotDone;
   const addressesFit = (m.addresses === undefined || isPoolAddresses(m.addresses)) && (m.remembered === undefined || isRemembered(m.remembered));
-  if (m.type === 'hello' && roles.has(m.role as string) && isCount(m.workers) && isCount(m.fingerprint) && addressesFit) return m as unknown as Hello;
+  const formatFits = m.format === undefined || isFormat(m.format);
+  if (m.type === 'hello' && roles.has(m.role as string) && isCount(m.workers) && isCount(m.fingerprint) && addressesFit && formatFits) return m as unknown as Hello;
   return undefined;
 }
 
@@ -96,7 +101,7 @@ export class ControlChannel {
   hello(): void {
     const { workers, fingerprint, addresses } = this.ctx.portability();
     const cluster = addresses ? { addresses, remembered: this.peers.remembered() } : {};
-    this.send({ type: 'hello', node: this.ctx.nodeId, nodeNumber: this.ctx.node, role: this.ctx.role(), workers, fingerprint, ...cluster });
+    this.send({ type: 'hello', node: this.ctx.nodeId, nodeNumber: this.ctx.node, role: this.ctx.role(), format: formatVersion, workers, fingerprint, ...cluster });
   }
 
   /** Tells the peers this node has published every session it holds. */

@@ -12,7 +12,6 @@ import { forwards, type PoolAddresses, type Portability } from './peers.js';
 export type { PoolAddresses } from './peers.js';
 import { sameConnection, type SyncSettings } from './settings.js';
 import { SyncCounters, type SyncRole, type SyncState, type SyncStateChange, type SyncStatus } from './stats.js';
-import { formatIPv4 } from '../../store/ip.js';
 import { clusterFingerprint, portabilityFingerprint } from './wire.js';
 
 /** Gratuitous ARP after becoming active: at once, then after each of these delays. */
@@ -159,6 +158,6 @@ export class SyncController {
 /** What peers compare: multi-active nodes compare pool names and ranges and tell their own addresses. */
 function portabilityOf(workers: number, pools: NativeConfig['pools'], cluster: boolean): Portability {
   if (!cluster) return { workers, fingerprint: portabilityFingerprint(workers, pools) };
-  const addresses = Object.fromEntries(pools.map((p) => [p.name, p.addresses.map(formatIPv4)]));
+  const addresses = Object.fromEntries(pools.map((p) => [p.name, p.addresses]));
   return { workers, fingerprint: clusterFingerprint(workers, pools), addresses };
 }

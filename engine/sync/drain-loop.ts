@@ -6,12 +6,11 @@
 // The stream holds what a replay can use and no more: each XADD trims entries older than the
 // replay window (MINID; a live session's records are refreshed within its timeout, so older
 // ones are never needed), and once a second an XTRIM applies the operator's cap in batches,
-// a bound on Redis memory whatever the rate (at most cap × 32 kB with full batches).
+// a bound on Redis memory whatever the rate (at most cap × 57 kB with full batches).
 
-import { syncRecordSize } from '../dataplane/native.js';
 import type { BridgeContext } from './context.js';
 import { sessionsChannel, streamField, streamKey } from './redis.js';
-import { encodeBatch } from './wire.js';
+import { encodeBatch, syncRecordSize } from './wire.js';
 
 export const drainIntervalMs = 1;
 export const maxDrainRecords = 512;

@@ -1,6 +1,7 @@
 // The peers this node hears from: who they are (hello messages), whether their sessions are
-// portable here, the last live sequence each sent (a jump means records were lost), and, in a
-// multi-active cluster, which local addresses each owns.
+// portable here (the same sync format, workers and pools), the last live sequence each sent
+// (a jump means records were lost), and, in a multi-active cluster, which local addresses
+// each owns.
 //
 // Address ownership outlives a peer's hellos on purpose: when a node dies, replies for its
 // addresses reach the survivors by the covering route for as long as its sessions live, so a
@@ -9,8 +10,9 @@
 // dead learns that owner's addresses from the others, and takes its sessions' copies.
 
 import type { PeerStatus, SyncRole } from './stats.js';
+import { formatMismatch } from './wire.js';
 
-/** Local addresses by pool name, dotted quads. */
+/** Local addresses by pool name, in the text form the store keeps (either family). */
 export type PoolAddresses = Record<string, string[]>;
 
 /** What peers compare before they share sessions (docs/sync.md, Portability). */
@@ -29,6 +31,8 @@ export interface Hello extends Portability {
   role: SyncRole;
   /** Multi-active: what the sender knows other nodes own, by node number. */
   remembered?: Record<string, PoolAddresses>;
+  /** The sync format version it speaks (wire.ts); absent from version 1 nodes' hellos. */
+  format?: number;
 }
 
 /** Unseen for this long, a peer is gone from the status (and its sequence forgotten). */
@@ -64,7 +68,7 @@ interface Peer {
   nodeId: string;
   role: SyncRole | 'unknown';
   lastSeen: number;
-  /** Why its batches are refused: a fingerprint that differs, else an address both claim. */
+  /** Why its batches are refused: another sync format, a fingerprint that differs, else an address both claim. */
   reason: string | undefined;
   conflict: string | undefined;
   lastSequence: number | undefined;
@@ -117,12 +121,17 @@ export class PeerTable {
     return Object.fromEntries([...this.owners].map(([number, addresses]) => [String(number), addresses]));
   }
 
-  /** Notes a batch from `origin`; returns why its records cannot be used here, if so. */
+  /** Notes a batch in this node's format from `origin`; returns why its records cannot be used here, if so. */
   batch(origin: number, portability: Portability, local: Portability, now: number, records: number): string | undefined {
     const peer = this.peer(origin, now);
     peer.reason = incompatibility(portability, local) ?? peer.conflict;
     if (peer.reason === undefined) peer.recordsReceived += records;
     return peer.reason;
+  }
+
+  /** Notes a batch in another sync format from `origin`: the peer is shown incompatible. */
+  otherFormat(origin: number, format: number, now: number): void {
+    this.peer(origin, now).reason = formatMismatch(format);
   }
 
   /**
@@ -192,7 +201,8 @@ export class PeerTable {
   private judge(number: number, peer: Peer, local: Portability): boolean {
     if (!peer.hello) return false;
     peer.conflict = addressConflict(peer.hello.addresses, local.addresses);
-    peer.reason = incompatibility(peer.hello, local) ?? peer.conflict;
+    // A version 1 node's hello has no format field.
+    peer.reason = formatMismatch(peer.hello.format ?? 1) ?? incompatibility(peer.hello, local) ?? peer.conflict;
     return this.own(number, peer.reason === undefined ? peer.hello.addresses : undefined);
   }
 

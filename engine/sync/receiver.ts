@@ -1,11 +1,11 @@
 // Batches from the sessions channel: this node's own are ignored, an incompatible peer's are
-// refused whole, a jump in a peer's live sequence asks for a snapshot, and the rest go to the
-// data plane aged by how long ago they were sent.
+// refused whole (another sync format's without reading its records), a jump in a peer's live
+// sequence asks for a snapshot, and the rest go to the data plane aged by how long ago they
+// were sent.
 
-import { syncRecordSize } from '../dataplane/native.js';
 import type { BridgeContext } from './context.js';
 import type { PeerTable } from './peers.js';
-import { batchHeaderSize, decodeBatch } from './wire.js';
+import { batchHeaderSize, decodeBatch, syncRecordSize, type OtherFormat } from './wire.js';
 
 export class Receiver {
   constructor(
@@ -18,6 +18,7 @@ export class Receiver {
   batch(message: Buffer): void {
     const { ctx } = this;
     const decoded = decodeBatch(message);
+    if (!decoded.ok && decoded.otherFormat) return this.otherFormat(decoded.otherFormat);
     if (!decoded.ok) {
       ctx.counters.drop('bad_batch', Math.max(0, Math.floor((message.length - batchHeaderSize) / syncRecordSize)));
       ctx.counters.noteError(`a batch was refused: ${decoded.reason}`);
@@ -36,5 +37,15 @@ export class Receiver {
     const { queued } = ctx.dataPlane.ingestSync(records, age);
     ctx.counters.recordsApplied += queued;
     ctx.counters.observeLag(age);
+  }
+
+  /** A peer speaking another sync format: shown incompatible, its records refused as `version`. */
+  private otherFormat({ format, origin, count }: OtherFormat): void {
+    const { ctx } = this;
+    if (origin === ctx.node) return;
+    ctx.counters.batchesReceived++;
+    ctx.counters.recordsReceived += count;
+    this.peers.otherFormat(origin, format, Date.now());
+    ctx.counters.drop('version', count);
   }
 }

@@ -2,11 +2,10 @@
 // every batch recent enough to hold a session still alive, this node's own included — after
 // every node crashed, its own records are what it needs.
 
-import { syncRecordSize } from '../dataplane/native.js';
 import { yieldToEventLoop, type BridgeContext } from './context.js';
 import { incompatibility } from './peers.js';
 import { streamField, streamKey } from './redis.js';
-import { decodeBatch } from './wire.js';
+import { decodeBatch, syncRecordSize } from './wire.js';
 
 const chunkEntries = 1000;
 /** Beyond the longest timeout: a record's remaining time can reach its timeout plus a refresh margin. */
@@ -34,6 +33,8 @@ function ingestEntry(ctx: BridgeContext, fields: Buffer[], now: number): void {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i].toString() === streamField) message = fields[i + 1];
   if (!message) return;
   const decoded = decodeBatch(message);
+  // Another format's batches (written before an upgrade) are refused whole, like live ones.
+  if (!decoded.ok && decoded.otherFormat) return ctx.counters.drop('version', decoded.otherFormat.count);
   if (!decoded.ok) return ctx.counters.drop('bad_batch', Math.floor(message.length / syncRecordSize));
   const { header, records } = decoded;
   ctx.counters.recordsReceived += header.count;

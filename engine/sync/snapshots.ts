@@ -5,11 +5,10 @@
 // one snapshot per `minIntervalMs`; requests arriving meanwhile are answered together by the
 // next one.
 
-import { syncRecordSize } from '../dataplane/native.js';
 import { yieldToEventLoop, type BridgeContext } from './context.js';
 import { forwards } from './peers.js';
 import { sessionsChannel } from './redis.js';
-import { encodeBatch } from './wire.js';
+import { encodeBatch, syncRecordSize } from './wire.js';
 
 export const snapshotChunkRecords = 4096;
 export const snapshotMinIntervalMs = 2000;

@@ -47,7 +47,7 @@ export interface SyncStatus {
     takenOver: number;
     takenOverPackets: number;
     ringOverflows: number;
-    /** By reason: the bridge's own (redis_unavailable, backpressure, incompatible, malformed) and the data plane's. */
+    /** By reason: the bridge's own (redis_unavailable, redis_failed, backpressure, incompatible, version, bad_batch) and the data plane's. */
     dropped: Record<string, number>;
   };
   batches: { sent: number; received: number };

@@ -1,12 +1,20 @@
 // The batch header of docs/sync.md (32 bytes, network byte order) in front of the data
-// plane's 64-byte records, and the two FNV-1a hashes peers compare: a node's number and the
+// plane's wire records, and the two FNV-1a hashes peers compare: a node's number and the
 // portability fingerprint.
+//
+// The format version names the layout of the header and the records together. A node reads
+// its own version only; another version's batch is never read past the fields every version
+// keeps in place (magic, version, flags, record count, origin), which say who sent it and how
+// many records were refused.
 
-import { syncRecordSize } from '../dataplane/native.js';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export const batchHeaderSize = 32;
 export const batchMagic = 0x4c345359; // 'L4SY'
-export const formatVersion = 1;
+/** 2: records of 111 bytes carrying IPv4 or IPv6 addresses (1: 64 bytes, IPv4 only). */
+export const formatVersion = 2;
+/** Bytes per wire record (native/dataplane/sync_record.h, kSyncRecordSize). */
+export const syncRecordSize = 111;
 /** Header flag bit 0: the batch is part of a snapshot (records carry sequence 0). */
 export const snapshotFlag = 0x01;
 /** The record count is a 16-bit field. */
@@ -23,7 +31,19 @@ export interface BatchHeader {
   sentAt: number;
 }
 
-export type DecodedBatch = { ok: true; header: BatchHeader; records: Buffer } | { ok: false; reason: string };
+/** What a batch of another format version says of itself. */
+export interface OtherFormat {
+  format: number;
+  origin: number;
+  count: number;
+}
+
+export type DecodedBatch = { ok: true; header: BatchHeader; records: Buffer } | { ok: false; reason: string; otherFormat?: OtherFormat };
+
+/** Why a peer speaking `format` cannot share sessions with this node, or undefined when it can. */
+export function formatMismatch(format: number): string | undefined {
+  return format === formatVersion ? undefined : `sync format ${format}, this node speaks ${formatVersion}`;
+}
 
 /** One batch: the header for `records` (a whole number of wire records) followed by them. */
 export function encodeBatch(header: Omit<BatchHeader, 'count'>, records: Buffer): Buffer {
@@ -49,8 +69,9 @@ export function decodeBatch(batch: Buffer): DecodedBatch {
   if (batch.length < batchHeaderSize) return { ok: false, reason: `${batch.length} bytes is shorter than the ${batchHeaderSize}-byte header` };
   const magic = batch.readUInt32BE(0);
   if (magic !== batchMagic) return { ok: false, reason: `bad magic 0x${magic.toString(16).padStart(8, '0')}` };
-  const version = batch.readUInt8(4);
-  if (version !== formatVersion) return { ok: false, reason: `format version ${version}, this node reads ${formatVersion}` };
+  const format = batch.readUInt8(4);
+  const mismatch = formatMismatch(format);
+  if (mismatch) return { ok: false, reason: mismatch, otherFormat: { format, origin: batch.readUInt32BE(8), count: batch.readUInt16BE(6) } };
   const recordSize = batch.readUInt16BE(14);
   if (recordSize !== syncRecordSize) return { ok: false, reason: `record size ${recordSize}, this node reads ${syncRecordSize}` };
   const count = batch.readUInt16BE(6);
@@ -87,29 +108,59 @@ export function nodeNumber(nodeId: string): number {
 }
 
 export interface PortablePool {
-  addresses: number[];
+  /** Text form, either family. */
+  addresses: string[];
   portMin: number;
   portMax: number;
 }
 
 /**
+ * An address's 16 bytes as wire records carry it: IPv6 as is, IPv4 mapped (::ffff:a.b.c.d).
+ * Throws on anything but an IPv4 or IPv6 address without a zone.
+ */
+export function addressBytes(text: string): Buffer {
+  const bytes = Buffer.alloc(16);
+  if (isIPv4(text)) {
+    bytes.writeUInt16BE(0xffff, 10);
+    text.split('.').forEach((part, i) => bytes.writeUInt8(Number(part), 12 + i));
+    return bytes;
+  }
+  if (!isIPv6(text) || text.includes('%')) throw new RangeError(`not an IP address: ${text}`);
+  let hex = text;
+  if (text.includes('.')) {
+    // A trailing dotted quad (64:ff9b::192.0.2.1) is the last two groups.
+    const at = text.lastIndexOf(':') + 1;
+    const quad = addressBytes(text.slice(at));
+    hex = `${text.slice(0, at)}${quad.readUInt16BE(12).toString(16)}:${quad.readUInt16BE(14).toString(16)}`;
+  }
+  const [head, tail] = hex.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const front = groups(head);
+  const back = groups(tail);
+  [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back].forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
+  return bytes;
+}
+
+/**
  * What makes a session's local address and port mean the same on two nodes, hashed. The
- * input bytes are: the worker count as a big-endian u16, then one 8-byte entry per local
- * address of every pool — address (u32 BE), first port (u16 BE), last port (u16 BE) — sorted
- * by address, then first port, then last port. Pool names and the order of pools and of
- * addresses within a pool do not count; which addresses exist with which ports does.
+ * input bytes are: the worker count as a big-endian u16, then one 20-byte entry per local
+ * address of every pool — the address's 16 bytes as records carry it (IPv4-mapped for IPv4),
+ * first port (u16 BE), last port (u16 BE) — sorted by those bytes. Pool names and the order
+ * of pools and of addresses within a pool do not count; which addresses exist with which
+ * ports does.
  */
 export function portabilityFingerprint(workers: number, pools: PortablePool[]): number {
-  const entries = pools.flatMap((p) => p.addresses.map((address) => [address >>> 0, p.portMin, p.portMax] as const));
-  entries.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-  const bytes = Buffer.alloc(2 + entries.length * 8);
-  bytes.writeUInt16BE(workers, 0);
-  entries.forEach(([address, min, max], i) => {
-    bytes.writeUInt32BE(address, 2 + i * 8);
-    bytes.writeUInt16BE(min, 6 + i * 8);
-    bytes.writeUInt16BE(max, 8 + i * 8);
-  });
-  return fnv1a32(bytes);
+  const entries = pools.flatMap((p) =>
+    p.addresses.map((address) => {
+      const entry = Buffer.alloc(20);
+      addressBytes(address).copy(entry);
+      entry.writeUInt16BE(p.portMin, 16);
+      entry.writeUInt16BE(p.portMax, 18);
+      return entry;
+    }),
+  );
+  entries.sort(Buffer.compare);
+  return fnv1a32(Buffer.concat([Buffer.from([workers >> 8, workers & 0xff]), ...entries]));
 }
 
 /**

@@ -16,6 +16,19 @@ namespace {
 constexpr uint8_t kLastState = static_cast<uint8_t>(TcpState::udp);
 constexpr uint8_t kWireFlags = kSessionClientAddress | kSessionAddressPassed;
 
+// The 16 bytes exactly as Address holds them, whatever the family (IPv4-mapped for IPv4).
+Address get_address(const uint8_t* p) { return Address::v6(p); }
+
+// Each side of the translation is of one family. Across them an IPv6 client side may meet an
+// IPv4 server side (NAT64), never the reverse, which l4lb does not translate; and no address
+// is unset. A record that fails this names no session any peer could have opened.
+bool addresses_fit(const SyncEvent& e) {
+  bool client_v4 = e.client_address.is_v4(), server_v4 = e.server_address.is_v4();
+  bool set = !e.client_address.is_unset() && !e.virtual_address.is_unset() && !e.local_address.is_unset() &&
+             !e.server_address.is_unset();
+  return set && e.virtual_address.is_v4() == client_v4 && e.local_address.is_v4() == server_v4 && (server_v4 || !client_v4);
+}
+
 }  // namespace
 
 const char* sync_drop_name(SyncDrop d) {
@@ -32,25 +45,24 @@ void encode_sync_record(const SyncEvent& e, uint32_t node, uint32_t sequence, ui
   out[1] = static_cast<uint8_t>(e.kind);
   out[2] = e.protocol;
   out[3] = e.state;
-  out[4] = e.flags & kWireFlags;
-  out[5] = 0;
-  put16(out + 6, e.worker);
-  put32(out + 8, node);
-  put32(out + 12, sequence);
-  put32(out + 16, e.client_address);
-  put32(out + 20, e.virtual_address);
-  put32(out + 24, e.local_address);
-  put32(out + 28, e.server_address);
-  put16(out + 32, e.client_port);
-  put16(out + 34, e.virtual_port);
-  put16(out + 36, e.local_port);
-  put16(out + 38, e.server_port);
-  put32(out + 40, uint32_t(e.seq_delta));
-  put32(out + 44, e.client_first_seq);
-  put32(out + 48, e.client_next_seq);
-  put32(out + 52, e.server_next_seq);
-  put32(out + 56, e.timeout_s);
-  put32(out + 60, e.remaining_ms);
+  put32(out + 4, node);
+  put32(out + 8, sequence);
+  e.client_address.copy_to(out + 12);
+  e.virtual_address.copy_to(out + 28);
+  e.local_address.copy_to(out + 44);
+  e.server_address.copy_to(out + 60);
+  put16(out + 76, e.client_port);
+  put16(out + 78, e.virtual_port);
+  put16(out + 80, e.local_port);
+  put16(out + 82, e.server_port);
+  put32(out + 84, uint32_t(e.seq_delta));
+  put32(out + 88, e.client_first_seq);
+  put32(out + 92, e.client_next_seq);
+  put32(out + 96, e.server_next_seq);
+  put32(out + 100, e.timeout_s);
+  put32(out + 104, e.remaining_ms);
+  put16(out + 108, e.worker);
+  out[110] = e.flags & kWireFlags;
 }
 
 bool decode_sync_record(const uint8_t* in, SyncEvent* e, SyncDrop* why) {
@@ -61,28 +73,28 @@ bool decode_sync_record(const uint8_t* in, SyncEvent* e, SyncDrop* why) {
   e->kind = static_cast<SyncKind>(in[1]);
   e->protocol = in[2];
   e->state = in[3];
-  e->flags = in[4];
-  e->worker = get16(in + 6);
-  e->node = get32(in + 8);
-  e->sequence = get32(in + 12);
-  e->client_address = get32(in + 16);
-  e->virtual_address = get32(in + 20);
-  e->local_address = get32(in + 24);
-  e->server_address = get32(in + 28);
-  e->client_port = get16(in + 32);
-  e->virtual_port = get16(in + 34);
-  e->local_port = get16(in + 36);
-  e->server_port = get16(in + 38);
-  e->seq_delta = int32_t(get32(in + 40));
-  e->client_first_seq = get32(in + 44);
-  e->client_next_seq = get32(in + 48);
-  e->server_next_seq = get32(in + 52);
-  e->timeout_s = get32(in + 56);
-  e->remaining_ms = get32(in + 60);
+  e->node = get32(in + 4);
+  e->sequence = get32(in + 8);
+  e->client_address = get_address(in + 12);
+  e->virtual_address = get_address(in + 28);
+  e->local_address = get_address(in + 44);
+  e->server_address = get_address(in + 60);
+  e->client_port = get16(in + 76);
+  e->virtual_port = get16(in + 78);
+  e->local_port = get16(in + 80);
+  e->server_port = get16(in + 82);
+  e->seq_delta = int32_t(get32(in + 84));
+  e->client_first_seq = get32(in + 88);
+  e->client_next_seq = get32(in + 92);
+  e->server_next_seq = get32(in + 96);
+  e->timeout_s = get32(in + 100);
+  e->remaining_ms = get32(in + 104);
+  e->worker = get16(in + 108);
+  e->flags = in[110];
   bool tcp = e->protocol == IPPROTO_TCP, udp = e->protocol == IPPROTO_UDP;
   bool state_fits = tcp ? e->state < kLastState : e->state == kLastState;
-  bool ok = in[1] >= 1 && in[1] <= 4 && (tcp || udp) && state_fits && in[5] == 0 && !(e->flags & ~kWireFlags) &&
-            e->client_port && e->virtual_port && e->local_port && e->server_port;
+  bool ok = in[1] >= 1 && in[1] <= 4 && (tcp || udp) && state_fits && !(e->flags & ~kWireFlags) &&
+            e->client_port && e->virtual_port && e->local_port && e->server_port && addresses_fit(*e);
   if (!ok) *why = SyncDrop::malformed;
   return ok;
 }

@@ -4,9 +4,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { controlChannel, sessionsChannel, streamField, streamKey } from '../../engine/sync/redis.js';
-import { nodeNumber } from '../../engine/sync/wire.js';
+import { formatVersion, nodeNumber } from '../../engine/sync/wire.js';
 import { fakeRecord } from './fake-data-plane.js';
-import { peerBatch, peerOf, freshRedisPerTest, type TestNode } from './nodes.js';
+import { defaultPortability, peerBatch, peerOf, freshRedisPerTest, version1Batch, type TestNode } from './nodes.js';
 import { redisMissing } from '../redis-server.js';
 import { waitFor } from './wait.js';
 
@@ -67,6 +67,51 @@ describe('sync bridge', { skip: missing }, () => {
     assert.match(peerOf(d, 'a')!.reason!, /portability fingerprint 0x[0-9a-f]{8} differs .* local address pools/);
   });
 
+  test('a peer of another sync format is shown incompatible, its records refused unread; sync goes on', async () => {
+    const listener = redis().client();
+    await listener.subscribe(controlChannel);
+    const ownHello = new Promise<Record<string, unknown>>((resolve) =>
+      listener.on('message', (_channel: string, raw: string) => {
+        const m = JSON.parse(raw) as Record<string, unknown>;
+        if (m.type === 'hello' && m.node === 'a') resolve(m);
+      }),
+    );
+    const a = nodes().start('a', 'active');
+    const b = nodes().start('b', 'backup');
+    await waitFor('both synced', () => synced(a, b));
+    await waitFor('b heard a', () => peerOf(b, 'a')?.role === 'active');
+    assert.equal((await ownHello).format, formatVersion);
+    listener.disconnect();
+    const requested = b.status().snapshots.requested;
+
+    const peer = redis().client();
+    try {
+      // A version 1 node's hello has no format field; its pools may well match.
+      await peer.publish(controlChannel, JSON.stringify({ type: 'hello', node: 'old', nodeNumber: nodeNumber('old'), role: 'active', ...defaultPortability }));
+      await waitFor('b judged old', () => peerOf(b, 'old') !== undefined);
+      assert.equal(peerOf(b, 'old')!.compatible, false);
+      assert.equal(peerOf(b, 'old')!.reason, 'sync format 1, this node speaks 2');
+      await peer.publish(sessionsChannel, version1Batch('old', 0, 4));
+      await waitFor('its records refused as version', () => b.status().records.dropped.version === 4);
+      // A batch alone names its sender, listed by number until it says hello.
+      await peer.publish(sessionsChannel, version1Batch('older', 0, 2));
+      const older = `0x${nodeNumber('older').toString(16).padStart(8, '0')}`;
+      await waitFor('older listed', () => peerOf(b, older) !== undefined);
+      assert.equal(peerOf(b, older)!.reason, 'sync format 1, this node speaks 2');
+      await waitFor('its records refused too', () => b.status().records.dropped.version === 6);
+    } finally {
+      peer.disconnect();
+    }
+    assert.deepEqual(b.plane.ingested, []);
+    assert.equal(b.status().records.dropped.bad_batch, undefined);
+    assert.equal(b.status().snapshots.requested, requested, 'an incompatible active peer is not asked for its sessions');
+
+    a.plane.emit(1, 2);
+    await waitFor("b has a's records", () => b.plane.portsFrom(a.number).length === 2);
+    assert.equal(b.status().state, 'synced');
+    assert.equal(peerOf(b, 'a')!.compatible, true);
+  });
+
   test('a gap in a peer\'s sequence asks for a snapshot, which the active answers in chunks', async () => {
     const a = nodes().start('a', 'active');
     a.plane.sessions = ports(1, 5000).map((p) => fakeRecord(p));
@@ -111,7 +156,7 @@ describe('sync bridge', { skip: missing }, () => {
     }
   });
 
-  test('starting, a node replays the stream, its own records included and incompatible batches not', async () => {
+  test('starting, a node replays the stream, its own records included and incompatible or older-format batches not', async () => {
     const first = nodes().start('a', 'active');
     await waitFor('synced', () => synced(first));
     first.plane.emit(11, 12, 13);
@@ -121,6 +166,7 @@ describe('sync bridge', { skip: missing }, () => {
     try {
       await peer.xadd(streamKey, '*', streamField, peerBatch('y', 0, [21]));
       await peer.xadd(streamKey, '*', streamField, peerBatch('z', 0, [99], { workers: 3, fingerprint: 1 }));
+      await peer.xadd(streamKey, '*', streamField, version1Batch('old', 0, 3));
     } finally {
       peer.disconnect();
     }
@@ -131,6 +177,8 @@ describe('sync bridge', { skip: missing }, () => {
     assert.deepEqual(again.plane.portsFrom(nodeNumber('y')), [21]);
     assert.deepEqual(again.plane.portsFrom(nodeNumber('z')), []);
     assert.equal(again.status().records.dropped.incompatible, 1);
+    assert.equal(again.status().records.dropped.version, 3);
+    assert.deepEqual(again.plane.portsFrom(nodeNumber('old')), []);
     assert.ok(again.plane.ingested.every((r) => r.ageMs >= 0));
   });
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Portability } from '../../engine/sync/peers.js';
 import { controlChannel, sessionsChannel } from '../../engine/sync/redis.js';
-import { clusterFingerprint } from '../../engine/sync/wire.js';
+import { clusterFingerprint, formatVersion } from '../../engine/sync/wire.js';
 import { fakeRecord } from './fake-data-plane.js';
 import { peerBatch, peerOf, freshRedisPerTest } from './nodes.js';
 import { redisMissing } from '../redis-server.js';
@@ -86,11 +86,11 @@ describe('multi-active sync', { skip: missing }, () => {
     assert.ok(c.stateChanges.some((s) => /cluster-ready: every cluster peer sent its snapshot/.test(s)), c.stateChanges.join('\n'));
   });
 
-  test('hellos with addresses that are not dotted quads, bad pool names or too many are ignored', async () => {
+  test('hellos with addresses that are not IP addresses, bad pool names or too many are ignored', async () => {
     const a = nodes().start('a', 'multi-active', { portability: owning('10.9.1.1') });
     await waitFor('a synced', () => a.status().state === 'synced');
     const hello = (node: string, addresses: unknown, remembered?: unknown) =>
-      JSON.stringify({ type: 'hello', node, nodeNumber: 1000 + node.length, role: 'multi-active', ...owning(), addresses, ...(remembered ? { remembered } : {}) });
+      JSON.stringify({ type: 'hello', node, nodeNumber: 1000 + node.length, role: 'multi-active', format: formatVersion, ...owning(), addresses, ...(remembered ? { remembered } : {}) });
     const tooMany = { lips: Array.from({ length: 4097 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`) };
     const publisher = redis().client();
     try {
@@ -100,14 +100,16 @@ describe('multi-active sync', { skip: missing }, () => {
         hello('xxx', tooMany),
         hello('xxxx', { lips: ['10.9.1.2'] }, { 'not-a-number': { lips: ['10.9.1.3'] } }),
         hello('xxxxx', { lips: '10.9.1.2' }),
+        hello('xxxxxx', { lips: ['2001:db8::1/64'] }),
+        JSON.stringify({ ...JSON.parse(hello('y', { lips: ['10.9.1.8'] })), format: 'two' }),
       ])
         await publisher.publish(controlChannel, message);
-      await publisher.publish(controlChannel, hello('ok', { lips: ['10.9.1.7'] }));
+      await publisher.publish(controlChannel, hello('ok', { lips: ['10.9.1.7', '2001:db8:9::7'] }));
       await waitFor('the well-formed hello', () => peerOf(a, 'ok') !== undefined);
     } finally {
       publisher.disconnect();
     }
-    assert.deepEqual(a.peerAddresses, { lips: ['10.9.1.7'] });
+    assert.deepEqual(a.peerAddresses, { lips: ['10.9.1.7', '2001:db8:9::7'] });
     assert.deepEqual(a.status().peers.map((p) => p.nodeId), ['ok']);
   });
 

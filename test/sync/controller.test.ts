@@ -25,7 +25,7 @@ const settings = (role: 'active' | 'backup', enabled = true): SyncSettings => ({
   replay: { enabled: false, streamMaxLength: 1000 },
 });
 
-const pools: NativeConfig['pools'] = [{ name: 'lips', nic: 'server', addresses: [0x0a000264], portMin: 1024, portMax: 65535 }];
+const pools: NativeConfig['pools'] = [{ name: 'lips', nic: 'server', addresses: ['10.0.2.100'], portMin: 1024, portMax: 65535 }];
 
 const controllers: SyncController[] = [];
 afterEach(() => {

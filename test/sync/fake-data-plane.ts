@@ -3,26 +3,30 @@
 // and snapshotSync walks a list of sessions the test sets.
 
 import type { SyncDataPlane } from '../../engine/sync/context.js';
+import { addressBytes, formatVersion, syncRecordSize } from '../../engine/sync/wire.js';
 
-const recordSize = 64;
-
-/** A 64-byte `new` record for a TCP session told apart by its client port. */
+/** A wire record (docs/sync.md) of a `new` TCP session, told apart by its client port. */
 export function fakeRecord(clientPort: number, kind = 1): Buffer {
-  const r = Buffer.alloc(recordSize);
-  r.writeUInt8(1, 0);
+  const r = Buffer.alloc(syncRecordSize);
+  r.writeUInt8(formatVersion, 0);
   r.writeUInt8(kind, 1);
   r.writeUInt8(6, 2);
   r.writeUInt8(3, 3);
-  r.writeUInt32BE(0x0a000105, 16);
-  r.writeUInt32BE(0x0a00010a, 20);
-  r.writeUInt32BE(0x0a000264, 24);
-  r.writeUInt32BE(0x0a00020b, 28);
-  r.writeUInt16BE(clientPort, 32);
-  r.writeUInt16BE(80, 34);
-  r.writeUInt16BE(clientPort, 36);
-  r.writeUInt16BE(80, 38);
-  r.writeUInt32BE(90, 56);
-  r.writeUInt32BE(90_000, 60);
+  ['10.0.1.5', '10.0.1.10', '10.0.2.100', '10.0.2.11'].forEach((a, i) => addressBytes(a).copy(r, 12 + 16 * i));
+  r.writeUInt16BE(clientPort, 76);
+  r.writeUInt16BE(80, 78);
+  r.writeUInt16BE(clientPort, 80);
+  r.writeUInt16BE(80, 82);
+  r.writeUInt32BE(90, 100);
+  r.writeUInt32BE(90_000, 104);
+  return r;
+}
+
+/** `record` with its origin node and sequence number set, as the addon stamps them. */
+export function stamp(record: Buffer, node: number, sequence: number): Buffer {
+  const r = Buffer.from(record);
+  r.writeUInt32BE(node, 4);
+  r.writeUInt32BE(sequence, 8);
   return r;
 }
 
@@ -56,11 +60,11 @@ export class FakeDataPlane implements SyncDataPlane {
   }
 
   ingestSync(records: Buffer, ageMs: number): { queued: number; refused: number } {
-    for (let at = 0; at < records.length; at += recordSize) {
-      const r = records.subarray(at, at + recordSize);
-      this.ingested.push({ origin: r.readUInt32BE(8), sequence: r.readUInt32BE(12), clientPort: r.readUInt16BE(32), kind: r.readUInt8(1), ageMs });
+    for (let at = 0; at < records.length; at += syncRecordSize) {
+      const r = records.subarray(at, at + syncRecordSize);
+      this.ingested.push({ origin: r.readUInt32BE(4), sequence: r.readUInt32BE(8), clientPort: r.readUInt16BE(76), kind: r.readUInt8(1), ageMs });
     }
-    return { queued: records.length / recordSize, refused: 0 };
+    return { queued: records.length / syncRecordSize, refused: 0 };
   }
 
   async snapshotSync(cursor: number, limit: number, node: number): Promise<{ records: Buffer; next: number | null }> {
@@ -73,11 +77,4 @@ export class FakeDataPlane implements SyncDataPlane {
   portsFrom(origin: number): number[] {
     return this.ingested.filter((r) => r.origin === origin).map((r) => r.clientPort);
   }
-}
-
-function stamp(record: Buffer, node: number, sequence: number): Buffer {
-  const r = Buffer.from(record);
-  r.writeUInt32BE(node, 8);
-  r.writeUInt32BE(sequence, 12);
-  return r;
 }

@@ -4,14 +4,14 @@ import { SyncBridge } from '../../engine/sync/bridge.js';
 import type { PoolAddresses, Portability } from '../../engine/sync/peers.js';
 import { SyncCounters, type SyncRole, type SyncStatus } from '../../engine/sync/stats.js';
 import { encodeBatch, nodeNumber, portabilityFingerprint } from '../../engine/sync/wire.js';
-import { FakeDataPlane, fakeRecord } from './fake-data-plane.js';
+import { FakeDataPlane, fakeRecord, stamp } from './fake-data-plane.js';
 import { afterEach, beforeEach } from 'node:test';
 import { RedisServer, type RedisServerOptions } from '../redis-server.js';
 
 /** The local address pool every test node runs unless told otherwise. */
 export const defaultPortability: Portability = {
   workers: 1,
-  fingerprint: portabilityFingerprint(1, [{ addresses: [0x0a000264], portMin: 1024, portMax: 65535 }]),
+  fingerprint: portabilityFingerprint(1, [{ addresses: ['10.0.2.100'], portMin: 1024, portMax: 65535 }]),
 };
 
 export interface TestNode {
@@ -75,15 +75,19 @@ export class TestNodes {
 
 /** A live batch as the peer `origin` would publish it, one record per client port. */
 export function peerBatch(origin: string, firstSequence: number, ports: number[], portability = defaultPortability): Buffer {
-  const records = Buffer.concat(
-    ports.map((port, i) => {
-      const r = fakeRecord(port);
-      r.writeUInt32BE(nodeNumber(origin), 8);
-      r.writeUInt32BE(firstSequence + i, 12);
-      return r;
-    }),
-  );
+  const records = Buffer.concat(ports.map((port, i) => stamp(fakeRecord(port), nodeNumber(origin), firstSequence + i)));
   return encodeBatch({ snapshot: false, origin: nodeNumber(origin), ...portability, firstSequence, sentAt: Date.now() }, records);
+}
+
+/** A live batch as a version 1 node publishes it: the same 32-byte header, format 1, 64-byte records. */
+export function version1Batch(origin: string, firstSequence: number, count: number, portability = defaultPortability): Buffer {
+  const header = encodeBatch({ snapshot: false, origin: nodeNumber(origin), ...portability, firstSequence, sentAt: Date.now() }, Buffer.alloc(0));
+  header.writeUInt8(1, 4);
+  header.writeUInt16BE(count, 6);
+  header.writeUInt16BE(64, 14);
+  const records = Buffer.alloc(64 * count);
+  for (let i = 0; i < count; i++) records.writeUInt8(1, i * 64);
+  return Buffer.concat([header, records]);
 }
 
 export function peerOf(node: TestNode, nodeId: string) {

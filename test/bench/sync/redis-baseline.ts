@@ -1,15 +1,14 @@
 // The baseline the sync benchmark sets its numbers beside, measured on the same redis in the
-// same run: batches the size of the bridge's (32-byte header + 64-byte records) published by one
+// same run: batches the size of the bridge's (32-byte header + 111-byte records) published by one
 // ioredis connection and received by another, with nothing else on the way — no data plane,
 // no drain, no install. Its throughput is the ceiling of Redis Pub/Sub on this machine; its
 // lag is the part of sync lag that Redis and the socket alone cost.
 
 import { Redis } from 'ioredis';
+import { batchHeaderSize as headerBytes, syncRecordSize as recordBytes } from '../../../engine/sync/wire.js';
 import { quantile } from './quantiles.js';
 
 const channel = 'l4lb:bench:baseline';
-const headerBytes = 32;
-const recordBytes = 64;
 
 function connect(socketPath: string): Redis {
   return new Redis({ path: socketPath, lazyConnect: true, maxRetriesPerRequest: 1 });
