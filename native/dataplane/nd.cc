@@ -59,7 +59,7 @@ bool parse(rte_mbuf* m, const IpFrame& f, Message* message) {
       icmp + length > rte_pktmbuf_mtod(m, uint8_t*) + rte_pktmbuf_data_len(m))
     return false;
   if (fold_checksum(uint32_t(rte_raw_cksum(icmp, length)) + pseudo_header_sum(f)) != 0xffff) return false;
-  if (icmp[8] == 0xff) return false;   // a multicast target
+  if (icmp[8] == 0xff || is_v4_mapped(icmp + 8)) return false;   // a multicast or IPv4-mapped target
   message->type = icmp[0];
   message->flags = icmp[4];
   message->target = Address::v6(icmp + 8);

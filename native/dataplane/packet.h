@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -149,17 +150,30 @@ inline bool parse_ipv4(rte_mbuf* m, IpFrame* f, Drop* why) {
   return parse_l4(f, first);
 }
 
+// Whether 16 address bytes are IPv4-mapped (::ffff:0:0/96). No IPv6 packet may carry one
+// (RFC 4291 2.5.5.2), and Address keeps that space for IPv4: one arriving in an IPv6 header
+// would pose as an IPv4 VIP, client or neighbour.
+inline bool is_v4_mapped(const uint8_t* bytes) {
+  uint64_t high;
+  uint32_t marker;
+  std::memcpy(&high, bytes, 8);
+  std::memcpy(&marker, bytes + 8, 4);
+  return high == 0 && marker == rte_cpu_to_be_32(0x0000ffffu);
+}
+
 // Validates the IPv6 header and the TCP/UDP/ICMPv6 header right behind it. Extension headers
 // are not walked: a fragment header is dropped as `fragment` (as IPv4 fragments are), the
 // others (hop-by-hop, routing, destination options, AH, ESP) as `extension_header`; none of
-// them occurs on the connections a layer-4 balancer carries. Cost: as parse_ipv4().
+// them occurs on the connections a layer-4 balancer carries. An IPv4-mapped source or
+// destination is malformed. Cost: as parse_ipv4(), and two more compares.
 inline bool parse_ipv6(rte_mbuf* m, IpFrame* f, Drop* why) {
   *why = Drop::malformed;
   uint32_t first = rte_pktmbuf_data_len(m);
   if (first < kEtherLength + sizeof(rte_ipv6_hdr)) return false;
   rte_ipv6_hdr* ip = header_at<rte_ipv6_hdr>(m, kEtherLength);
   uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
-  if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || kEtherLength + sizeof(rte_ipv6_hdr) + payload > rte_pktmbuf_pkt_len(m))
+  if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || kEtherLength + sizeof(rte_ipv6_hdr) + payload > rte_pktmbuf_pkt_len(m) ||
+      is_v4_mapped(ip->src_addr) || is_v4_mapped(ip->dst_addr))
     return false;
   switch (ip->proto) {
     case IPPROTO_FRAGMENT: *why = Drop::fragment; return false;

@@ -204,6 +204,23 @@ TEST(flow6_extension_headers_and_fragments_are_dropped_by_reason) {
   CHECK_EQ(lab.worker().sessions->size(), 0u);
 }
 
+// IPv4-mapped addresses are IPv4 inside the data plane (address.h): one in an IPv6 header
+// would pose as an IPv4 VIP or client, so such a packet is malformed (RFC 4291 2.5.5.2).
+TEST(flow6_ipv4_mapped_addresses_on_the_wire_are_malformed) {
+  Lab lab;
+  lab.seed_neighbours();
+  packets::Ends to_mapped_vip = from_client6(42010);
+  to_mapped_vip.destination = kVip;   // in an IPv6 header: ::ffff:10.0.0.100
+  packets::Ends from_mapped_client = from_client6(42011);
+  from_mapped_client.source = kClient;
+  client_port().inject(packets::tcp(to_mapped_vip, kSyn, kIsn, 0));
+  client_port().inject(packets::tcp(from_mapped_client, kSyn, kIsn, 0));
+  lab.poll();
+  CHECK(server_port().sent().empty());
+  CHECK_EQ(lab.drops(Drop::malformed), uint64_t(2));
+  CHECK_EQ(lab.worker().sessions->size(), 0u);
+}
+
 TEST(flow6_ipv4_and_ipv6_sessions_share_one_table) {
   Lab lab;
   lab.seed_neighbours();

@@ -246,6 +246,21 @@ TEST(nd_advertisement_about_a_stranger_teaches_nothing) {
   CHECK(sent_frames(server_port()).empty());
 }
 
+// An IPv4-mapped target is IPv4 inside the data plane (address.h): answering for it, or
+// learning from it, would let an IPv6 host take over an IPv4 VIP or neighbour.
+TEST(nd_ipv4_mapped_targets_are_malformed) {
+  Lab lab;
+  lab.seed_neighbours();
+  const MacAddress attacker = packets::mac(0x66);
+  server_port().inject(packets::neighbour_advertisement(packets::Ends{attacker, kServerSideMac, kRs6a, kLip6}, kRs1,
+                                                        kSolicited | kOverride));
+  client_port().inject(client_asks_for(kVip));
+  lab.poll();
+  CHECK(reachable(lab.worker(), kRs1, kRs1Mac));
+  CHECK(sent_frames(client_port()).empty());
+  CHECK_EQ(lab.drops(Drop::malformed), uint64_t(2));
+}
+
 TEST(nd_advertisement_without_option_teaches_its_ethernet_source) {
   Lab lab;
   client_port().inject(packets::tcp(from_client6(46001), kSyn, 1, 0));

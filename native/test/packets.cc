@@ -141,7 +141,7 @@ rte_mbuf* frame(uint32_t length, uint16_t headroom) {
 }
 
 uint8_t* ip_headers(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_length) {
-  if (e.source.is_v4()) return reinterpret_cast<uint8_t*>(ipv4(m, e, protocol, l4_length) + 1);
+  if (is_ipv4(e)) return reinterpret_cast<uint8_t*>(ipv4(m, e, protocol, l4_length) + 1);
   ethernet(m, e.source_mac, e.destination_mac, RTE_ETHER_TYPE_IPV6);
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEth);
   ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
@@ -153,7 +153,9 @@ uint8_t* ip_headers(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_le
   return reinterpret_cast<uint8_t*>(ip + 1);
 }
 
-uint16_t ip_header_length(const Ends& e) { return e.source.is_v4() ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr); }
+bool is_ipv4(const Ends& e) { return e.source.is_v4() && e.destination.is_v4(); }
+
+uint16_t ip_header_length(const Ends& e) { return is_ipv4(e) ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr); }
 
 uint16_t l4_checksum(const rte_mbuf* m, const void* l4) {
   const auto* eth = rte_pktmbuf_mtod(m, const uint8_t*);
@@ -220,7 +222,7 @@ rte_mbuf* udp(const Ends& e, uint16_t payload, bool checksum) {
 }
 
 rte_mbuf* icmp_echo(const Ends& e, uint16_t id, uint16_t seq) {
-  const bool v6 = !e.source.is_v4();
+  const bool v6 = !is_ipv4(e);
   uint16_t l4 = sizeof(rte_icmp_hdr) + 16;
   rte_mbuf* m = frame(kEth + ip_header_length(e) + l4);
   auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip_headers(m, e, icmp_protocol(v6), l4));
@@ -233,7 +235,7 @@ rte_mbuf* icmp_echo(const Ends& e, uint16_t id, uint16_t seq) {
 }
 
 rte_mbuf* icmp_error(const Ends& e, uint8_t type, uint8_t code, const rte_mbuf* quoted, uint32_t word) {
-  const bool v6 = !e.source.is_v4();
+  const bool v6 = !is_ipv4(e);
   const uint8_t* packet = rte_pktmbuf_mtod_offset(quoted, const uint8_t*, kEth);
   uint16_t quote = sizeof(rte_ipv4_hdr) + 8;
   if (v6) {

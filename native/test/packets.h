@@ -36,14 +36,16 @@ rte_mbuf* frame(uint32_t length, uint16_t headroom = RTE_PKTMBUF_HEADROOM);
 // Fills in the Ethernet and IPv4 headers (no options, checksum computed) of a frame whose
 // layer-4 part is `l4_length` bytes; returns the IPv4 header.
 rte_ipv4_hdr* ipv4(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_length);
-// The same for either family, chosen by e.source (IPv6: no extension headers); returns where
-// the layer-4 part starts.
+// The same for either family (IPv6: no extension headers); returns where the layer-4 part
+// starts. IPv4 when both ends are (is_ipv4); an IPv4 end of an IPv6 frame goes on the wire
+// IPv4-mapped, which the data plane must refuse.
+bool is_ipv4(const Ends& e);
 uint8_t* ip_headers(rte_mbuf* m, const Ends& e, uint8_t protocol, uint16_t l4_length);
 uint16_t ip_header_length(const Ends& e);
 // The TCP/UDP checksum of the segment at `l4` in frame `m` (IPv4 or IPv6), computed in full.
 uint16_t l4_checksum(const rte_mbuf* m, const void* l4);
 
-// tcp() and udp() make frames of e.source's family.
+// tcp() and udp() make frames of the ends' family.
 rte_mbuf* tcp(const Ends& e, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t payload = 0);
 rte_mbuf* udp(const Ends& e, uint16_t payload = 8, bool checksum = true);
 // An echo request of e.source's family (ICMP or ICMPv6).
