@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Spec } from '../store/kinds.js';
 import type { ClusterKind } from '../store/etcd/keys.js';
+import { canonicalizeSpec } from './canonical.js';
 import { componentValidator, fastifyPath, operationSchema } from './openapi.js';
 
 export function registerConfigStore(app: FastifyInstance): void {
@@ -24,7 +25,7 @@ const serverOwned = ['name', 'resourceVersion', 'status'];
 /**
  * A spec read from etcd or from a `config import` document, checked as a request body is and
  * completed with the defaults the API fills: whoever can write there is not trusted to have
- * written a valid object. The completed spec, or why it is not one.
+ * written a valid object. The completed spec, addresses canonical, or why it is not one.
  */
 export function clusterSpec(kind: ClusterKind, spec: Spec): Spec | string {
   const owned = serverOwned.find((field) => field in spec);
@@ -36,5 +37,6 @@ export function clusterSpec(kind: ClusterKind, spec: Spec): Spec | string {
     return `${error?.instancePath || '/'} ${error?.message ?? 'is not valid'}`;
   }
   delete body.name;
+  canonicalizeSpec(schemaOf[kind], body);
   return body;
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KindName, Spec } from '../store/kinds.js';
 import type { ConfigReader, StoredObject } from '../store/store.js';
+import { canonicalizeSpec } from './canonical.js';
 import { fastifyPath, operationSchema } from './openapi.js';
 import { notFound, Problem } from './problems.js';
 import {
@@ -94,8 +95,9 @@ export function registerCollection(app: FastifyInstance, def: ResourceDefinition
     };
   }
 
-  /** Derived defaults, then the name (which may be derived from them). */
+  /** Canonical addresses and derived defaults, then the name (which may be derived from them). */
   function prepare(spec: Spec, scope: string, config: ConfigReader, name: unknown): string {
+    canonicalizeSpec(def.schema, spec);
     def.complete?.(spec, scope, config);
     if (typeof name === 'string') return name;
     if (def.defaultName) return def.defaultName(spec);

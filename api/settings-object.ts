@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Spec } from '../store/kinds.js';
 import type { StoredObject, WriteTx } from '../store/store.js';
+import { canonicalizeSpec } from './canonical.js';
 import { componentValidator, fastifyPath, operationSchema } from './openapi.js';
 import { checkPreconditions, patchedSpec, render, sendObject, specFromBody, write, type Body } from './resource.js';
 
@@ -47,7 +48,9 @@ export function registerSettingsObject(app: FastifyInstance, o: SettingsObject):
       const stored = tx.get('settings', '', o.name);
       const base = stored ?? defaults();
       checkPreconditions(request, base);
-      return tx.put('settings', '', o.name, o.finish(next(base), stored?.spec, request, tx));
+      const spec = next(base);
+      canonicalizeSpec(o.schema, spec);
+      return tx.put('settings', '', o.name, o.finish(spec, stored?.spec, request, tx));
     });
 
   app.get(fastifyPath(o.path), { schema: operationSchema(o.path, 'get') }, async (_request, reply) => {

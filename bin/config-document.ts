@@ -10,6 +10,7 @@
 
 import { clusterSpec } from '../api/config-store.js';
 import { componentValidator } from '../api/openapi.js';
+import { hostPort } from '../store/ip.js';
 import type { Spec } from '../store/kinds.js';
 import type { ClusterKind, ObjectId } from '../store/etcd/keys.js';
 
@@ -63,8 +64,8 @@ export function duplicateAddresses(entries: Entry[], address: (spec: Spec) => st
   return errors;
 }
 
-export const serviceAddress = (spec: Spec) => `${String(spec.address)}:${String(spec.port)}/${String(spec.protocol)}`;
-export const serverAddress = (spec: Spec) => `${String(spec.address)}:${String(spec.port)}`;
+export const serviceAddress = (spec: Spec) => `${hostPort(String(spec.address), spec.port)}/${String(spec.protocol)}`;
+export const serverAddress = (spec: Spec) => hostPort(String(spec.address), spec.port);
 
 /** Checks a list of the document and gives its items as entries (those good enough to check further). */
 function readList(

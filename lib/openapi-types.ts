@@ -348,10 +348,19 @@ export interface components {
     schemas: {
         /** @description User-chosen identifier; letters, digits and `-._~`, not `.` or `..`. */
         Name: string;
-        /** Format: ipv4 */
+        /** @description An IPv4 address (`10.0.1.10`, no leading zeros) or an IPv6 address (RFC 4291 text, no zone; `::ffff:a.b.c.d` included, though no object takes an IPv4-mapped address). Stored and returned in canonical form (RFC 5952: `2001:DB8:0::1` reads back as `2001:db8::1`). */
+        IPAddress: string;
+        /**
+         * Format: ipv4
+         * @description An IPv4 address (BGP speaks IPv4 only for now).
+         */
         IPv4: string;
+        /** @description An IPv4 prefix (`10.0.0.0/24`, length 0 to 32) or an IPv6 prefix (`2001:db8::/32`, length 0 to 128). Stored and returned in canonical form. */
+        CIDR: string | components["schemas"]["IPv4CIDR"] | components["schemas"]["IPv6CIDR"];
         /** @description An IPv4 prefix such as `10.0.0.0/24`. */
-        CIDR: string;
+        IPv4CIDR: string;
+        /** @description An IPv6 prefix such as `2001:db8::/32` (the address as RFC 3986's IPv6address, the length 0 to 128). */
+        IPv6CIDR: string;
         Port: number;
         /** @enum {string} */
         Protocol: "tcp" | "udp";
@@ -373,12 +382,12 @@ export interface components {
             name?: components["schemas"]["Name"];
             /** @description The DPDK device: a PCI address bound to a DPDK driver (`0000:03:00.0`), or `net_af_packetN` / `net_af_xdpN` on a kernel interface (`net_af_packet0,iface=veth0`). Allowed arguments: af_packet `iface`, `blocksz`, `framesz`, `framecnt`, `qdisc_bypass`; af_xdp `iface`, `start_queue`, `busy_budget`, `force_copy`. The queue count is the appliance's (one per worker). Any other driver or argument is a 422; so is the interface of the default route or of the API's address, unless the appliance runs with `--allow-management-interface`. */
             device: string;
-            /** @description Directly connected IPv4 prefixes. */
+            /** @description Directly connected prefixes, IPv4 or IPv6 (a NIC may carry both families). */
             networks: components["schemas"]["CIDR"][];
-            /** @description Default next hop; must lie in one of `networks`. */
-            gateway?: components["schemas"]["IPv4"];
-            /** @description Address/prefix of the NIC's kernel side, the source of health probes; must lie in one of `networks`. */
-            probeAddress?: components["schemas"]["CIDR"];
+            /** @description Default next hop, IPv4 or IPv6, for addresses of its family; must lie in one of `networks` of its family. */
+            gateway?: components["schemas"]["IPAddress"];
+            /** @description IPv4 address/prefix of the NIC's kernel side, the source of health probes to IPv4 real servers and of BGP sessions; must lie in one of `networks`. IPv6 real servers are not probed yet (docs/ipv6.md). */
+            probeAddress?: components["schemas"]["IPv4CIDR"];
             /** @default 1500 */
             mtu: number;
             resourceVersion?: components["schemas"]["ResourceVersion"];
@@ -403,8 +412,8 @@ export interface components {
         Route: {
             name?: components["schemas"]["Name"];
             prefix: components["schemas"]["CIDR"];
-            /** @description Next hop; must lie in one of the NIC's networks. */
-            via: components["schemas"]["IPv4"];
+            /** @description Next hop, of the prefix's family; must lie in one of the NIC's networks. */
+            via: components["schemas"]["IPAddress"];
             nic: components["schemas"]["Name"];
             resourceVersion?: components["schemas"]["ResourceVersion"];
             status?: components["schemas"]["ObjectStatus"];
@@ -413,7 +422,8 @@ export interface components {
         LocalAddressPool: {
             name?: components["schemas"]["Name"];
             nic: components["schemas"]["Name"];
-            addresses: components["schemas"]["IPv4"][];
+            /** @description IPv4 or IPv6, all of one family: the family of the real servers of the services that use the pool (an IPv6 VIP may use an IPv4 pool: NAT64). */
+            addresses: components["schemas"]["IPAddress"][];
             /**
              * @default {
              *       "min": 1024,
@@ -506,8 +516,8 @@ export interface components {
         };
         VirtualService: {
             name?: components["schemas"]["Name"];
-            /** @description The virtual IP. */
-            address: components["schemas"]["IPv4"];
+            /** @description The virtual IP, IPv4 or IPv6. An IPv4 VIP needs an IPv4 local address pool; an IPv6 VIP takes an IPv6 pool, or an IPv4 one (NAT64 to IPv4 real servers). */
+            address: components["schemas"]["IPAddress"];
             port: components["schemas"]["Port"];
             protocol: components["schemas"]["Protocol"];
             /** @description The client-side NIC. */
@@ -592,8 +602,8 @@ export interface components {
         };
         RealServer: {
             name?: components["schemas"]["Name"];
-            /** @description Must be reachable through a NIC network or a route. */
-            address: components["schemas"]["IPv4"];
+            /** @description IPv4 or IPv6, of the family of the service's local address pool; must be reachable through a NIC network, route or gateway of its family. */
+            address: components["schemas"]["IPAddress"];
             port?: components["schemas"]["Port"];
             /**
              * @description 0 drains (open sessions continue).
@@ -768,7 +778,7 @@ export interface components {
              * @description Announced by every node beside its own /32s, typically covering the whole cluster's local addresses (no host bits).
              * @default []
              */
-            coveringPrefixes: components["schemas"]["CIDR"][];
+            coveringPrefixes: components["schemas"]["IPv4CIDR"][];
             /**
              * @description Withdraw every route while the sessions stay up (maintenance).
              * @default false
@@ -1994,7 +2004,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 virtualService?: components["schemas"]["Name"];
                 realServer?: components["schemas"]["Name"];
-                clientAddress?: string;
+                clientAddress?: components["schemas"]["IPAddress"];
                 protocol?: components["schemas"]["Protocol"];
             };
             header?: never;

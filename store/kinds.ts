@@ -2,6 +2,7 @@
 // objects, and the columns copied out of the JSON spec for references and uniqueness.
 
 import type { components } from '../lib/openapi-types.js';
+import { hostPort } from './ip.js';
 
 export type KindName =
   | 'nics'
@@ -94,7 +95,7 @@ export const kinds: Record<KindName, Kind> = {
       {
         columns: ['address', 'port', 'protocol'],
         field: '/address',
-        describe: (s) => `${s.address}:${s.port}/${s.protocol}`,
+        describe: (s) => `${hostPort(s.address as string, s.port)}/${s.protocol}`,
       },
     ],
   },
@@ -104,7 +105,7 @@ export const kinds: Record<KindName, Kind> = {
     scopeColumn: 'virtual_service',
     parent: 'virtual-services',
     columns: (s) => ({ address: s.address as string, port: s.port as number }),
-    unique: [{ columns: ['address', 'port'], field: '/address', describe: (s) => `${s.address}:${s.port}` }],
+    unique: [{ columns: ['address', 'port'], field: '/address', describe: (s) => hostPort(s.address as string, s.port) }],
   },
   settings: { name: 'settings', table: 'settings', columns: none, unique: [] },
 };

@@ -1,8 +1,10 @@
 // Which NICs reach an address, ranked the way the data plane picks its next hop
 // (native/dataplane/snapshot.cc build_routes): longest prefix first, and at equal length
-// connected networks, then configured routes, then gateways, then configuration order.
+// connected networks, then configured routes, then gateways, then configuration order. Each
+// family has its own table: an address is reached only through prefixes of its family, and a
+// gateway is the default route of its own family.
 
-import { contains, parseCidr, parseIPv4, type Prefix } from './ip.js';
+import { contains, familyOf, parseAddress, parseCidr, type Prefix } from './ip.js';
 
 export interface ReachNic {
   name: string;
@@ -26,14 +28,14 @@ export function nicsReaching(nics: ReachNic[], routes: ReachRoute[]): (address: 
   const candidates: Candidate[] = [
     ...nics.flatMap((n) => n.networks.map((text) => ({ nic: n.name, prefix: parseCidr(text), preference: 0 }))),
     ...routes.map((r) => ({ nic: r.nic, prefix: parseCidr(r.prefix), preference: 1 })),
-    ...nics.filter((n) => n.gateway).map((n) => ({ nic: n.name, prefix: { base: 0, length: 0 }, preference: 2 })),
+    ...nics.filter((n) => n.gateway).map((n) => ({ nic: n.name, prefix: { family: familyOf(n.gateway!), base: 0n, length: 0 }, preference: 2 })),
   ];
   const ranked = candidates
     .map((c, order) => ({ ...c, order }))
     .sort((a, b) => b.prefix.length - a.prefix.length || a.preference - b.preference || a.order - b.order);
   return (address) => {
-    const value = parseIPv4(address);
-    const names = ranked.filter((c) => contains(c.prefix, value)).map((c) => c.nic);
+    const parsed = parseAddress(address);
+    const names = ranked.filter((c) => contains(c.prefix, parsed)).map((c) => c.nic);
     return [...new Set(names)];
   };
 }

@@ -8,7 +8,8 @@
 
 import { parseDevice, type ParsedDevice } from './devices.js';
 import { conflict, invalid } from './errors.js';
-import { contains, formatCidr, hasHostBits, networkOf, parseCidr, parseIPv4 } from './ip.js';
+import { checkPoolUsers, checkServerFamily, checkServiceFamilies, familyName, notV4Mapped, poolFamily } from './families.js';
+import { contains, familyOf, formatCidr, hasHostBits, networkOf, parseAddress, parseCidr } from './ip.js';
 import { nicsReaching } from './reach.js';
 import type { KindName, SpecOf } from './kinds.js';
 import type { ConfigReader, Change } from './store.js';
@@ -35,9 +36,23 @@ function noHostBits(text: string, field: string): void {
   }
 }
 
+/** Canonical text makes two spellings of one address equal, so a list may repeat what the schema saw as distinct. */
+function listedOnce(list: string[], field: string): void {
+  list.forEach((text, i) => {
+    const first = list.indexOf(text);
+    if (first < i) throw invalid(`${field}/${i}`, `${text} is listed twice (also ${field}/${first})`);
+  });
+}
+
+/** Whether one of `networks` holds `address` (only those of its family can). */
 function inAnyNetwork(networks: string[], address: string): boolean {
-  const value = parseIPv4(address);
-  return networks.some((n) => contains(parseCidr(n), value));
+  const parsed = parseAddress(address);
+  return networks.some((n) => contains(parseCidr(n), parsed));
+}
+
+/** `IPv6 networks` for an IPv6 address: what an address outside every network was checked against. */
+function networksOf(address: string): string {
+  return `${familyName(familyOf(address))} networks`;
 }
 
 function refusedWhileUsed(what: string, name: string, users: [string, string[]][]): void {
@@ -47,12 +62,12 @@ function refusedWhileUsed(what: string, name: string, users: [string, string[]][
   throw conflict('', `${what} '${name}' is still used by ${list}`);
 }
 
-/** Everything the data plane can reach: connected networks, routes, and anything at all once a NIC has a gateway. */
+/** Everything the data plane can reach: connected networks, routes, and anything of a family some NIC has a gateway of. */
 function reachability(config: ConfigReader): (address: string) => boolean {
   const nics = config.all('nics').map((o) => ({ name: o.name, ...o.spec }));
-  if (nics.some((n) => n.gateway)) return () => true;
+  const gateways = new Set(nics.flatMap((n) => (n.gateway ? [familyOf(n.gateway)] : [])));
   const reaching = nicsReaching(nics, config.all('routes').map((o) => o.spec));
-  return (address) => reaching(address).length > 0;
+  return (address) => gateways.has(familyOf(address)) || reaching(address).length > 0;
 }
 
 function allRealServersReachable(config: ConfigReader, field: string): void {
@@ -98,12 +113,19 @@ const checkNic: Check = (config, change) => {
   }
   const nic = spec('nics', config, change);
   checkDevice(config, change.name, nic.device);
-  nic.networks.forEach((n, i) => noHostBits(n, `/networks/${i}`));
-  if (nic.gateway && !inAnyNetwork(nic.networks, nic.gateway)) {
-    throw invalid('/gateway', `gateway ${nic.gateway} is not in any of the NIC's networks`);
+  listedOnce(nic.networks, '/networks');
+  nic.networks.forEach((n, i) => {
+    noHostBits(n, `/networks/${i}`);
+    notV4Mapped(n, `/networks/${i}`);
+  });
+  if (nic.gateway) {
+    notV4Mapped(nic.gateway, '/gateway');
+    if (!inAnyNetwork(nic.networks, nic.gateway)) throw invalid('/gateway', `gateway ${nic.gateway} is not in any of the NIC's ${networksOf(nic.gateway)}`);
   }
-  if (nic.probeAddress && !inAnyNetwork(nic.networks, nic.probeAddress.split('/')[0])) {
-    throw invalid('/probeAddress', `probe address ${nic.probeAddress} is not in any of the NIC's networks`);
+  if (nic.probeAddress) {
+    notV4Mapped(nic.probeAddress, '/probeAddress');
+    const address = nic.probeAddress.split('/')[0];
+    if (!inAnyNetwork(nic.networks, address)) throw invalid('/probeAddress', `probe address ${nic.probeAddress} is not in any of the NIC's ${networksOf(address)}`);
   }
   for (const n of neighbors) {
     if (!nic.probeAddress) throw conflict('/probeAddress', `BGP neighbor ${n.address} peers over this NIC from its probeAddress`);
@@ -122,10 +144,16 @@ const checkRoute: Check = (config, change) => {
   if (change.op === 'put') {
     const route = spec('routes', config, change);
     noHostBits(route.prefix, '/prefix');
+    notV4Mapped(route.prefix, '/prefix');
+    notV4Mapped(route.via, '/via');
+    const [prefixFamily, viaFamily] = [familyOf(route.prefix), familyOf(route.via)];
+    if (viaFamily !== prefixFamily) {
+      throw invalid('/via', `next hop ${route.via} is ${familyName(viaFamily)} and prefix ${route.prefix} is ${familyName(prefixFamily)}: a route's next hop is of its prefix's family`);
+    }
     requireExisting(config, 'nics', route.nic, '/nic', 'NIC');
     const nic = config.get('nics', '', route.nic)!.spec;
     if (!inAnyNetwork(nic.networks, route.via)) {
-      throw invalid('/via', `next hop ${route.via} is not in any network of NIC '${route.nic}'`);
+      throw invalid('/via', `next hop ${route.via} is not in any of NIC '${route.nic}''s ${networksOf(route.via)}`);
     }
   }
   allRealServersReachable(config, change.op === 'put' ? '/prefix' : '');
@@ -150,6 +178,9 @@ const checkPool: Check = (config, change) => {
   if (pool.portRange.min > pool.portRange.max) {
     throw invalid('/portRange', `port range ${pool.portRange.min}-${pool.portRange.max} is empty: min is above max`);
   }
+  listedOnce(pool.addresses, '/addresses');
+  pool.addresses.forEach((address, i) => notV4Mapped(address, `/addresses/${i}`));
+  checkPoolUsers(config, change.name, poolFamily(pool.addresses));
   pool.addresses.forEach((address, i) => {
     const otherPools = others(poolsHolding(config, address), change.name);
     if (otherPools.length > 0) throw conflict(`/addresses/${i}`, `${address} is already in local address pool '${otherPools[0]}'`);
@@ -185,13 +216,15 @@ const checkService: Check = (config, change) => {
   }
   const pools = poolsHolding(config, service.address);
   if (pools.length > 0) throw conflict('/address', `${service.address} is a local address of pool '${pools[0]}'`);
+  checkServiceFamilies(config, { name: change.name, ...service });
 };
 
 const checkRealServer: Check = (config, change) => {
   if (change.op === 'delete') return;
   const server = spec('real-servers', config, change);
+  checkServerFamily(config, change.scope, server.address);
   if (!reachability(config)(server.address)) {
-    throw invalid('/address', `${server.address} is not reachable: no NIC network or route covers it`);
+    throw invalid('/address', `${server.address} is not reachable: no NIC network, route or gateway of ${familyName(familyOf(server.address))} covers it`);
   }
 };
 

@@ -4,7 +4,7 @@
 // the cluster's sessions): a VIP drawn to a node without them would reset every connection.
 // Drain is the speaker's (it withdraws whatever this returns while the sessions stay up).
 
-import { formatCidr, type Prefix } from '../../store/ip.js';
+import { familyOf, formatCidr, type Prefix } from '../../store/ip.js';
 import { parseStrictCidr, parseStrictIPv4 } from './bird-values.js';
 
 export interface AnnouncementInput {
@@ -22,14 +22,15 @@ export function announcedPrefixes(input: AnnouncementInput): string[] {
   if (!input.ready) return [];
   const hosts = [...input.vips.filter((v) => v.up).map((v) => v.address), ...input.localAddresses];
   const prefixes: Prefix[] = [];
-  for (const address of hosts) {
-    const base = parseStrictIPv4(address);
-    if (base !== undefined) prefixes.push({ base, length: 32 });
+  // IPv6 VIPs and local addresses are not announced: bird has no ipv6 channel yet (bird-config.ts).
+  for (const address of hosts.filter((a) => familyOf(a) === 4)) {
+    const parsed = parseStrictIPv4(address);
+    if (parsed) prefixes.push({ family: 4, base: parsed.value, length: 32 });
   }
   for (const text of input.coveringPrefixes) {
     const prefix = parseStrictCidr(text, true);
     if (prefix) prefixes.push(prefix);
   }
-  prefixes.sort((a, b) => a.base - b.base || a.length - b.length);
+  prefixes.sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : a.length - b.length));
   return [...new Set(prefixes.map(formatCidr))];
 }

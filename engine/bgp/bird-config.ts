@@ -8,7 +8,7 @@
 // Changing the announced set is a `birdc configure` that bird applies to the static protocol
 // alone, without resetting a session.
 
-import { formatCidr, formatIPv4 } from '../../store/ip.js';
+import { formatAddress, formatCidr, type Address } from '../../store/ip.js';
 import { isInterfaceName, parseStrictCidr, parseStrictIPv4 } from './bird-values.js';
 import { bgpValueProblem, type BgpSettings } from './settings.js';
 
@@ -46,13 +46,13 @@ export class BirdConfigError extends Error {
 
 interface CheckedPath {
   tap: string;
-  source: number;
+  source: Address;
 }
 
 function checkedPath(nic: string, path: NicPath): CheckedPath {
   if (!isInterfaceName(path.tap)) throw new BirdConfigError(`paths/${nic}/tap`, 'not an interface name');
   const source = parseStrictIPv4(path.source);
-  if (!source) throw new BirdConfigError(`paths/${nic}/source`, 'not a non-zero IPv4 address');
+  if (!source?.value) throw new BirdConfigError(`paths/${nic}/source`, 'not a non-zero IPv4 address');
   return { tap: path.tap, source };
 }
 
@@ -78,7 +78,7 @@ export function renderBirdConfig(input: BirdConfigInput): string {
   const bfdTaps = [...new Set(sessions.filter((s) => s.neighbor.bfd).map((s) => s.path.tap))];
   const lines = [
     '# Written by l4lb from /api/v1/bgp; every change here is overwritten.',
-    `router id ${formatIPv4(routerId)};`,
+    `router id ${formatAddress(routerId)};`,
     'log stderr all;',
     // No spaces in the time, so `show protocols` keeps one column per field.
     'timeformat protocol "%FT%T.%3f%z";',
@@ -99,8 +99,8 @@ export function renderBirdConfig(input: BirdConfigInput): string {
     lines.push(
       '',
       `protocol bgp ${neighborProtocol(s.index)} {`,
-      `  local ${formatIPv4(s.path.source)} as ${settings.asn};`,
-      `  neighbor ${formatIPv4(s.address)} as ${s.neighbor.asn};`,
+      `  local ${formatAddress(s.path.source)} as ${settings.asn};`,
+      `  neighbor ${formatAddress(s.address)} as ${s.neighbor.asn};`,
       `  interface "${s.path.tap}";`,
       '  direct;',
       `  hold time ${s.neighbor.holdTimeSeconds};`,

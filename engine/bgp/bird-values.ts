@@ -3,7 +3,7 @@
 // the parsed form (integers re-formatted), never as the text that came in. Each parser returns
 // undefined for anything it does not fully accept, so there is no partial or lenient match.
 
-import { formatCidr, formatIPv4, hasHostBits, type Prefix } from '../../store/ip.js';
+import { formatCidr, hasHostBits, parseAddress, type Address, type Prefix } from '../../store/ip.js';
 
 const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const ipv4Pattern = new RegExp(`^${octet}\\.${octet}\\.${octet}\\.${octet}$`);
@@ -12,12 +12,9 @@ const interfacePattern = /^[A-Za-z0-9_.-]{1,15}$/;
 /** The API's Name pattern (openapi.yaml components/schemas/Name). */
 const namePattern = /^(?!\.\.?$)[A-Za-z0-9._~-]{1,128}$/;
 
-/** A dotted quad without leading zeros, as an unsigned 32-bit integer. */
-export function parseStrictIPv4(text: unknown): number | undefined {
-  if (typeof text !== 'string') return undefined;
-  const m = ipv4Pattern.exec(text);
-  if (!m) return undefined;
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+/** A dotted quad without leading zeros. */
+export function parseStrictIPv4(text: unknown): Address | undefined {
+  return typeof text === 'string' && ipv4Pattern.test(text) ? parseAddress(text) : undefined;
 }
 
 /** `a.b.c.d/n`; with `network` true, host bits must be zero (a route prefix). */
@@ -25,9 +22,9 @@ export function parseStrictCidr(text: unknown, network: boolean): Prefix | undef
   if (typeof text !== 'string') return undefined;
   const slash = text.indexOf('/');
   if (slash < 0 || !/^(3[0-2]|[12]?[0-9])$/.test(text.slice(slash + 1))) return undefined;
-  const base = parseStrictIPv4(text.slice(0, slash));
-  if (base === undefined) return undefined;
-  const prefix = { base, length: Number(text.slice(slash + 1)) };
+  const address = parseStrictIPv4(text.slice(0, slash));
+  if (address === undefined) return undefined;
+  const prefix = { family: address.family, base: address.value, length: Number(text.slice(slash + 1)) };
   return network && hasHostBits(prefix) ? undefined : prefix;
 }
 
@@ -35,12 +32,6 @@ export function parseStrictCidr(text: unknown, network: boolean): Prefix | undef
 export function canonicalPrefix(text: unknown): string | undefined {
   const prefix = parseStrictCidr(text, true);
   return prefix && formatCidr(prefix);
-}
-
-/** An address re-formatted from its parsed value. */
-export function canonicalIPv4(text: unknown): string | undefined {
-  const value = parseStrictIPv4(text);
-  return value === undefined ? undefined : formatIPv4(value);
 }
 
 export function isInterfaceName(text: unknown): text is string {

@@ -3,7 +3,7 @@
 // before bird.conf is rendered (bird-config.ts): nothing the API let through unchecked, and
 // nothing the store held from an older version, ever reaches bird.
 
-import { contains, parseCidr } from '../../store/ip.js';
+import { contains, familyOf, parseCidr } from '../../store/ip.js';
 import { canonicalPrefix, isAsn, isIntegerIn, isNicName, parseStrictIPv4 } from './bird-values.js';
 
 export interface BgpNeighbor {
@@ -69,18 +69,25 @@ export interface BgpNic {
   probeAddress?: string;
 }
 
+/** Why `text` is no address bird may peer with or be known by; undefined when it is one. */
+function ipv4Problem(text: unknown): string | undefined {
+  if (parseStrictIPv4(text)?.value) return undefined;
+  // bird gets an ipv4 channel only: IPv6 sessions and announcements are not built yet.
+  return typeof text === 'string' && familyOf(text) === 6 ? 'must be IPv4: BGP speaks IPv4 only for now' : 'must be a non-zero IPv4 address';
+}
+
 /** Problems of the settings on their own: every value bird.conf would carry, strictly. */
 export function bgpValueProblem(s: BgpSettings): FieldProblem | undefined {
   if (!isAsn(s.asn) && (s.enabled || s.asn !== 0)) return { field: '/asn', message: 'must be an AS number from 1 to 4294967295 (required when enabled)' };
-  if (s.routerId !== undefined && !parseStrictIPv4(s.routerId)) {
-    return { field: '/routerId', message: 'must be a non-zero IPv4 address' };
-  }
+  const routerId = s.routerId === undefined ? undefined : ipv4Problem(s.routerId);
+  if (routerId) return { field: '/routerId', message: routerId };
   if (s.neighbors.length > limits.neighbors) return { field: '/neighbors', message: `at most ${limits.neighbors} neighbors` };
-  const seen = new Set<number>();
+  const seen = new Set<bigint>();
   for (const [i, n] of s.neighbors.entries()) {
     const at = `/neighbors/${i}`;
-    const address = parseStrictIPv4(n.address);
-    if (!address) return { field: `${at}/address`, message: 'must be a non-zero IPv4 address' };
+    const problem = ipv4Problem(n.address);
+    if (problem) return { field: `${at}/address`, message: problem };
+    const address = parseStrictIPv4(n.address)!.value;
     if (seen.has(address)) return { field: `${at}/address`, message: `neighbor ${n.address} is listed twice` };
     seen.add(address);
     if (!isAsn(n.asn)) return { field: `${at}/asn`, message: 'must be an AS number from 1 to 4294967295' };
@@ -120,7 +127,7 @@ export function bgpSettingsProblem(s: BgpSettings, nics: readonly BgpNic[]): Fie
     if (!nic.networks.some((net) => contains(parseCidr(net), address))) {
       return { field: `${at}/address`, message: `${n.address} is in none of NIC '${n.nic}''s networks (sessions are single-hop)` };
     }
-    if (parseCidr(nic.probeAddress).base === address) {
+    if (parseCidr(nic.probeAddress).base === address.value) {
       return { field: `${at}/address`, message: `${n.address} is NIC '${n.nic}''s own probeAddress` };
     }
   }

@@ -137,8 +137,8 @@ export class BgpSpeaker {
         const down = (reason: string): BgpNeighborStatus => ({ ...base, state: 'down', since: null, lastError: reason });
         if (!running) return down('bird is not running');
         if (!this.paths.has(n.nic)) return down(`NIC '${n.nic}' has no exception interface`);
-        const address = parseStrictIPv4(n.address);
-        const p = this.shown?.protocols.find((x) => x.proto === 'BGP' && parseStrictIPv4(x.neighborAddress) === address);
+        const address = parseStrictIPv4(n.address)?.value;
+        const p = this.shown?.protocols.find((x) => x.proto === 'BGP' && parseStrictIPv4(x.neighborAddress)?.value === address);
         if (!p) return down('not reported by bird yet');
         return { ...base, state: (p.bgpState ?? p.state).toLowerCase(), since: p.since, lastError: p.lastError ?? null };
       }),

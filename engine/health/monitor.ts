@@ -9,6 +9,7 @@
 
 import type { Engine } from '../engine.js';
 import type { Commit, Store } from '../../store/store.js';
+import { familyOf } from '../../store/ip.js';
 import { HealthChecker, type CheckerObserver } from './checker.js';
 import { createProbe } from './probe.js';
 import { UdpProber } from './probes/udp.js';
@@ -211,13 +212,16 @@ export class HealthMonitor {
       const spec = nic.spec;
       const tap = taps.get(nic.name);
       if (!spec.probeAddress || !tap) continue;
+      // Probes leave from one address, so only what its family reaches goes in its table.
+      const family = familyOf(spec.probeAddress);
+      const ofFamily = (text: string) => familyOf(text) === family;
       paths.push({
         nic: nic.name,
         tap,
         source: spec.probeAddress.split('/')[0],
-        networks: spec.networks,
-        routes: routes.filter((r) => r.nic === nic.name).map(({ prefix, via }) => ({ prefix, via })),
-        gateway: spec.gateway,
+        networks: spec.networks.filter(ofFamily),
+        routes: routes.filter((r) => r.nic === nic.name && ofFamily(r.prefix)).map(({ prefix, via }) => ({ prefix, via })),
+        gateway: spec.gateway && ofFamily(spec.gateway) ? spec.gateway : undefined,
       });
     }
     return paths;

@@ -5,6 +5,7 @@
 // others are shown for diagnosis.
 
 import type { SpecOf } from '../../store/kinds.js';
+import { familyOf } from '../../store/ip.js';
 import { nicsReaching } from '../../store/reach.js';
 import type { ConfigReader, StoredObject } from '../../store/store.js';
 import type { CheckTarget } from './checker.js';
@@ -80,7 +81,8 @@ export class TargetContext {
       if (!service.enabled || !server.enabled) continue;
       this.reaching(server.address).forEach((nic, rank) => {
         const probe = this.nics.get(nic)!.probeAddress;
-        if (!probe) return;
+        // A NIC probes from one address: a server of the other family cannot be probed from it.
+        if (!probe || familyOf(probe) !== familyOf(server.address)) return;
         mine.push({
           id: [name, rs.name, nic, service.healthCheck, server.address, server.port].join('\u0000'),
           service: name,

@@ -10,7 +10,7 @@ import { testApp } from '../helpers.js';
 
 type Schema = Record<string, any>;
 
-const boundedFormats = new Set(['ipv4', 'date-time']);
+const boundedFormats = new Set(['ipv4', 'ipv6', 'date-time']);
 // A pattern is bounded when it is anchored and every repetition in it has an upper bound.
 const boundedPattern = (p: string) => p.startsWith('^') && p.endsWith('$') && !/[*+]|\{\d+,\}/.test(p);
 

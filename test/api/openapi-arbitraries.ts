@@ -32,9 +32,14 @@ const namePools: Record<string, string[]> = {
   'real-servers': ['rs1', 'rs2', 'rs3'],
 };
 const allNames = [...new Set(Object.values(namePools).flat())];
-// Addresses in the fixture's networks (and one route's), VIPs, local addresses and a stranger.
-const addresses = ['10.0.1.10', '10.0.1.20', '10.0.1.1', '10.0.2.1', '10.0.2.11', '10.0.2.12', '10.0.2.100', '10.0.2.101', '10.9.0.5', '10.50.0.1', '192.0.2.7'];
-const prefixes = ['10.0.1.0/24', '10.0.2.0/24', '10.9.0.0/16', '10.0.1.2/24', '10.0.2.2/24', '10.50.0.0/16', '10.0.2.0/23', '0.0.0.0/0'];
+// Addresses in the fixture's networks (and one route's), VIPs, local addresses and a stranger;
+// the IPv6 ones in networks the requests may add, some in a non-canonical spelling or mapped.
+const ipv4Addresses = ['10.0.1.10', '10.0.1.20', '10.0.1.1', '10.0.2.1', '10.0.2.11', '10.0.2.12', '10.0.2.100', '10.0.2.101', '10.9.0.5', '10.50.0.1', '192.0.2.7'];
+const ipv6Addresses = ['2001:db8:1::10', '2001:db8:2::1', '2001:db8:2::11', '2001:DB8:2:0::12', '2001:db8:2::100', '::ffff:10.0.2.11'];
+const ipv4Prefixes = ['10.0.1.0/24', '10.0.2.0/24', '10.9.0.0/16', '10.0.1.2/24', '10.0.2.2/24', '10.50.0.0/16', '10.0.2.0/23', '0.0.0.0/0'];
+const ipv6Prefixes = ['2001:db8:1::/64', '2001:db8:2::/64', '2001:db8:2::2/64', '2001:DB8:9::/48', '::/0'];
+const ipv4Cidr = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([a, n]) => `${a}/${n}`);
+const ipv6Cidr = fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 })).map(([a, n]) => `${a}/${n}`);
 const devices = ['net_af_packet7,iface=dp7', 'net_af_packet8,iface=dp8', 'net_af_packet0,iface=c0', 'net_af_packet1,iface=s0', '0000:03:00.0', 'net_pcap0,tx_pcap=/tmp/x.pcap', 'net_af_packet9,iface=dp9,qpairs=2'];
 
 const pooled = <T>(pool: T[], any: fc.Arbitrary<T>): fc.Arbitrary<T> =>
@@ -46,8 +51,10 @@ const nameIn = (collection: string): fc.Arbitrary<string> => pooled(namePools[co
 /** Components whose values should meet each other more often than chance allows. */
 const byComponent: Record<string, fc.Arbitrary<unknown>> = {
   Name: pooled(allNames, anyName),
-  IPv4: pooled(addresses, fc.ipV4()),
-  CIDR: pooled(prefixes, fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([a, n]) => `${a}/${n}`)),
+  IPAddress: pooled([...ipv4Addresses, ...ipv6Addresses], fc.oneof(fc.ipV4(), fc.ipV6())),
+  IPv4: pooled(ipv4Addresses, fc.ipV4()),
+  CIDR: pooled([...ipv4Prefixes, ...ipv6Prefixes], fc.oneof(ipv4Cidr, ipv6Cidr)),
+  IPv4CIDR: pooled(ipv4Prefixes, ipv4Cidr),
   Port: pooled([80, 53, 443, 8080], fc.integer({ min: 1, max: 65535 })),
 };
 

@@ -50,3 +50,12 @@ test('values that are not canonical IPv4 are never announced', () => {
   });
   assert.deepEqual(prefixes, []);
 });
+
+test('IPv6 VIPs and local addresses are left out (no IPv6 announcement yet); the IPv4 ones still go', () => {
+  const prefixes = announcedPrefixes(input({
+    vips: [{ address: '2001:db8:1::10', up: true }, { address: '10.0.1.10', up: true }],
+    localAddresses: ['2001:db8:2::100', '10.0.2.100'],
+    coveringPrefixes: [],
+  }));
+  assert.deepEqual(prefixes, ['10.0.1.10/32', '10.0.2.100/32']);
+});

@@ -43,6 +43,10 @@ test('each problem names its field', () => {
     [{ neighbors: [{ ...n, address: '10.0.1.2' }] }, '/neighbors/0/address', /own probeAddress/],
     [{ neighbors: [{ ...n, holdTimeSeconds: 70000 }] }, '/neighbors/0/holdTimeSeconds', /3 to 65535/],
     [{ coveringPrefixes: ['10.0.2.97/28'] }, '/coveringPrefixes/0', /host bits/],
+    // BGP speaks IPv4 only for now: IPv6 values are refused by name, whatever got past the schema.
+    [{ routerId: '2001:db8::1' }, '/routerId', /IPv4 only/],
+    [{ neighbors: [{ ...n, address: '2001:db8:1::254' }] }, '/neighbors/0/address', /IPv4 only/],
+    [{ coveringPrefixes: ['2001:db8::/32'] }, '/coveringPrefixes/0', /IPv4 prefix/],
   ];
   for (const [over, field, message] of cases) {
     const p = problem(over);

@@ -22,6 +22,38 @@ test('NICs reaching an address are ranked as the data plane picks its next hop',
   assert.deepEqual(reach('203.0.113.5'), ['uplink', 'backup']);
 });
 
+test('an address is reached only through networks, routes and gateways of its family', () => {
+  const reach = nicsReaching(
+    [
+      { name: 'uplink', networks: ['192.0.2.0/24'], gateway: '192.0.2.1' },
+      { name: 'servers', networks: ['10.0.2.0/24', '2001:db8:2::/64'] },
+      { name: 'uplink6', networks: ['2001:db8:f::/64'], gateway: '2001:db8:f::1' },
+    ],
+    [{ prefix: '2001:db8:9::/48', nic: 'servers' }],
+  );
+  assert.deepEqual(reach('10.0.2.11'), ['servers', 'uplink']);
+  assert.deepEqual(reach('2001:db8:2::11'), ['servers', 'uplink6']);
+  assert.deepEqual(reach('2001:db8:9::1'), ['servers', 'uplink6']);
+  assert.deepEqual(reach('2001:db8:77::1'), ['uplink6']);
+  // The same number in the other family: ::a00:20b is not 10.0.2.11.
+  assert.deepEqual(reach('::a00:20b'), ['uplink6']);
+});
+
+test('a NIC probes only servers of its probe address\'s family', () => {
+  const s = new Store(openDb(':memory:'));
+  s.write((tx) => {
+    tx.put('nics', '', 'dual', { device: 'net_af_packet0,iface=dp0', networks: ['10.0.2.0/24', '2001:db8:2::/64'], probeAddress: '10.0.2.2/24', mtu: 1500 });
+    tx.put('nics', '', 'six', { device: 'net_af_packet1,iface=dp1', networks: ['2001:db8:2::/64'], probeAddress: '2001:db8:2::3/64', mtu: 1500 });
+    tx.put('local-address-pools', '', 'lips6', { nic: 'dual', addresses: ['2001:db8:2::100'], portRange: { min: 1024, max: 65535 } });
+    tx.put('health-checks', '', 'web', { type: 'tcp', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 });
+    tx.put('virtual-services', '', 'web6', { address: '2001:db8:2::10', port: 80, protocol: 'tcp', nic: 'dual', localAddressPool: 'lips6', scheduler: 'rr', timeouts: {}, sync: true, enabled: true, healthCheck: 'web', clientAddress: 'none' });
+    tx.put('real-servers', 'web6', 'rs1', { address: '2001:db8:2::11', port: 80, weight: 1, enabled: true });
+  });
+  const targets = allTargets(s);
+  assert.deepEqual(targets.map((t) => [t.server, t.nic, t.egress, t.endpoint.source]), [['rs1', 'six', false, '2001:db8:2::3']]);
+  s.close();
+});
+
 function store(): Store {
   const s = new Store(openDb(':memory:'));
   s.write((tx) => {
