@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { projectFile } from '../lib/project-files.js';
 import { missingClangSanitizers } from './clang-sanitizers.js';
+import { loadNative } from '../engine/dataplane/native.js';
+import { syncRecordSize } from '../engine/sync/wire.js';
 
 function runNativeTests(target: string): void {
   const result = spawnSync('make', ['-s', '-C', projectFile('native'), '-j', '2', target], {
@@ -26,6 +28,10 @@ function runNativeTests(target: string): void {
 }
 
 test('native data-plane unit tests pass', () => runNativeTests('test'));
+
+test('the sync wire record size in TypeScript is the data plane\'s', () => {
+  assert.equal(loadNative().syncRecordSize, syncRecordSize);
+});
 
 test('native data-plane unit tests pass under ASan and UBSan', { skip: missingClangSanitizers() }, () =>
   runNativeTests('test-sanitized'));

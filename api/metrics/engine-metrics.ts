@@ -30,6 +30,8 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
     nics(s).flatMap((n) => directions(n.counters.toKernel, n.counters.fromKernel, { nic: n.name })));
   counter('l4lb_nic_arp_packets_total', 'ARP frames received (in) and sent (out).', ['nic', 'direction'], (s) =>
     nics(s).flatMap((n) => directions(n.counters.arpIn, n.counters.arpOut, { nic: n.name })));
+  counter('l4lb_nic_neighbour_discovery_packets_total', 'IPv6 neighbour solicitations and advertisements received (in) and sent (out).', ['nic', 'direction'], (s) =>
+    nics(s).flatMap((n) => directions(n.counters.ndIn, n.counters.ndOut, { nic: n.name })));
   counter('l4lb_nic_icmp_echo_replies_total', 'ICMP echo replies sent for VIPs.', ['nic'], (s) => nics(s).map((n) => [{ nic: n.name }, n.counters.icmpEcho]));
   counter('l4lb_nic_dropped_packets_total', 'Frames dropped by the data plane, by reason.', ['nic', 'reason'], (s) =>
     nics(s).flatMap((n) => Object.entries(n.counters.drops).map(([reason, v]): Sample => [{ nic: n.name, reason }, v])));

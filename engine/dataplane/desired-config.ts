@@ -7,9 +7,8 @@
 
 import type { Change, ConfigReader } from '../../store/store.js';
 import type { KindName, SpecOf } from '../../store/kinds.js';
-import { formatIPv4, parseCidr, parseIPv4 } from '../../store/ip.js';
 import type { HealthOverlay } from '../engine.js';
-import type { NativeConfig, NativeNic, NativePrefix, NativeRealServer, NativeService } from './native.js';
+import type { NativeConfig, NativeNic, NativeRealServer, NativeService } from './native.js';
 import { nativeSyncConfig, syncSettingsName, toSyncSettings, type SyncSettings } from '../sync/settings.js';
 
 type Converted = {
@@ -28,32 +27,30 @@ export function isEngineObject(kind: KindName, name: string): kind is EngineKind
   return (engineKinds as string[]).includes(kind) && (kind !== 'settings' || name === syncSettingsName);
 }
 
-function prefix(text: string): NativePrefix {
-  const p = parseCidr(text);
-  return [p.base, p.length];
-}
-
-/** One typed conversion per kind: the stored spec (typed from openapi.yaml) to the addon's form. */
+/**
+ * One typed conversion per kind: the stored spec (typed from openapi.yaml) to the addon's form.
+ * Addresses and prefixes stay the canonical text the store keeps; the addon parses them.
+ */
 const convert: { [K in EngineKind]: (name: string, spec: SpecOf<K>) => Converted[K] } = {
   nics: (name, spec) => ({
     name,
     device: spec.device,
-    networks: spec.networks.map(prefix),
-    gateway: spec.gateway ? parseIPv4(spec.gateway) : null,
-    probe: spec.probeAddress ? prefix(spec.probeAddress) : null,
+    networks: spec.networks,
+    gateway: spec.gateway ?? null,
+    probe: spec.probeAddress ?? null,
     mtu: spec.mtu,
   }),
-  routes: (name, spec) => ({ name, prefix: prefix(spec.prefix), via: parseIPv4(spec.via), nic: spec.nic }),
+  routes: (name, spec) => ({ name, prefix: spec.prefix, via: spec.via, nic: spec.nic }),
   'local-address-pools': (name, spec) => ({
     name,
     nic: spec.nic,
-    addresses: spec.addresses.map(parseIPv4),
+    addresses: spec.addresses,
     portMin: spec.portRange.min,
     portMax: spec.portRange.max,
   }),
   // The spec as stored: every field crosses under its API name, so a new one needs no line here.
-  'virtual-services': (name, spec) => ({ ...spec, name, address: parseIPv4(spec.address) }),
-  'real-servers': (name, spec) => ({ name, address: parseIPv4(spec.address), port: spec.port, weight: spec.weight, enabled: spec.enabled, healthy: true }),
+  'virtual-services': (name, spec) => ({ ...spec, name }),
+  'real-servers': (name, spec) => ({ name, address: spec.address, port: spec.port, weight: spec.weight, enabled: spec.enabled, healthy: true }),
   settings: (_name, spec) => toSyncSettings(spec),
 };
 
@@ -188,7 +185,7 @@ export class DesiredConfig {
   vips(): { address: string; up: boolean }[] {
     for (const name of this.staleVips) {
       const s = this.service(name);
-      if (s) this.vipState.set(name, { address: formatIPv4(s.address), up: s.enabled && s.realServers.some((r) => r.enabled && r.weight > 0 && r.healthy) });
+      if (s) this.vipState.set(name, { address: s.address, up: s.enabled && s.realServers.some((r) => r.enabled && r.weight > 0 && r.healthy) });
       else this.vipState.delete(name);
     }
     this.staleVips.clear();
@@ -211,8 +208,8 @@ export class DesiredConfig {
     const local: string[] = [];
     for (const entry of this.entries.values()) {
       const probe = entry.kind === 'nics' ? (entry.native as NativeNic).probe : null;
-      if (probe) probes.set(entry.name, formatIPv4(probe[0]));
-      if (entry.kind === 'local-address-pools') local.push(...(entry.native as Converted['local-address-pools']).addresses.map(formatIPv4));
+      if (probe) probes.set(entry.name, probe.split('/')[0]);
+      if (entry.kind === 'local-address-pools') local.push(...(entry.native as Converted['local-address-pools']).addresses);
     }
     this.nodeAddresses = { probes, local };
     return this.nodeAddresses;

@@ -1,7 +1,6 @@
 import { parseDevice } from '../../store/devices.js';
 import { ConfigError, invalid } from '../../store/errors.js';
 import type { KindName } from '../../store/kinds.js';
-import { formatIPv4, parseIPv4 } from '../../store/ip.js';
 import type { Change, Commit, ConfigReader } from '../../store/store.js';
 import { DesiredConfig, isEngineObject, type Touched } from './desired-config.js';
 import { EngineFailed, type Engine, type HealthOverlay, type Session, type SessionPage, type SessionQuery } from '../engine.js';
@@ -26,10 +25,10 @@ function toSession(s: NativeSession): Session {
   return {
     protocol: s.protocol === 17 ? 'udp' : 'tcp',
     state: s.state,
-    client: { address: formatIPv4(s.clientAddress), port: s.clientPort },
-    virtual: { address: formatIPv4(s.virtualAddress), port: s.virtualPort },
-    local: { address: formatIPv4(s.localAddress), port: s.localPort },
-    realServer: { address: formatIPv4(s.serverAddress), port: s.serverPort },
+    client: { address: s.clientAddress, port: s.clientPort },
+    virtual: { address: s.virtualAddress, port: s.virtualPort },
+    local: { address: s.localAddress, port: s.localPort },
+    realServer: { address: s.serverAddress, port: s.serverPort },
     virtualService: s.service,
     realServerName: s.server,
     worker: s.worker,
@@ -88,7 +87,7 @@ export class DpdkEngine implements Engine {
 
   /** Runs `config` on the data plane; when it was accepted, the sync bridge follows the settings. */
   private run(config: NativeConfig): NativeError[] {
-    const pools = config.pools.map((p) => ({ ...p, peerAddresses: (this.peerAddresses[p.name] ?? []).map(parseIPv4) }));
+    const pools = config.pools.map((p) => ({ ...p, peerAddresses: this.peerAddresses[p.name] ?? [] }));
     const errors = this.native.apply({ ...config, pools });
     if (errors.length === 0) this.sync.follow(this.desired.syncSettings(), config.pools, this.desired.maxTimeoutSeconds());
     return errors;
@@ -238,7 +237,7 @@ export class DpdkEngine implements Engine {
       {
         ...(query.virtualService ? { service: query.virtualService } : {}),
         ...(query.realServer ? { server: query.realServer } : {}),
-        ...(query.clientAddress ? { clientAddress: parseIPv4(query.clientAddress) } : {}),
+        ...(query.clientAddress ? { clientAddress: query.clientAddress } : {}),
         ...(query.protocol ? { protocol: query.protocol === 'udp' ? 17 : 6 } : {}),
       },
       skip,

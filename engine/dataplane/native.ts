@@ -1,24 +1,26 @@
-// The addon's surface (native/binding), typed. Addresses cross as unsigned 32-bit integers;
-// only the DPDK engine (dpdk-engine.ts) loads and calls it.
+// The addon's surface (native/binding), typed. Addresses of either family cross as text
+// ("10.0.0.1", "2001:db8::1"), prefixes as CIDR text; only the DPDK engine (dpdk-engine.ts)
+// loads and calls it.
 
 import { createRequire } from 'node:module';
 import { projectFile } from '../../lib/project-files.js';
 import type { SpecOf } from '../../store/kinds.js';
 
-export type NativePrefix = [address: number, length: number];
+/** CIDR text: `10.0.0.0/24`, `2001:db8::/64`. */
+export type NativePrefix = string;
 
 export interface NativeNic {
   name: string;
   device: string;
   networks: NativePrefix[];
-  gateway: number | null;
+  gateway: string | null;
   probe: NativePrefix | null;
   mtu: number;
 }
 
 export interface NativeRealServer {
   name: string;
-  address: number;
+  address: string;
   port: number;
   weight: number;
   enabled: boolean;
@@ -28,12 +30,10 @@ export interface NativeRealServer {
 
 /**
  * A virtual service as the addon reads it (native/binding/convert.cc, service_from_js): the
- * stored spec as it is, fields under their API names, with its name, its VIP as a number and
- * its real servers. A new spec field crosses without a change here (docs/architecture.md).
+ * stored spec as it is, fields under their API names, with its name and its real servers. A new spec field crosses without a change here (docs/architecture.md).
  */
-export type NativeService = Omit<SpecOf<'virtual-services'>, 'address'> & {
+export type NativeService = SpecOf<'virtual-services'> & {
   name: string;
-  address: number;
   realServers: NativeRealServer[];
 };
 
@@ -49,15 +49,15 @@ export interface NativeConfig {
   generation: number;
   sync: NativeSyncConfig;
   nics: NativeNic[];
-  routes: { name: string; prefix: NativePrefix; via: number; nic: string }[];
+  routes: { name: string; prefix: NativePrefix; via: string; nic: string }[];
   pools: {
     name: string;
     nic: string;
-    addresses: number[];
+    addresses: string[];
     portMin: number;
     portMax: number;
     /** Multi-active: the same pool's addresses on peers (looked up, never handed out). */
-    peerAddresses?: number[];
+    peerAddresses?: string[];
   }[];
   services: NativeService[];
 }
@@ -90,6 +90,9 @@ export interface NativeNicStatus {
     fromKernel: number;
     arpIn: number;
     arpOut: number;
+    /** IPv6 neighbour solicitations and advertisements received and sent. */
+    ndIn: number;
+    ndOut: number;
     icmpEcho: number;
     drops: Record<string, number>;
   };
@@ -160,13 +163,13 @@ export interface NativeStatus {
 export interface NativeSession {
   protocol: number;
   state: string;
-  clientAddress: number;
+  clientAddress: string;
   clientPort: number;
-  virtualAddress: number;
+  virtualAddress: string;
   virtualPort: number;
-  localAddress: number;
+  localAddress: string;
   localPort: number;
-  serverAddress: number;
+  serverAddress: string;
   serverPort: number;
   service: string;
   server: string;
@@ -179,7 +182,7 @@ export interface NativeSession {
 export interface NativeSessionFilter {
   service?: string;
   server?: string;
-  clientAddress?: number;
+  clientAddress?: string;
   protocol?: number;
 }
 
@@ -232,13 +235,16 @@ export interface NativeEngine {
   close(): void;
 }
 
-/** Bytes per wire record (docs/sync.md). */
-export const syncRecordSize = 64;
-
 export const addonPath = projectFile('native/binding/build/Release/l4lb_native.node');
 
 /** Loads the addon; throws with the path when it was not built. */
-export function loadNative(): { Engine: new (options: NativeEngineOptions) => NativeEngine } {
+export interface NativeAddon {
+  Engine: new (options: NativeEngineOptions) => NativeEngine;
+  /** Bytes per sync wire record as the data plane writes them (engine/sync/wire.ts reads them). */
+  syncRecordSize: number;
+}
+
+export function loadNative(): NativeAddon {
   const require = createRequire(import.meta.url);
-  return require(addonPath) as { Engine: new (options: NativeEngineOptions) => NativeEngine };
+  return require(addonPath) as NativeAddon;
 }

@@ -40,6 +40,7 @@ const families: Record<string, [type: string, labels: string[]]> = {
   l4lb_nic_bytes_total: ['counter', ['nic', 'direction']],
   l4lb_nic_kernel_packets_total: ['counter', ['nic', 'direction']],
   l4lb_nic_arp_packets_total: ['counter', ['nic', 'direction']],
+  l4lb_nic_neighbour_discovery_packets_total: ['counter', ['nic', 'direction']],
   l4lb_nic_icmp_echo_replies_total: ['counter', ['nic']],
   l4lb_nic_dropped_packets_total: ['counter', ['nic', 'reason']],
   l4lb_nic_device_missed_packets_total: ['counter', ['nic']],

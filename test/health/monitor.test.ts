@@ -36,7 +36,7 @@ class RecordingEngine extends OffEngine {
       tap: '',
       linkUp,
       speedMbps: 0,
-      counters: { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, toKernel: 0, fromKernel: 0, arpIn: 0, arpOut: 0, icmpEcho: 0, drops: {} },
+      counters: { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, toKernel: 0, fromKernel: 0, arpIn: 0, arpOut: 0, ndIn: 0, ndOut: 0, icmpEcho: 0, drops: {} },
       device: { rxPackets: 0, txPackets: 0, rxMissed: 0, rxErrors: 0, txErrors: 0 },
     });
     const nics = [...this.links].map(([name, up]) => nic(name, up));
