@@ -1,10 +1,13 @@
 // The network the packet fuzzer drives: the native test lab's ring ports and two workers
 // (test/lab.h), so frames also cross between workers, under a configuration compiled the way
-// Dataplane::apply() compiles one (compile_snapshot): a client-side NIC with its kernel tap,
-// a server-side NIC, TCP services on one VIP passing the client address by none, TOA, PROXY v1
-// and PROXY v2, UDP services with none and PROXY v2, a service with no usable real server, two
-// local addresses with a small port range, and session sync on. Small session tables and
-// port ranges let full tables and exhausted ports happen, and keep memory flat.
+// Dataplane::apply() compiles one (compile_snapshot): a client-side NIC with its kernel tap and
+// a server-side NIC, each on an IPv4 and an IPv6 network; on an IPv4 and an IPv6 VIP, TCP
+// services passing the client address by none, TOA, PROXY v1 and PROXY v2 and UDP services
+// with none and PROXY v2, each to real servers of its family through a pool of two local
+// addresses of that family; NAT64 services (TCP, UDP) from the IPv6 VIP to the IPv4 servers;
+// a service with no usable real server, a disabled one; small local port ranges, and session
+// sync on. Small session tables and port ranges let full tables and exhausted ports happen,
+// and keep memory flat.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,8 @@ class FuzzLab {
 
   // Receives `frame` on `ingress`, queue `queue` (so worker `queue` reads it), lets both
   // workers run, then checks and frees everything they sent (frame_checks.h). `checked`: the
-  // frame's checksums were made valid, so whatever leaves with it must still have valid ones.
+  // frame's checksums were made valid, so whatever leaves with it must still have valid ones
+  // (a frame from the kernel is held to nothing: it leaves as it came).
   void feed(Ingress ingress, uint16_t queue, const std::vector<uint8_t>& frame, const Layout& layout, bool checked);
   // Receives wire records from a sync peer, sent `age_ms` ago: each one the appliance would
   // accept (accept_sync_record, as Dataplane::ingest_sync) goes to its owner's ingest ring;
@@ -58,6 +62,7 @@ class FuzzLab {
   void check_pool(uint32_t held) const;
 
   std::unique_ptr<lab::Lab> lab_;
+  std::vector<l4lb::Address> own_;   // every port's VIPs and local addresses: the sources of what leaves
   l4lb::IdMap service_ids_{l4lb::kMaxServices}, backend_ids_{l4lb::kMaxBackends};
 };
 

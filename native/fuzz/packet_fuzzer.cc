@@ -1,14 +1,15 @@
 // libFuzzer target over the data plane's packet path: each input is one Ethernet frame that
 // a worker receives through a ring port exactly as from a NIC (rx burst → classify → ARP /
-// ICMP / parse → session lookup → translate → TOA or PROXY header → neighbour → tx), in the
-// network of fuzz_lab.h. Sessions opened by earlier inputs stay, so later inputs reach
-// established flows; every kInputsPerLab inputs the lab starts over, which keeps memory flat
-// and checks that no mbuf was kept.
+// parse → ICMP, ICMPv6 and neighbour discovery / session lookup → translate, within a family
+// or across (NAT64) → TOA or PROXY header → neighbour → tx), in the network of fuzz_lab.h.
+// Sessions opened by earlier inputs stay, so later inputs reach established flows; every
+// kInputsPerLab inputs the lab starts over, which keeps memory flat and checks that no mbuf
+// was kept.
 //
 // Input: three bytes of setup, then the frame.
 //   byte 0  bits 0-1  where it arrives: 0 client-side NIC, 1 server-side NIC, 2 the client
 //                     NIC's kernel tap (the exception path out), 3 a sync peer: what
-//                     follows is wire records (docs/sync.md), 64 bytes each, and bits 2-5
+//                     follows is wire records (docs/sync.md), 111 bytes each, and bits 2-5
 //                     and bytes 1-2 are unused
 //           bit 2     the NIC queue, hence which of the two workers reads it first
 //           bit 3     no headroom (else the usual 128 bytes)
@@ -17,8 +18,9 @@
 //           bits 6-7  time passing before it: none, 10 ms, 1 s, 100 s (ARP retries,
 //                     expiry); also the age of a peer's records
 //   byte 1  where the frame's second segment starts (0: one segment)
-//   byte 2  0, or aim at live session (n-1) mod count: addresses and ports (of the quoted
-//           packet, for an ICMP error) rewritten to that flow's, in the frame's direction
+//   byte 2  0, or aim at live session n-1 (aim.h): addresses and ports (of the quoted packet,
+//           for an ICMP or ICMPv6 error) rewritten to that flow's, in the frame's direction and
+//           family
 //
 // Peer records install sessions that later frames can be aimed at, so packets also run
 // through sessions whose state (TCP state, client-address progress, sequence shift) came
@@ -35,65 +37,26 @@
 
 #include <rte_eal.h>
 
-#include "big_endian.h"
+#include "aim.h"
 #include "frame_checks.h"
 #include "fuzz_lab.h"
 #include "sessions.h"
 
 namespace {
 
-using l4lb::put16;
-using l4lb::put32;
-
 constexpr unsigned kInputsPerLab = 2000;
 constexpr uint8_t kPeer = 3;
 constexpr uint64_t kTimeSteps[4] = {0, 10, 1000, 100000};
-constexpr uint32_t kEth = 14, kIp = 20;
 
 fuzz::FuzzLab* the_lab = nullptr;
 
-
-// Writes `key`'s addresses into the IPv4 header at `ip` and its ports into what follows it.
-bool write_key(uint8_t* ip, uint8_t* end, const l4lb::FlowKey& key) {
-  uint32_t header = (ip[0] & 0x0f) * 4u;
-  if (header < kIp || ip + header + 4 > end) return false;
-  put32(ip + 12, key.source);
-  put32(ip + 16, key.destination);
-  put16(ip + header, key.source_port);
-  put16(ip + header + 2, key.destination_port);
-  ip[9] = key.protocol;
-  return true;
-}
-
-l4lb::FlowKey reversed(const l4lb::FlowKey& k) {
-  return l4lb::FlowKey{k.destination, k.source, k.destination_port, k.source_port, k.protocol};
-}
-
-// Puts the frame into session `choice`'s flow: as the client's packet to the VIP when it
-// arrives on the client side, as the real server's to the local address otherwise; an ICMP
-// error instead quotes the packet the load balancer sent the other way.
-void aim(std::vector<uint8_t>& frame, fuzz::Ingress ingress, uint8_t choice) {
-  std::vector<const l4lb::Session*> live = the_lab->sessions();
-  if (live.empty() || frame.size() < kEth + kIp) return;
-  const l4lb::Session& s = *live[(choice - 1u) % live.size()];
-  const l4lb::FlowKey& key = ingress == fuzz::Ingress::server ? s.outbound : s.inbound;
-  uint8_t* ip = frame.data() + kEth;
-  uint8_t* end = frame.data() + frame.size();
-  uint32_t header = (ip[0] & 0x0f) * 4u;
-  if (ip[9] == IPPROTO_ICMP && header >= kIp && ip + header + 8 + kIp <= end) {
-    put32(ip + 16, key.destination);   // the error comes to our address
-    write_key(ip + header + 8, end, reversed(key));
-  } else {
-    write_key(ip, end, key);
-  }
-}
-
-// One seed per service, event kind and state: the record a peer would send.
+// One seed per service (family and port), event kind and state: the record a peer would send.
 void save_peer_seed(const std::string& dir, const l4lb::SyncEvent& e) {
   static const char* kKinds[] = {"", "new", "update", "refresh", "close"};
   uint8_t seed[3 + l4lb::kSyncRecordSize] = {kPeer};
   l4lb::encode_sync_record(e, 1, 1, seed + 3);
-  std::string name = dir + "/peer-" + std::to_string(e.virtual_port) + "-" + kKinds[static_cast<int>(e.kind)] + "-" +
+  const char* family = e.client_address.is_v4() ? "" : e.server_address.is_v4() ? "nat64-" : "ip6-";
+  std::string name = dir + "/peer-" + family + std::to_string(e.virtual_port) + "-" + kKinds[static_cast<int>(e.kind)] + "-" +
                      l4lb::tcp_state_name(static_cast<l4lb::TcpState>(e.state));
   FILE* f = std::fopen(name.c_str(), "wb");
   if (!f || std::fwrite(seed, sizeof seed, 1, f) != 1 || std::fclose(f) != 0) std::abort();
@@ -129,10 +92,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   layout.headroom = (setup & 0x08) ? 0 : RTE_PKTMBUF_HEADROOM;
   layout.tailroom = !(setup & 0x10);
   layout.split = data[1];
-  bool checked = (setup & 0x20) && ingress != fuzz::Ingress::kernel;
+  bool checked = setup & 0x20;
   std::vector<uint8_t> frame(data + 3, data + size);
-  if (data[2]) aim(frame, ingress, data[2]);
-  if (setup & 0x20) fuzz::fix_checksums(frame);
+  if (data[2]) fuzz::aim(frame, ingress, the_lab->sessions(), data[2]);
+  if (checked) fuzz::fix_checksums(frame);
   the_lab->advance(elapsed_ms);
   the_lab->feed(ingress, queue, frame, layout, checked);
   return 0;
