@@ -16,6 +16,7 @@ import { configureNetwork, servicePlan, startAppliance, type Appliance, type Ser
 import { openKeepAlive } from './clients.js';
 import { requireRoot, stopChild, tryRun, waitFor } from './netns.js';
 import { startEcho, startNginx, type Server } from './servers.js';
+import { captureTcp, toaSeen } from './tcp-capture.js';
 import { buildTopology, plan, type RsRole, type Topology } from './topology.js';
 
 const skip = requireRoot();
@@ -33,30 +34,6 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 async function addService(lb: Appliance, name: string, port: number, protocol: 'tcp' | 'udp', clientAddress: Mode, servers: RsRole[], serverPort: number): Promise<void> {
   await lb.ok('PUT', `/api/v1/virtual-services/${name}`, { address: vip, port, protocol, nic: 'client', localAddressPool: 'lips', scheduler: 'rr', clientAddress });
   for (const s of servers) await lb.ok('PUT', `/api/v1/virtual-services/${name}/real-servers/${s}`, { address: rs[s], port: serverPort });
-}
-
-/**
- * Starts tcpdump in `role` writing `filter`'s packets (at most 200) to a file; stop() ends it and
- * returns the packets. --immediate-mode: without it, packets still in the capture ring when
- * tcpdump is interrupted are never written.
- */
-async function capture(topo: Topology, role: 'client' | 'rs1', filter: string): Promise<{ stop(): Promise<TcpSegment[]> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'l4e-pcap-'));
-  const file = join(dir, 'capture.pcap');
-  const child: ChildProcess = topo.spawnIn(role, 'tcpdump', ['-i', 'eth0', '-nn', '-U', '--immediate-mode', '-c', '200', '-w', file, filter]);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await waitFor(`tcpdump in ${role}`, async () => stderr.includes('listening on'));
-  return {
-    stop: async () => {
-      await stopChild(child, 'SIGINT');
-      try {
-        return await segmentsOf(topo, file);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
 }
 
 // A TCP sink for the real server: reads a connection to its end, answers with the sha256 of
@@ -86,43 +63,6 @@ process.stdin.on('data', (d) => (hex += d)).on('end', () => {
   c.on('error', (e) => { process.stderr.write(String(e)); process.exit(1); });
 });
 `;
-
-interface TcpSegment {
-  flags: number;
-  options: Buffer;
-}
-
-/** The IPv4 TCP segments of a capture, read back with `tcpdump -x` (hex of each IP packet). */
-async function segmentsOf(topo: Topology, file: string): Promise<TcpSegment[]> {
-  const { stdout } = await topo.run('client', 'tcpdump', ['-r', file, '-nn', '-x']);
-  const packets: string[][] = [];
-  for (const line of stdout.split('\n')) {
-    const hex = /^\s+0x[0-9a-f]+:\s+(.*)$/.exec(line);
-    if (hex) packets[packets.length - 1]?.push(hex[1]!.replace(/\s+/g, ''));
-    else if (line.trim()) packets.push([]);
-  }
-  return packets.map((words) => {
-    const ip = Buffer.from(words.join(''), 'hex');
-    const tcp = ip.subarray((ip[0]! & 0x0f) * 4);
-    return { flags: tcp[13]!, options: tcp.subarray(20, (tcp[12]! >> 4) * 4) };
-  });
-}
-
-/** The bytes of TCP option `kind` (kind and length included), or undefined. */
-function tcpOption(options: Buffer, kind: number): Buffer | undefined {
-  for (let i = 0; i < options.length; ) {
-    if (options[i] === 0) return undefined;
-    if (options[i] === 1) {
-      i++;
-      continue;
-    }
-    const length = options[i + 1] ?? 0;
-    if (length < 2) return undefined;
-    if (options[i] === kind) return options.subarray(i, i + length);
-    i += length;
-  }
-  return undefined;
-}
 
 describe('client address passing (TOA, PROXY protocol) through the DPDK engine', { skip }, () => {
   let topo: Topology;
@@ -228,28 +168,18 @@ s.send(Buffer.from('hello'), 5354, '${vip}');`;
 
   test('TOA: the first segment after the handshake carries option 254 with the client, and the MSS is lowered', async () => {
     const clientPort = 45123;
-    const atServer = await capture(topo, 'rs1', `tcp port 80 and host ${plan.localAddresses[0]}`);
-    const atClient = await capture(topo, 'client', `tcp port 80 and host ${vip}`);
+    const atServer = await captureTcp(topo, 'rs1', `tcp port 80 and host ${plan.localAddresses[0]}`);
+    const atClient = await captureTcp(topo, 'client', `tcp port 80 and host ${vip}`);
     const body = await topo.run('client', 'curl', ['-sS', '--max-time', '5', '--local-port', String(clientPort), `http://${vip}/`]);
     assert.equal(body.stdout, 'rs1\n');
-    const serverSide = await atServer.stop();
-    const clientSide = await atClient.stop();
-
-    const toServer = serverSide.filter((s) => !(s.flags & 0x02) || !(s.flags & 0x10));   // all but the SYN-ACK
-    assert.ok(toServer.length >= 2, `captured ${serverSide.length} segments in rs1`);
-    const [syn, firstAck] = [toServer[0]!, toServer[1]!];
-    assert.equal(syn.flags & 0x12, 0x02, 'the capture starts with the SYN');
-    assert.equal(tcpOption(syn.options, 254), undefined);
-    const toa = tcpOption(firstAck.options, 254);
-    assert.ok(toa, `no TOA in the first ACK: ${firstAck.options.toString('hex')}`);
+    const seen = toaSeen(await atServer.stop(), await atClient.stop());
+    assert.equal(seen.onSyn, undefined);
+    const toa = seen.onFirstAck;
+    assert.ok(toa, 'no TOA in the first ACK');
     assert.equal(toa.length, 8);
     assert.equal(toa.readUInt16BE(2), clientPort);
     assert.equal([...toa.subarray(4, 8)].join('.'), client);
-
-    const serverSynAck = serverSide.find((s) => (s.flags & 0x12) === 0x12)!;
-    const clientSynAck = clientSide.find((s) => (s.flags & 0x12) === 0x12)!;
-    const mss = (s: TcpSegment) => tcpOption(s.options, 2)!.readUInt16BE(2);
-    assert.equal(mss(clientSynAck), mss(serverSynAck) - 8);
+    assert.equal(seen.mssLoweredBy, 8);
 
     const metrics = (await lb.api('GET', '/metrics')).body as string;
     const added = Number(/^l4lb_client_address_total\{method="toa",result="added"\} (\d+)/m.exec(metrics)?.[1]);

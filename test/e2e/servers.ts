@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostPort } from '../../store/ip.js';
 import { nsRun, nsSpawn, stopChild, waitFor } from './netns.js';
 
 export interface Server {
@@ -96,7 +97,7 @@ http {
   keepalive_timeout 65;${options.keepaliveRequests ? `\n  keepalive_requests ${options.keepaliveRequests};` : ''}
   log_format proxied '$proxy_protocol_addr:$proxy_protocol_port $remote_addr:$remote_port $connection $connection_requests "$request"';
   server {
-    listen ${address}:${port};
+    listen ${hostPort(address, port)};
     location = / { return 200 "${options.name}\\n"; }
     location = /ip { return 200 "$remote_addr:$remote_port\\n"; }
     location = /big { alias ${big}; }
@@ -104,8 +105,9 @@ http {
     pp
       ? `
   server {
-    listen ${address}:${pp} proxy_protocol;
+    listen ${hostPort(address, pp)} proxy_protocol;
     set_real_ip_from 0.0.0.0/0;
+    set_real_ip_from ::/0;
     real_ip_header proxy_protocol;
     access_log ${dir}/proxied.log proxied;
     client_max_body_size 64m;
@@ -126,7 +128,7 @@ http {
     child,
     `nginx ${options.name} on ${address}:${port}`,
     async () => {
-      const { stdout } = await nsRun(ns, 'curl', ['-sf', '--max-time', '1', `http://${address}:${port}/`], { timeoutMs: 3000 });
+      const { stdout } = await nsRun(ns, 'curl', ['-sf', '--max-time', '1', `http://${hostPort(address, port)}/`], { timeoutMs: 3000 });
       return stdout === `${options.name}\n`;
     },
     stderr,
@@ -155,7 +157,7 @@ process.on('SIGTERM', () => process.exit(0));
 // stdin is a pipe from the test: when the test process dies, the server goes with it.
 process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();
 if (proto === 'udp') {
-  const s = require('node:dgram').createSocket('udp4');
+  const s = require('node:dgram').createSocket(require('node:net').isIPv6(address) ? 'udp6' : 'udp4');
   s.on('message', (msg, rinfo) => s.send(Buffer.concat([prefix, msg]), rinfo.port, rinfo.address));
   s.bind(Number(port), address, ready);
 } else {
@@ -191,7 +193,7 @@ export async function echoRequest(ns: string, proto: 'udp' | 'tcp', address: str
 const [proto, address, port, payload, ms] = process.argv.slice(1);
 setTimeout(() => { process.stderr.write('no answer'); process.exit(2); }, Number(ms)).unref();
 if (proto === 'udp') {
-  const s = require('node:dgram').createSocket('udp4');
+  const s = require('node:dgram').createSocket(require('node:net').isIPv6(address) ? 'udp6' : 'udp4');
   s.on('message', (m) => { process.stdout.write(m); process.exit(0); });
   s.send(Buffer.from(payload), Number(port), address);
 } else {

@@ -10,7 +10,7 @@ import { startMariaDb, type MariaDb } from './mariadb.js';
 import { waitFor } from './netns.js';
 import { RedisServer } from '../redis-server.js';
 import { startEcho, startNginx, type Server } from './servers.js';
-import { buildTopology, plan, type LbRole, type Topology } from './topology.js';
+import { buildTopology, plan, type LbRole, type Topology, type TopologyOptions } from './topology.js';
 
 /** The services every appliance of the lab has, all on the first VIP of the plan. */
 export const services = {
@@ -72,22 +72,24 @@ export async function waitSyncState(a: Appliance, state: string): Promise<void> 
 export interface SessionView {
   state: string;
   client: { address: string; port: number };
+  virtual: { address: string; port: number };
   local: { address: string; port: number };
+  realServer: { address: string; port: number };
   realServerName: string;
   virtualService: string;
   origin: 'local' | 'peer';
 }
 
-/** The sessions of one service that the appliance holds (a single page: at most 10000). */
-export async function sessionsOf(a: Appliance, service: keyof typeof services): Promise<SessionView[]> {
+/** The sessions of one service (of the lab's, or one a test added) that the appliance holds (a single page: at most 10000). */
+export async function sessionsOf(a: Appliance, service: string): Promise<SessionView[]> {
   return (await a.ok('GET', `/api/v1/sessions?virtualService=${service}&limit=10000`)).items as SessionView[];
 }
 
-/** Waits until `a` holds a session of `service` for every one of the client ports. */
-export async function waitSessionsFor(a: Appliance, service: keyof typeof services, clientPorts: readonly number[]): Promise<SessionView[]> {
+/** Waits until `a` holds a session of `service` for every one of the client ports (of `clientAddress`). */
+export async function waitSessionsFor(a: Appliance, service: string, clientPorts: readonly number[], clientAddress: string = plan.clientAddress): Promise<SessionView[]> {
   return waitFor(`sessions of ${service} for ${clientPorts.length} client ports`, async () => {
     const held = await sessionsOf(a, service);
-    const ports = new Set(held.filter((s) => s.client.address === plan.clientAddress).map((s) => s.client.port));
+    const ports = new Set(held.filter((s) => s.client.address === clientAddress).map((s) => s.client.port));
     const missing = clientPorts.filter((p) => !ports.has(p)).length;
     // Thrown, not returned: waitFor reports the last error when it gives up.
     if (missing) throw new Error(`${missing} missing, ${held.length} held`);
@@ -112,9 +114,12 @@ async function configure(topo: Topology, a: Appliance, lb: LbRole, redisUrl: str
   await a.ok('PUT', '/api/v1/sync', { enabled: sync.enabled, redisUrl, role: sync.role, nodeId: lb, replay: { enabled: sync.replay ?? true } });
 }
 
-/** Builds the topology and starts redis and the real servers; no appliance yet. Every appliance runs `workers` workers. */
-export async function startSyncLab(workers = defaultWorkers): Promise<SyncLab> {
-  const topo = await buildTopology();
+/**
+ * Builds the topology (with `topology`'s options) and starts redis and the real servers; no
+ * appliance yet. Every appliance runs `workers` workers.
+ */
+export async function startSyncLab(workers = defaultWorkers, topology: TopologyOptions = {}): Promise<SyncLab> {
+  const topo = await buildTopology(topology);
   const started: { stop(): Promise<void> }[] = [];
   const lbs: Partial<Record<LbRole, Appliance>> = {};
   const destroy = async () => {

@@ -18,7 +18,8 @@
 // The LB namespaces follow DESIGN.md "Test topology": no address on c0/s0, ip_forward=0, an
 // nftables netdev ingress chain with policy drop on both (the LB kernel never answers or resets,
 // af_packet still sees every frame). Transmit checksum offload is off on every veth and IPv6 is
-// off everywhere.
+// off everywhere, except with `ipv6`: then the client and rs1/rs2 also get the addresses of
+// `plan6` (the LB namespaces stay without IPv6, their kernels deaf as before).
 
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -44,6 +45,20 @@ export const plan = {
   } as Record<LbRole, { client: string; server: string }>,
 } as const;
 
+/**
+ * The IPv6 plan (TopologyOptions.ipv6), beside the IPv4 one and shaped alike: documentation
+ * prefixes, one /64 per side. As in IPv4 there are no routes: the client reaches the VIPs, and
+ * the real servers the local addresses, on-link, through the LB's veth on that bridge.
+ */
+export const plan6 = {
+  clientAddress: '2001:db8:1::1',
+  clientNetwork: '2001:db8:1::/64',
+  serverNetwork: '2001:db8:2::/64',
+  vips: ['2001:db8:1::10', '2001:db8:1::11'],
+  realServers: { rs1: '2001:db8:2::11', rs2: '2001:db8:2::12' } as Record<RsRole, string>,
+  localAddresses: ['2001:db8:2::100', '2001:db8:2::101'],
+} as const;
+
 /** lb1's optional second server-side path (TopologyOptions.secondServerNetwork). */
 export const secondServerSide = {
   /** lb1's interface, the bridge in sw, and the sw end of lb1's veth (set it down to cut the line). */
@@ -59,6 +74,8 @@ export const secondServerSide = {
 export interface TopologyOptions {
   /** Adds lb1's veth s1 on bridge brs2 and real server rs3 (10.0.3.13) behind it. */
   secondServerNetwork?: boolean;
+  /** Gives the client and rs1/rs2 their `plan6` addresses besides the IPv4 ones. */
+  ipv6?: boolean;
 }
 
 /** Interface names inside each LB namespace, for DPDK `net_af_packetN,iface=<name>` vdevs. */
@@ -134,6 +151,21 @@ export async function baseNamespace(ns: string): Promise<void> {
   await sysctl(ns, 'net.ipv6.conf.lo.disable_ipv6', 1);
 }
 
+/**
+ * Turns IPv6 on for a host's interface and gives it `cidr`, quietly: no duplicate address
+ * detection (an address usable at once, no probes on the wire), no router solicitations or
+ * advertisements. The sysctls come first: re-enabling IPv6 is what starts DAD and RS.
+ */
+export async function enableIpv6(ns: string, iface: string, cidr: string): Promise<void> {
+  for (const scope of ['all', 'default', iface]) {
+    await sysctl(ns, `net.ipv6.conf.${scope}.accept_dad`, 0);
+    await sysctl(ns, `net.ipv6.conf.${scope}.accept_ra`, 0);
+    await sysctl(ns, `net.ipv6.conf.${scope}.router_solicitations`, 0);
+  }
+  for (const scope of ['all', 'default', 'lo', iface]) await sysctl(ns, `net.ipv6.conf.${scope}.disable_ipv6`, 0);
+  await ip(['addr', 'add', cidr, 'dev', iface, 'nodad'], ns);
+}
+
 /** A veth pair created straight inside two namespaces, tx checksum offload (and TSO) off on both. */
 export async function link(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
   await ip(['link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB], nsA);
@@ -197,11 +229,13 @@ export async function buildTopology(options: TopologyOptions = {}): Promise<Topo
 
     await port('client', bridges.client, 'client', hostInterface);
     await ip(['addr', 'add', `${plan.clientAddress}/24`, 'dev', hostInterface], ns.client);
+    if (options.ipv6) await enableIpv6(ns.client, hostInterface, `${plan6.clientAddress}/64`);
     await up('client', hostInterface);
 
     for (const rs of ['rs1', 'rs2'] as const) {
       await port(rs, bridges.server, rs, hostInterface);
       await ip(['addr', 'add', `${plan.realServers[rs]}/24`, 'dev', hostInterface], ns[rs]);
+      if (options.ipv6) await enableIpv6(ns[rs], hostInterface, `${plan6.realServers[rs]}/64`);
       await up(rs, hostInterface);
     }
 
