@@ -5,10 +5,15 @@ namespace l4lb {
 
 uint32_t NextHops::hold(const Address& peer, const Address& hop) {
   if (hop == peer) return kDirectHop;
+  Entry& last = entries_[last_];
+  if (last.holders > 0 && last.address == hop) {
+    ++last.holders;
+    return last_;
+  }
   auto found = by_address_.find(hop);
   if (found != by_address_.end()) {
     ++entries_[found->second].holders;
-    return found->second;
+    return last_ = found->second;
   }
   uint32_t name;
   if (!free_.empty()) {
@@ -21,7 +26,7 @@ uint32_t NextHops::hold(const Address& peer, const Address& hop) {
   }
   entries_[name] = Entry{hop, 1};
   by_address_.emplace(hop, name);
-  return name;
+  return last_ = name;
 }
 
 void NextHops::release(uint32_t name) {

@@ -23,7 +23,8 @@ class NextHops {
 
   // The name of `hop` for a side whose peer is `peer`: kDirectHop when they are the same,
   // else an entry held once more (kFull when none is left). Cost: a compare; for a gateway,
-  // one hash lookup (new sessions only).
+  // two more when it is the last one named (nearly always: clients come through one router),
+  // else one hash lookup. New sessions only.
   uint32_t hold(const Address& peer, const Address& hop);
   // Lets go of a name hold() returned (kDirectHop and kFull included).
   void release(uint32_t name);
@@ -40,6 +41,7 @@ class NextHops {
   std::unordered_map<Address, uint32_t, AddressHash> by_address_;
   std::vector<uint32_t> free_;   // entries released and empty
   uint32_t next_unused_ = 0;     // entries never used start here
+  uint32_t last_ = 0;            // the entry hold() named last (check that it is held)
 };
 
 }  // namespace l4lb
