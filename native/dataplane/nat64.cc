@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "ip_header.h"
 #include "nat.h"
 
 namespace l4lb {
@@ -16,30 +17,6 @@ void pseudo_header_bytes(const Address& a, uint8_t (&out)[16]) {
   std::memset(out, 0, 12);
   uint32_t be = a.v4_be();
   std::memcpy(out + 12, &be, 4);
-}
-
-void write_ipv4(rte_ipv4_hdr* ip, const Address& source, const Address& destination, uint8_t tos, uint8_t ttl,
-                uint8_t protocol, uint16_t l4_length) {
-  *ip = rte_ipv4_hdr{};
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->type_of_service = tos;
-  ip->total_length = rte_cpu_to_be_16(uint16_t(sizeof(rte_ipv4_hdr) + l4_length));
-  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-  ip->time_to_live = ttl;
-  ip->next_proto_id = protocol;
-  ip->src_addr = source.v4_be();
-  ip->dst_addr = destination.v4_be();
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-}
-
-void write_ipv6(rte_ipv6_hdr* ip, const Address& source, const Address& destination, uint8_t traffic_class,
-                uint8_t hop_limit, uint8_t protocol, uint16_t l4_length) {
-  ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | uint32_t(traffic_class) << 20);
-  ip->payload_len = rte_cpu_to_be_16(l4_length);
-  ip->proto = protocol;
-  ip->hop_limits = hop_limit;
-  source.copy_to(reinterpret_cast<uint8_t*>(&ip->src_addr));
-  destination.copy_to(reinterpret_cast<uint8_t*>(&ip->dst_addr));
 }
 
 }  // namespace
@@ -63,10 +40,8 @@ bool translate_across(rte_mbuf* m, IpFrame& f, const Address& source, uint16_t s
   if (growth > 0 && !rte_pktmbuf_prepend(m, uint16_t(growth))) return false;
   if (growth < 0) rte_pktmbuf_adj(m, uint16_t(-growth));
 
-  f.ip = f.l4 - new_header;   // the L4 part stays where it is
-  f.v6 = to_v6;
-  if (to_v6) write_ipv6(f.ip6(), source, destination, traffic_class, hop_limit, f.protocol, f.l4_length);
-  else write_ipv4(f.ip4(), source, destination, traffic_class, hop_limit, f.protocol, f.l4_length);
+  // The L4 part stays where it is; the new header ends where it starts.
+  f = write_ip_header(f.l4 - new_header, source, destination, f.protocol, hop_limit, traffic_class, f.l4_length);
 
   ChecksumDelta l4;
   l4.replace128(old_source, new_source);

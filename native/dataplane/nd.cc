@@ -24,6 +24,7 @@
 
 #include "checksum.h"
 #include "flow.h"
+#include "ip_header.h"
 #include "neighbour.h"
 
 namespace l4lb {
@@ -93,19 +94,8 @@ void send_message(Worker& w, const PortInfo& port, uint8_t type, uint8_t flags, 
   std::memcpy(frame + 6, port.mac.bytes, 6);
   frame[12] = RTE_ETHER_TYPE_IPV6 >> 8;
   frame[13] = RTE_ETHER_TYPE_IPV6 & 0xff;
-  IpFrame f;
-  f.ip = frame + kEtherLength;
-  f.l4 = f.ip + sizeof(rte_ipv6_hdr);
-  f.l4_length = kLength;
-  f.protocol = IPPROTO_ICMPV6;
-  f.v6 = true;
-  rte_ipv6_hdr* ip = f.ip6();
-  ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-  ip->payload_len = rte_cpu_to_be_16(kLength);
-  ip->proto = IPPROTO_ICMPV6;
-  ip->hop_limits = kHopLimit;
-  source.copy_to(ip->src_addr);
-  std::memcpy(ip->dst_addr, destination, 16);
+  IpFrame f =
+      write_ip_header(frame + kEtherLength, source, Address::v6(destination), IPPROTO_ICMPV6, kHopLimit, 0, kLength);
   uint8_t* icmp = f.l4;
   icmp[0] = type;
   icmp[4] = flags;

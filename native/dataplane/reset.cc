@@ -3,6 +3,7 @@
 // other, with the sequence number that end expects next, so it is accepted at once.
 #include "client_address.h"
 #include "flow.h"
+#include "ip_header.h"
 
 namespace l4lb {
 
@@ -10,44 +11,18 @@ namespace {
 
 constexpr uint8_t kResetTtl = 64;
 
-// The IP header of a reset of the addresses' family at `m`'s network header; returns the TCP
-// header behind it.
-rte_tcp_hdr* write_ip(rte_mbuf* m, const Address& source, const Address& destination) {
-  if (!source.is_v4()) {
-    auto* ip = header_at<rte_ipv6_hdr>(m, kEtherLength);
-    *ip = rte_ipv6_hdr{};
-    ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-    ip->payload_len = rte_cpu_to_be_16(sizeof(rte_tcp_hdr));
-    ip->proto = IPPROTO_TCP;
-    ip->hop_limits = kResetTtl;
-    source.copy_to(reinterpret_cast<uint8_t*>(&ip->src_addr));
-    destination.copy_to(reinterpret_cast<uint8_t*>(&ip->dst_addr));
-    return header_at<rte_tcp_hdr>(m, kEtherLength + sizeof(rte_ipv6_hdr));
-  }
-  auto* ip = header_at<rte_ipv4_hdr>(m, kEtherLength);
-  *ip = rte_ipv4_hdr{};
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->total_length = rte_cpu_to_be_16(sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr));
-  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-  ip->time_to_live = kResetTtl;
-  ip->next_proto_id = IPPROTO_TCP;
-  ip->src_addr = source.v4_be();
-  ip->dst_addr = destination.v4_be();
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  return header_at<rte_tcp_hdr>(m, kEtherLength + sizeof(rte_ipv4_hdr));
-}
-
 void send_reset(Worker& w, const Address& source, uint16_t source_port, const Address& destination,
                 uint16_t destination_port, uint32_t seq, uint32_t ack, const Egress& egress) {
   rte_mbuf* m = w.pool ? rte_pktmbuf_alloc(w.pool) : nullptr;
   if (!m) return;   // the session ends anyway; the endpoint times out instead
-  const bool v4 = source.is_v4();
-  const uint16_t length = uint16_t(kEtherLength + (v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr)) + sizeof(rte_tcp_hdr));
-  if (!rte_pktmbuf_append(m, length)) {
+  const uint16_t ip_length = source.is_v4() ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
+  if (!rte_pktmbuf_append(m, uint16_t(kEtherLength + ip_length + sizeof(rte_tcp_hdr)))) {
     rte_pktmbuf_free(m);
     return;
   }
-  rte_tcp_hdr* tcp = write_ip(m, source, destination);
+  IpFrame f = write_ip_header(header_at<uint8_t>(m, kEtherLength), source, destination, IPPROTO_TCP, kResetTtl, 0,
+                              sizeof(rte_tcp_hdr));
+  rte_tcp_hdr* tcp = f.tcp();
   *tcp = rte_tcp_hdr{};
   tcp->src_port = rte_cpu_to_be_16(source_port);
   tcp->dst_port = rte_cpu_to_be_16(destination_port);
@@ -55,8 +30,7 @@ void send_reset(Worker& w, const Address& source, uint16_t source_port, const Ad
   tcp->recv_ack = rte_cpu_to_be_32(ack);
   tcp->data_off = (sizeof(rte_tcp_hdr) / 4) << 4;
   tcp->tcp_flags = kRst | kAck;
-  tcp->cksum = v4 ? rte_ipv4_udptcp_cksum(header_at<rte_ipv4_hdr>(m, kEtherLength), tcp)
-                  : rte_ipv6_udptcp_cksum(header_at<rte_ipv6_hdr>(m, kEtherLength), tcp);
+  tcp->cksum = full_l4_checksum(f);
   m->port = egress.port;
   w.send_ip(m, egress);
 }

@@ -8,45 +8,19 @@
 #include "lab.h"
 #include "proxy_protocol.h"
 #include "segments.h"
+#include "sent.h"
 
 using namespace l4lb;
 using namespace lab;
 using packets::Seen;
 using segments::Bytes;
+using sent::Sent;
+using sent::one;
+using sent::with;
 
 namespace {
 
 constexpr uint32_t kIsn = 1000, kFirst = kIsn + 1, kServerIsn = 5000;
-
-// Every frame a port sent, decoded and freed.
-struct Sent {
-  Seen seen;
-  segments::View view;
-};
-std::vector<Sent> sent_segments(RingPort& port) {
-  std::vector<rte_mbuf*> frames = port.sent();
-  std::vector<Sent> out;
-  for (rte_mbuf* m : frames) out.push_back({packets::see(m), segments::view(m)});
-  release(frames);
-  return out;
-}
-
-// The one frame a port sent, with valid checksums (CHECKed).
-Sent one(RingPort& port) {
-  std::vector<Sent> all = sent_segments(port);
-  CHECK_EQ(all.size(), size_t(1));
-  if (all.empty()) return {};
-  CHECK(all[0].seen.ip_checksum_ok);
-  CHECK(all[0].seen.l4_checksum_ok);
-  return all[0];
-}
-
-Settings with(ClientAddress tcp, ClientAddress udp = ClientAddress::none) {
-  Settings s;
-  s.client_address[kTcpService] = tcp;
-  s.client_address[kUdpService] = udp;
-  return s;
-}
 
 // Client SYN and server SYN-ACK (with `synack_options`); returns the local port and the
 // SYN-ACK as the client saw it.
@@ -196,7 +170,7 @@ TEST(client_address_proxy_header_that_cannot_fit_goes_in_its_own_segment) {
   const std::string header = proxy_v1(41004), full(1460, 'f');   // 1500 bytes: no room to grow
   from_client_side(41004, kAck | kPsh, kFirst, full);
   lab.poll();
-  std::vector<Sent> out = sent_segments(server_port());
+  std::vector<Sent> out = sent::all(server_port());
   CHECK_EQ(out.size(), size_t(2));
   if (out.size() != 2) return;
   CHECK(out[0].view.payload == header);
@@ -247,7 +221,7 @@ TEST(client_address_reset_to_the_server_uses_its_shifted_sequence) {
   handshake(lab, 41008);
   from_client_side(41008, kAck | kPsh, kFirst, "abc");
   lab.poll();
-  sent_segments(server_port());
+  sent::all(server_port());
   uint32_t index = kNoSession;
   lab.worker().sessions->for_each([&](uint32_t i) { index = i; });
   CHECK(index != kNoSession);
@@ -264,7 +238,7 @@ TEST(client_address_icmp_error_quoting_a_shifted_segment_reaches_the_client_unsh
   const uint32_t delta = uint32_t(proxy_v1(41009).size());
   from_client_side(41009, kAck | kPsh, kFirst, "GET /");
   lab.poll();
-  sent_segments(server_port());
+  sent::all(server_port());
   from_client_side(41009, kAck | kPsh, kFirst + 5, std::string(1000, 'b'));
   lab.poll();
   std::vector<rte_mbuf*> shifted = server_port().sent();

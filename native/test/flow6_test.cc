@@ -7,41 +7,20 @@
 #include "check.h"
 #include "lab.h"
 #include "segments.h"
+#include "sent.h"
 #include "sessions.h"
 
 using namespace l4lb;
 using namespace lab;
 using packets::Seen;
 using segments::Bytes;
+using sent::Sent;
+using sent::one;
+using sent::with;
 
 namespace {
 
 constexpr uint32_t kIsn = 1000, kFirst = kIsn + 1, kServerIsn = 5000;
-
-struct Sent {
-  Seen seen;
-  segments::View view;
-};
-
-// The one frame a port sent, with valid checksums (CHECKed).
-Sent one(RingPort& port) {
-  std::vector<rte_mbuf*> frames = port.sent();
-  CHECK_EQ(frames.size(), size_t(1));
-  Sent out;
-  if (!frames.empty()) out = Sent{packets::see(frames[0]), segments::view(frames[0])};
-  release(frames);
-  CHECK(out.seen.valid);
-  CHECK(out.seen.ip_checksum_ok);
-  CHECK(out.seen.l4_checksum_ok);
-  return out;
-}
-
-Settings with(ClientAddress tcp, ClientAddress udp = ClientAddress::none) {
-  Settings s;
-  s.client_address[kTcpService] = tcp;
-  s.client_address[kUdpService] = udp;
-  return s;
-}
 
 // The client's SYN to kVip6:`service_port` and the server's SYN-ACK; returns the SYN as the
 // server saw it (and the SYN-ACK as the client saw it).
