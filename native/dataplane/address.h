@@ -86,12 +86,6 @@ struct Prefix {
   Address address;
   uint8_t length = 0;  // 0..32 for IPv4, 0..128 for IPv6
 
-  // Whether `a` lies in the prefix; never across families. Cost: two masked compares.
-  bool contains(const Address& a) const {
-    if (a.is_v4() != address.is_v4()) return false;
-    Address m = mask();
-    return ((a.high ^ address.high) & m.high) == 0 && ((a.low ^ address.low) & m.low) == 0;
-  }
   // The prefix with its host bits cleared.
   Prefix network() const {
     Address m = mask();
@@ -100,8 +94,6 @@ struct Prefix {
     p.address.low &= m.low;
     return p;
   }
-
- private:
   // The netmask over all 128 bits (an IPv4 prefix also covers the ::ffff:0:0/96 marker).
   Address mask() const {
     unsigned bits = address.is_v4() ? 96u + length : length;

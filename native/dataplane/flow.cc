@@ -146,6 +146,9 @@ void forward(Worker& w, rte_mbuf* m, IpFrame& f, uint32_t index, Direction direc
 
 }  // namespace
 
+static_assert(kMaxServices <= (1u << 12) && kMaxBackends <= (1u << 20) && kMaxPorts <= 256,
+              "a Session's ids and port ids are that narrow (sessions.h)");
+
 bool make_session(Worker& w, const FlowKey& inbound, const FlowKey& outbound, const Service& service,
                   const Backend& backend, const Egress& client_side, Session* out) {
   Session& s = *out;

@@ -122,7 +122,7 @@ void build_routes(const Config& config, const std::map<std::string, NicPorts>& p
   };
   std::vector<Ranked> ranked;
   auto add = [&](const Prefix& prefix, uint16_t port, const Address& next_hop, int preference) {
-    ranked.push_back({Route{prefix.network(), Egress{port, next_hop}}, preference});
+    ranked.push_back({Route{prefix, Egress{port, next_hop}}, preference});
   };
   for (const NicConfig& nic : config.nics) {
     uint16_t port = nic_ports(ports, nic.name).port;
@@ -230,7 +230,7 @@ namespace {
 // Whether `address` lies in a network connected to `port` (routes with no next hop).
 bool connected(const Snapshot& snap, uint16_t port, const Address& address) {
   for (const Route& r : snap.routes)
-    if (r.egress.port == port && r.egress.next_hop.is_unset() && r.prefix.contains(address)) return true;
+    if (r.egress.port == port && r.egress.next_hop.is_unset() && r.covers(address, address.is_v4())) return true;
   return false;
 }
 

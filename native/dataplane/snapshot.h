@@ -85,8 +85,18 @@ struct Service : ServiceSettings {
 };
 
 struct Route {
-  Prefix prefix;
+  Route(const Prefix& p, const Egress& e) : prefix(p.network()), egress(e), mask(p.mask()), v4(p.address.is_v4()) {}
+
+  // Whether `a` (of family `a_v4`) lies in the route's prefix. Cost: a compare and two masked
+  // compares, the mask computed once per snapshot.
+  bool covers(const Address& a, bool a_v4) const {
+    return a_v4 == v4 && ((a.high ^ prefix.address.high) & mask.high) == 0 && ((a.low ^ prefix.address.low) & mask.low) == 0;
+  }
+
+  Prefix prefix;   // host bits cleared
   Egress egress;
+  Address mask;
+  bool v4;
 };
 
 // Key of the virtual-service index.
@@ -134,8 +144,9 @@ struct Snapshot {
   // Longest-prefix match over connected networks, routes and gateways; port kNoPort: unreachable.
   // A destination of one family matches only routes of that family.
   Egress route(const Address& destination) const {
+    const bool v4 = destination.is_v4();
     for (const Route& r : routes)
-      if (r.prefix.contains(destination))
+      if (r.covers(destination, v4))
         return Egress{r.egress.port, r.egress.next_hop.is_unset() ? destination : r.egress.next_hop};
     return Egress{};
   }
