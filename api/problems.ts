@@ -73,10 +73,33 @@ function fieldError(context: string, e: ErrorObject): FieldError {
   return { field: pointer, message };
 }
 
+/** What a value of these either-or schemas must be, by a component its anyOf or branches name. */
+const anyOfMeaning: [string[], string][] = [
+  [['IPAddress'], 'must be an IPv4 or IPv6 address'],
+  [['IPv4CIDR', 'IPv6CIDR'], 'must be an IPv4 or IPv6 prefix such as 10.0.0.0/24 or 2001:db8::/64'],
+];
+
+/**
+ * Ajv's errors with one sentence for a failed anyOf: every branch reports its own failure at
+ * the same place ("must match format ipv4", "… ipv6", or a pattern per family), which says
+ * less than what the value must be.
+ */
+function withoutAnyOfBranches(errors: ErrorObject[]): ErrorObject[] {
+  const failed = new Map(errors.filter((e) => e.keyword === 'anyOf').map((e) => [e.instancePath, e]));
+  return errors.flatMap((e) => {
+    const anyOf = failed.get(e.instancePath);
+    if (!anyOf) return [e];
+    if (e !== anyOf) return [];
+    const named = errors.filter((b) => b.instancePath === e.instancePath).map((b) => b.schemaPath.split('/')[0]);
+    const meaning = anyOfMeaning.find(([components]) => components.some((c) => named.includes(c)));
+    return [meaning ? { ...e, message: meaning[1] } : e];
+  });
+}
+
 /** Collapses Ajv's duplicate reports (allOf branches repeat the same failure) into one list. */
 export function validationProblem(context: string, errors: ErrorObject[]): Problem {
   const seen = new Map<string, FieldError>();
-  for (const e of errors) {
+  for (const e of withoutAnyOfBranches(errors)) {
     const f = fieldError(context, e);
     seen.set(`${f.field} ${f.message}`, f);
   }

@@ -45,6 +45,13 @@ describe('IPv6 in the contract', () => {
         assertProblem(await t.request('PATCH', '/api/v1/nics/server', { gateway: address }), 400, '/body/gateway');
       }
       assertProblem(await t.request('GET', '/api/v1/sessions?clientAddress=fe80::1%25eth0'), 400, '/query/clientAddress');
+      // One sentence per field, not one per branch of the schema's anyOf.
+      const r = await t.request('POST', '/api/v1/virtual-services/web/real-servers', { address: '10.0.2.300' });
+      assert.deepEqual(JSON.parse(r.body).errors, [{ field: '/body/address', message: 'must be an IPv4 or IPv6 address' }]);
+      const p = await t.request('POST', '/api/v1/routes', { prefix: '::/129', via: '2001:db8:2::1', nic: 'server' });
+      assert.deepEqual(JSON.parse(p.body).errors.filter((e: { field: string }) => e.field === '/body/prefix'), [
+        { field: '/body/prefix', message: 'must be an IPv4 or IPv6 prefix such as 10.0.0.0/24 or 2001:db8::/64' },
+      ]);
     }));
 
   test('prefix lengths stop at 32 for IPv4 and 128 for IPv6', () =>
