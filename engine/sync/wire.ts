@@ -7,7 +7,7 @@
 // keeps in place (magic, version, flags, record count, origin), which say who sent it and how
 // many records were refused.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { parseAddress } from '../../store/ip.js';
 
 export const batchHeaderSize = 32;
 export const batchMagic = 0x4c345359; // 'L4SY'
@@ -116,28 +116,13 @@ export interface PortablePool {
 
 /**
  * An address's 16 bytes as wire records carry it: IPv6 as is, IPv4 mapped (::ffff:a.b.c.d).
- * Throws on anything but an IPv4 or IPv6 address without a zone.
+ * Throws on anything but an IPv4 or IPv6 address (store/ip.ts parses it).
  */
 export function addressBytes(text: string): Buffer {
+  const { family, value } = parseAddress(text);
   const bytes = Buffer.alloc(16);
-  if (isIPv4(text)) {
-    bytes.writeUInt16BE(0xffff, 10);
-    text.split('.').forEach((part, i) => bytes.writeUInt8(Number(part), 12 + i));
-    return bytes;
-  }
-  if (!isIPv6(text) || text.includes('%')) throw new RangeError(`not an IP address: ${text}`);
-  let hex = text;
-  if (text.includes('.')) {
-    // A trailing dotted quad (64:ff9b::192.0.2.1) is the last two groups.
-    const at = text.lastIndexOf(':') + 1;
-    const quad = addressBytes(text.slice(at));
-    hex = `${text.slice(0, at)}${quad.readUInt16BE(12).toString(16)}:${quad.readUInt16BE(14).toString(16)}`;
-  }
-  const [head, tail] = hex.split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const front = groups(head);
-  const back = groups(tail);
-  [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back].forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
+  bytes.writeBigUInt64BE(value >> 64n, 0);
+  bytes.writeBigUInt64BE((family === 4 ? value | (0xffffn << 32n) : value) & 0xffffffffffffffffn, 8);
   return bytes;
 }
 

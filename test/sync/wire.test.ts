@@ -112,7 +112,7 @@ describe('sync wire', () => {
     assert.equal(hex('64:ff9b::192.0.2.33'), '0064ff9b0000000000000000c0000221');
     assert.equal(hex('::ffff:10.0.3.102'), hex('10.0.3.102'));
     for (const bad of ['10.0.3', 'fe80::1%eth0', '2001:db8::1::2', 'lb1', ''])
-      assert.throws(() => addressBytes(bad), /not an IP address/, bad);
+      assert.throws(() => addressBytes(bad), /not an IPv4 or IPv6 address/, bad);
   });
 
   test('the fingerprint ignores pool and address order, and sees workers, addresses and ports', () => {
