@@ -15,12 +15,13 @@ using namespace lab;
 using packets::Seen;
 using segments::Bytes;
 using sent::Sent;
+using sent::kFirst;
+using sent::kIsn;
+using sent::kServerIsn;
 using sent::one;
 using sent::with;
 
 namespace {
-
-constexpr uint32_t kIsn = 1000, kFirst = kIsn + 1, kServerIsn = 5000;
 
 // The client's SYN to kVip6:`service_port` and the server's SYN-ACK; returns the SYN as the
 // server saw it (and the SYN-ACK as the client saw it).

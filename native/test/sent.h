@@ -9,6 +9,9 @@
 
 namespace sent {
 
+// The sequence numbers the tests' handshakes use: the client's ISN, its first byte, the server's ISN.
+constexpr uint32_t kIsn = 1000, kFirst = kIsn + 1, kServerIsn = 5000;
+
 struct Sent {
   packets::Seen seen;
   segments::View view;
