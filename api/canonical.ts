@@ -10,9 +10,11 @@ import { resolveComponent } from './openapi.js';
 
 type Schema = Record<string, any>;
 
+const canonicalCidr = (text: string) => formatCidr(parseCidr(text));
 const canonicalOf: Record<string, (text: string) => string> = {
   IPAddress: canonicalAddress,
-  CIDR: (text) => formatCidr(parseCidr(text)),
+  CIDR: canonicalCidr,
+  IPv6CIDR: canonicalCidr,
 };
 
 /** The component a schema names, directly or as the single `allOf` that carries a description. */

@@ -386,8 +386,10 @@ export interface components {
             networks: components["schemas"]["CIDR"][];
             /** @description Default next hop, IPv4 or IPv6, for addresses of its family; must lie in one of `networks` of its family. */
             gateway?: components["schemas"]["IPAddress"];
-            /** @description IPv4 address/prefix of the NIC's kernel side, the source of health probes to IPv4 real servers and of BGP sessions; must lie in one of `networks`. IPv6 real servers are not probed yet (docs/ipv6.md). */
+            /** @description IPv4 address/prefix of the NIC's kernel side, the source of health probes to IPv4 real servers and of BGP sessions to IPv4 neighbors; must lie in one of `networks`. */
             probeAddress?: components["schemas"]["IPv4CIDR"];
+            /** @description IPv6 address/prefix of the NIC's kernel side, the source of health probes to IPv6 real servers and of BGP sessions to IPv6 neighbors; must lie in one of `networks`. The kernel side gets no link-local address and does no duplicate address detection: the address must be unique on the link. */
+            probeAddress6?: components["schemas"]["IPv6CIDR"];
             /** @default 1500 */
             mtu: number;
             resourceVersion?: components["schemas"]["ResourceVersion"];
@@ -397,7 +399,7 @@ export interface components {
                 link?: "up" | "down" | "absent";
                 speedMbps?: number;
                 dpdkPort?: number;
-                /** @description The kernel interface (net_tap) holding `probeAddress`. */
+                /** @description The kernel interface (net_tap) holding `probeAddress` and `probeAddress6`. */
                 exceptionInterface?: string;
                 /** @description Frames and bytes the data plane received and sent, ARP, ICMP echo replies, frames to and from the kernel, drops by reason. */
                 counters?: {
@@ -437,7 +439,7 @@ export interface components {
             resourceVersion?: components["schemas"]["ResourceVersion"];
             status?: components["schemas"]["ObjectStatus"];
         };
-        /** @description How the real servers of the services that name it are probed: at their address and port, from the `probeAddress` of every NIC that reaches them, through that NIC's exception interface. Servers of PROXY-protocol services get a LOCAL (v2) or UNKNOWN (v1) header first when the check uses the service's transport. */
+        /** @description How the real servers of the services that name it are probed: at their address and port, from the probe address of their family (`probeAddress`, `probeAddress6`) of every NIC that reaches them, through that NIC's exception interface. Servers of PROXY-protocol services get a LOCAL (v2) or UNKNOWN (v1) header first when the check uses the service's transport. */
         HealthCheck: {
             name?: components["schemas"]["Name"];
             /**
@@ -614,7 +616,7 @@ export interface components {
             enabled: boolean;
             resourceVersion?: components["schemas"]["ResourceVersion"];
             status?: {
-                /** @description Present when the service has a health check: the server's health seen through each NIC that reaches it and has a `probeAddress`, by NIC name. The entry with `egress` true (the NIC the data plane forwards through) decides: `down` there runs the server at weight 0 (open sessions continue) without changing `weight`. */
+                /** @description Present when the service has a health check: the server's health seen through each NIC that reaches it and has a probe address of its family, by NIC name. The entry with `egress` true (the NIC the data plane forwards through) decides: `down` there runs the server at weight 0 (open sessions continue) without changing `weight`. */
                 health?: {
                     [key: string]: components["schemas"]["NicHealth"];
                 };

@@ -122,13 +122,16 @@ const checkNic: Check = (config, change) => {
     notV4Mapped(nic.gateway, '/gateway');
     if (!inAnyNetwork(nic.networks, nic.gateway)) throw invalid('/gateway', `gateway ${nic.gateway} is not in any of the NIC's ${networksOf(nic.gateway)}`);
   }
-  if (nic.probeAddress) {
-    notV4Mapped(nic.probeAddress, '/probeAddress');
-    const address = nic.probeAddress.split('/')[0];
-    if (!inAnyNetwork(nic.networks, address)) throw invalid('/probeAddress', `probe address ${nic.probeAddress} is not in any of the NIC's ${networksOf(address)}`);
+  for (const field of ['probeAddress', 'probeAddress6'] as const) {
+    const probe = nic[field];
+    if (!probe) continue;
+    notV4Mapped(probe, `/${field}`);
+    const address = probe.split('/')[0];
+    if (!inAnyNetwork(nic.networks, address)) throw invalid(`/${field}`, `probe address ${probe} is not in any of the NIC's ${networksOf(address)}`);
   }
   for (const n of neighbors) {
-    if (!nic.probeAddress) throw conflict('/probeAddress', `BGP neighbor ${n.address} peers over this NIC from its probeAddress`);
+    const field = familyOf(n.address) === 6 ? 'probeAddress6' : 'probeAddress';
+    if (!nic[field]) throw conflict(`/${field}`, `BGP neighbor ${n.address} peers over this NIC from its ${field}`);
     if (!inAnyNetwork(nic.networks, n.address)) throw conflict('/networks', `BGP neighbor ${n.address} would no longer be in any of the NIC's networks`);
   }
   for (const routeName of config.namesWhere('routes', { nic: change.name })) {

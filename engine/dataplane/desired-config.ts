@@ -20,6 +20,9 @@ type Converted = {
   settings: SyncSettings;
 };
 type EngineKind = keyof Converted;
+
+/** A NIC's probe addresses by family (4, 6), without the length: where its probes and BGP sessions leave from. */
+export type ProbeSources = Partial<Record<4 | 6, string>>;
 const engineKinds: EngineKind[] = ['nics', 'routes', 'local-address-pools', 'virtual-services', 'real-servers', 'settings'];
 
 /** Whether the engine follows this object: every forwarding object, and the sync settings. */
@@ -38,6 +41,7 @@ const convert: { [K in EngineKind]: (name: string, spec: SpecOf<K>) => Converted
     networks: spec.networks,
     gateway: spec.gateway ?? null,
     probe: spec.probeAddress ?? null,
+    probe6: spec.probeAddress6 ?? null,
     mtu: spec.mtu,
   }),
   routes: (name, spec) => ({ name, prefix: spec.prefix, via: spec.via, nic: spec.nic }),
@@ -88,7 +92,7 @@ export class DesiredConfig {
   private readonly vipState = new Map<string, { address: string; up: boolean }>();
   private readonly staleVips = new Set<string>();
   /** probeAddresses() and localAddresses(), until a NIC or a pool changes. */
-  private nodeAddresses: { probes: Map<string, string>; local: string[] } | undefined;
+  private nodeAddresses: { probes: Map<string, ProbeSources>; local: string[] } | undefined;
 
   /** Replaces the overlay; returns the services whose servers' health changed. */
   setHealth(down: HealthOverlay): Set<string> {
@@ -192,8 +196,8 @@ export class DesiredConfig {
     return [...this.vipState.values()];
   }
 
-  /** Each NIC's probe address (its kernel side's), without the length. */
-  probeAddresses(): Map<string, string> {
+  /** Each NIC's probe addresses (its kernel side's) by family, without the length. */
+  probeAddresses(): Map<string, ProbeSources> {
     return this.addressesOfNode().probes;
   }
 
@@ -202,13 +206,18 @@ export class DesiredConfig {
     return this.addressesOfNode().local;
   }
 
-  private addressesOfNode(): { probes: Map<string, string>; local: string[] } {
+  private addressesOfNode(): { probes: Map<string, ProbeSources>; local: string[] } {
     if (this.nodeAddresses) return this.nodeAddresses;
-    const probes = new Map<string, string>();
+    const probes = new Map<string, ProbeSources>();
     const local: string[] = [];
     for (const entry of this.entries.values()) {
-      const probe = entry.kind === 'nics' ? (entry.native as NativeNic).probe : null;
-      if (probe) probes.set(entry.name, probe.split('/')[0]);
+      if (entry.kind === 'nics') {
+        const nic = entry.native as NativeNic;
+        const sources: ProbeSources = {};
+        if (nic.probe) sources[4] = nic.probe.split('/')[0];
+        if (nic.probe6) sources[6] = nic.probe6.split('/')[0];
+        if (nic.probe || nic.probe6) probes.set(entry.name, sources);
+      }
       if (entry.kind === 'local-address-pools') local.push(...(entry.native as Converted['local-address-pools']).addresses);
     }
     this.nodeAddresses = { probes, local };

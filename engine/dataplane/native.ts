@@ -15,6 +15,7 @@ export interface NativeNic {
   networks: NativePrefix[];
   gateway: string | null;
   probe: NativePrefix | null;
+  probe6: NativePrefix | null;
   mtu: number;
 }
 

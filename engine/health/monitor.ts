@@ -211,18 +211,21 @@ export class HealthMonitor {
     for (const nic of this.store.all('nics')) {
       const spec = nic.spec;
       const tap = taps.get(nic.name);
-      if (!spec.probeAddress || !tap) continue;
-      // Probes leave from one address, so only what its family reaches goes in its table.
-      const family = familyOf(spec.probeAddress);
-      const ofFamily = (text: string) => familyOf(text) === family;
-      paths.push({
-        nic: nic.name,
-        tap,
-        source: spec.probeAddress.split('/')[0],
-        networks: spec.networks.filter(ofFamily),
-        routes: routes.filter((r) => r.nic === nic.name && ofFamily(r.prefix)).map(({ prefix, via }) => ({ prefix, via })),
-        gateway: spec.gateway && ofFamily(spec.gateway) ? spec.gateway : undefined,
-      });
+      if (!tap) continue;
+      for (const [family, probe] of [[4, spec.probeAddress], [6, spec.probeAddress6]] as const) {
+        if (!probe) continue;
+        // Probes of a family leave from its address, so only what that family reaches goes in its table.
+        const ofFamily = (text: string) => familyOf(text) === family;
+        paths.push({
+          nic: nic.name,
+          family,
+          tap,
+          source: probe.split('/')[0],
+          networks: spec.networks.filter(ofFamily),
+          routes: routes.filter((r) => r.nic === nic.name && ofFamily(r.prefix)).map(({ prefix, via }) => ({ prefix, via })),
+          gateway: spec.gateway && ofFamily(spec.gateway) ? spec.gateway : undefined,
+        });
+      }
     }
     return paths;
   }

@@ -1,6 +1,6 @@
 // What to probe, from the stored configuration: every real server of a service with a health
-// check, through every NIC that reaches it and has a probe address (the exception path the
-// probe leaves by). The NIC the data plane forwards through (the best route, store/reach.ts)
+// check, through every NIC that reaches it and has a probe address of its family (the exception
+// path the probe leaves by). The NIC the data plane forwards through (the best route, store/reach.ts)
 // is the target's `egress`: its result alone decides the server's effective weight, the
 // others are shown for diagnosis.
 
@@ -80,9 +80,10 @@ export class TargetContext {
       result.servers.set(rs.name, mine);
       if (!service.enabled || !server.enabled) continue;
       this.reaching(server.address).forEach((nic, rank) => {
-        const probe = this.nics.get(nic)!.probeAddress;
-        // A NIC probes from one address: a server of the other family cannot be probed from it.
-        if (!probe || familyOf(probe) !== familyOf(server.address)) return;
+        // A probe leaves from the NIC's probe address of the server's family.
+        const spec = this.nics.get(nic)!;
+        const probe = familyOf(server.address) === 6 ? spec.probeAddress6 : spec.probeAddress;
+        if (!probe) return;
         mine.push({
           id: [name, rs.name, nic, service.healthCheck, server.address, server.port].join('\u0000'),
           service: name,

@@ -54,6 +54,17 @@ describe('IPv6 in the contract', () => {
       ]);
     }));
 
+  test('probeAddress6 is an IPv6 prefix in one of the NIC\'s networks, stored canonical', () =>
+    within(async (t) => {
+      assertProblem(await t.request('PATCH', '/api/v1/nics/server', { probeAddress6: '10.0.2.5/24' }), 400, '/body/probeAddress6');
+      assertProblem(await t.request('PATCH', '/api/v1/nics/server', { probeAddress: '2001:db8:2::5/64' }), 400, '/body/probeAddress');
+      assertProblem(await t.request('PATCH', '/api/v1/nics/server', { probeAddress6: '2001:db8:9::5/64' }), 422, '/body/probeAddress6', 'not in any');
+      assertProblem(await t.request('PATCH', '/api/v1/nics/server', { probeAddress6: '::ffff:10.0.2.5/120' }), 422, '/body/probeAddress6', 'IPv4-mapped');
+      const r = await t.request('PATCH', '/api/v1/nics/server', { probeAddress6: '2001:DB8:2:0::5/64' });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.equal(json(r).probeAddress6, '2001:db8:2::5/64');
+    }));
+
   test('prefix lengths stop at 32 for IPv4 and 128 for IPv6', () =>
     within(async (t) => {
       for (const prefix of ['::/129', '10.0.0.0/33', '2001:db8::/064', '2001:db8::', '10.0.0.0', '::g/64', '1::2::3/64', '2001:db8::/64 ', 'fe80::%eth0/64']) {

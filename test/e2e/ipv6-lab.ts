@@ -1,12 +1,12 @@
 // The IPv6 part of a sync lab built with `ipv6: true` (topology.ts `plan6`): servers on the real
 // servers' IPv6 addresses, and what every appliance of the lab gets through its API besides the
-// lab's IPv4 services (SyncSettings.configureMore): IPv6 networks on both NICs, an IPv6 local
-// address pool, and services on an IPv6 VIP, FullNAT to the IPv6 servers or NAT64 to the lab's
+// lab's IPv4 services (SyncSettings.configureMore): IPv6 networks on both NICs, an IPv6 probe
+// address on the server NIC, an IPv6 local address pool, and services on an IPv6 VIP, FullNAT to the IPv6 servers or NAT64 to the lab's
 // IPv4 ones (its nginx with the PROXY-protocol listener on 8080).
 
 import type { Appliance } from './appliance.js';
 import { startEcho, startNginx, type Server } from './servers.js';
-import { plan, plan6, type RsRole, type Topology } from './topology.js';
+import { plan, plan6, type LbRole, type RsRole, type Topology } from './topology.js';
 
 export const vip6 = plan6.vips[0];
 export const localAddress6 = plan6.localAddresses[0];
@@ -65,10 +65,10 @@ export async function startIpv6Servers(topo: Topology): Promise<Ipv6Servers> {
   }
 }
 
-/** Adds the IPv6 configuration to an appliance of the lab (its IPv4 NICs and pool `lips` exist). */
-export async function configureIpv6(a: Appliance): Promise<void> {
+/** Adds the IPv6 configuration to appliance `lb` of the lab (its IPv4 NICs and pool `lips` exist). */
+export async function configureIpv6(a: Appliance, lb: LbRole): Promise<void> {
   await a.ok('PATCH', '/api/v1/nics/client', { networks: [plan.clientNetwork, plan6.clientNetwork] });
-  await a.ok('PATCH', '/api/v1/nics/server', { networks: [plan.serverNetwork, plan6.serverNetwork] });
+  await a.ok('PATCH', '/api/v1/nics/server', { networks: [plan.serverNetwork, plan6.serverNetwork], probeAddress6: plan6.probeAddresses[lb] });
   await a.ok('PUT', '/api/v1/local-address-pools/lips6', { nic: 'server', addresses: [localAddress6] });
   for (const [name, s] of Object.entries(services6) as [string, Service6][]) {
     const pool = s.servers === 6 ? 'lips6' : 'lips';

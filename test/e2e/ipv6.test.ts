@@ -2,7 +2,7 @@
 // (ipv6-lab.ts), lb1 active and lb2 backup, both configured alike over their APIs. Through lb1:
 // HTTP over FullNAT v6 and over NAT64 to the IPv4 servers, PROXY v1 and v2 naming the IPv6
 // client, TOA in its 20-byte form, UDP, ping of the VIP, sessions listed by an IPv6 client
-// address, metrics. Then kill -9 lb1 and promote lb2: 100 IPv6 echo connections and two
+// address, metrics, HTTP health checks from each node's IPv6 probe address. Then kill -9 lb1 and promote lb2: 100 IPv6 echo connections and two
 // keep-alive HTTP connections (FullNAT v6, NAT64) carry on, and lb2 announces the VIP and the
 // local address with unsolicited neighbour advertisements. Needs root; fails rather than skips
 // under CI=true.
@@ -17,7 +17,7 @@ import { curl, openKeepAlive, type KeepAlive } from './clients.js';
 import { stallSummary, startEchoClients, type EchoClients, type EchoConnectionReport } from './echo-clients.js';
 import { configureIpv6, localAddress6, serverPorts, services6, startIpv6Servers, udp6, vip6, type Ipv6Servers } from './ipv6-lab.js';
 import { neighbourMac, watchAdvertisements, type Advertisement } from './neighbours.js';
-import { requireRoot } from './netns.js';
+import { requireRoot, waitFor } from './netns.js';
 import { echoRequest, type Server } from './servers.js';
 import { defaultWorkers, startSyncLab, waitSessionsFor, waitSyncState, type SessionView, type SyncLab } from './sync-lab.js';
 import { brokenOnes, waitAllAnswering } from './sync-traffic.js';
@@ -70,8 +70,8 @@ describe('IPv6 through the DPDK engine: FullNAT v6, NAT64, client addresses, fai
   before(async () => {
     lab = await startSyncLab(defaultWorkers, { ipv6: true });
     v6 = await startIpv6Servers(lab.topo);
-    lb1 = await lab.startLb('lb1', { enabled: true, role: 'active', configureMore: configureIpv6 });
-    lb2 = await lab.startLb('lb2', { enabled: true, role: 'backup', configureMore: configureIpv6 });
+    lb1 = await lab.startLb('lb1', { enabled: true, role: 'active', configureMore: (a) => configureIpv6(a, 'lb1') });
+    lb2 = await lab.startLb('lb2', { enabled: true, role: 'backup', configureMore: (a) => configureIpv6(a, 'lb2') });
     await waitSyncState(lb1, 'synced');
     await waitSyncState(lb2, 'synced');
     for (const name of ['web6', 'nat64v2'] as const) http[name] = await openKeepAlive(lab.topo, vip6, services6[name].port);
@@ -163,6 +163,40 @@ describe('IPv6 through the DPDK engine: FullNAT v6, NAT64, client addresses, fai
     assert.ok(metric(metrics.body, 'l4lb_service_connections_total{service="web6"}') >= 4, 'web6 connections');
     assert.ok(metric(metrics.body, `l4lb_service_connections_total{service="${udp6.name}"}`) >= 4, 'udp connections');
     assert.ok(metric(metrics.body, 'l4lb_client_address_total{method="toa",result="added"}') >= 1, 'TOA added');
+  });
+
+  test('health checks over IPv6: each node probes from its IPv6 probe address, a dead server is skipped', async () => {
+    const port = 83;
+    const dead = '2001:db8:2::99';   // on the servers' link, answering nothing (not even ND)
+    const servers = { rs1: plan6.realServers.rs1, rs2: plan6.realServers.rs2, gone: dead };
+    for (const a of [lb1, lb2]) {
+      await a.ok('PUT', '/api/v1/health-checks/web6', { type: 'http', intervalMs: 200, timeoutMs: 200, rise: 2, fall: 2, http: { path: '/' } });
+      await a.ok('PUT', '/api/v1/virtual-services/checked6', { address: vip6, port, protocol: 'tcp', nic: 'client', localAddressPool: 'lips6', scheduler: 'rr', healthCheck: 'web6' });
+      for (const [name, address] of Object.entries(servers)) await a.ok('PUT', `/api/v1/virtual-services/checked6/real-servers/${name}`, { address, port: serverPorts.http });
+    }
+    const wanted = { rs1: 'up', rs2: 'up', gone: 'down' };
+    for (const [lb, a] of [['lb1', lb1], ['lb2', lb2]] as const) {
+      const health = await waitFor(`${lb}'s view of checked6`, async () => {
+        const list = await a.ok('GET', '/api/v1/virtual-services/checked6/real-servers');
+        const seen = Object.fromEntries(list.items.map((s: any) => [s.name, s.status.health?.server]));
+        return Object.entries(wanted).every(([name, state]) => seen[name]?.state === state && seen[name].egress) && seen;
+      }, 100, 100);
+      assert.ok(health.gone.lastError, `${lb}: no error for the dead server`);
+      // The probes' own table: IPv6 traffic from the probe address leaves by the server NIC's tap.
+      const rules = (await lab.topo.run(lb, 'ip', ['-6', 'rule', 'show'])).stdout;
+      assert.match(rules, new RegExp(`from ${plan6.probeAddresses[lb].split('/')[0]} lookup \\d+`), `${lb}: ${rules}`);
+    }
+    // Each node's probes reached both servers from its own IPv6 probe address (the backup's too).
+    for (const rs of ['rs1', 'rs2'] as const) {
+      const log = readFileSync(join(v6.nginx[rs].dir, 'access.log'), 'utf8').split('\n');
+      for (const lb of ['lb1', 'lb2'] as const) {
+        const from = plan6.probeAddresses[lb].split('/')[0]!;
+        assert.ok(log.some((l) => l.startsWith(`${from} `) && l.includes('l4lb-health-check')), `${rs} logged no probe from ${from}`);
+      }
+    }
+    // The dead server takes no new sessions: every connection is answered, by rs1 or rs2.
+    const answers = await clientsSeen(lab, port, 6);
+    assert.deepEqual(new Set(answers), new Set(['rs1', 'rs2']));
   });
 
   test('kill -9 lb1, promote lb2: 100 IPv6 connections carry on, and lb2 takes the addresses over by NA', async () => {

@@ -57,6 +57,8 @@ export const plan6 = {
   vips: ['2001:db8:1::10', '2001:db8:1::11'],
   realServers: { rs1: '2001:db8:2::11', rs2: '2001:db8:2::12' } as Record<RsRole, string>,
   localAddresses: ['2001:db8:2::100', '2001:db8:2::101'],
+  /** Each LB's IPv6 probe address (the server NIC's `probeAddress6`): IPv6 health probes leave from it. */
+  probeAddresses: { lb1: '2001:db8:2::2/64', lb2: '2001:db8:2::3/64' } as Record<LbRole, string>,
 } as const;
 
 /** lb1's optional second server-side path (TopologyOptions.secondServerNetwork). */

@@ -78,7 +78,7 @@ test('what BGP announces follows writes, health and deletes; node addresses foll
   try {
     assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: true }]);
     assert.deepEqual(desired.localAddresses(), ['10.0.2.100', '10.0.2.101']);
-    assert.deepEqual([...desired.probeAddresses()], [['client', '10.0.1.2'], ['server', '10.0.2.2']]);
+    assert.deepEqual([...desired.probeAddresses()], [['client', { 4: '10.0.1.2' }], ['server', { 4: '10.0.2.2' }]]);
 
     desired.setHealth(new Map([['web', new Set(['rs1'])]]));
     assert.deepEqual(desired.vips(), [{ address: '10.0.1.10', up: true }], 'rs2 still takes sessions');
@@ -97,6 +97,13 @@ test('what BGP announces follows writes, health and deletes; node addresses foll
     t.store.write((tx) => tx.put('local-address-pools', '', 'lips', { ...tx.get('local-address-pools', '', 'lips')!.spec, addresses: ['10.0.2.102'] }));
     desired.update([put('local-address-pools', '', 'lips')], t.store);
     assert.deepEqual(desired.localAddresses(), ['10.0.2.102']);
+
+    t.store.write((tx) => {
+      const server = tx.get('nics', '', 'server')!.spec;
+      tx.put('nics', '', 'server', { ...server, networks: [...server.networks, '2001:db8:2::/64'], probeAddress6: '2001:db8:2::2/64' });
+    });
+    desired.update([put('nics', '', 'server')], t.store);
+    assert.deepEqual(desired.probeAddresses().get('server'), { 4: '10.0.2.2', 6: '2001:db8:2::2' });
 
     t.store.write((tx) => {
       tx.delete('real-servers', 'web', 'rs1');

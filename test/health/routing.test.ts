@@ -12,7 +12,8 @@ function recorder() {
     async (args) => {
       commands.push(args.join(' '));
       // Nothing to delete: as on a clean host, `ip rule del` fails.
-      if (args[0] === 'rule' && args[1] === 'del') throw new Error('RTNETLINK answers: No such file or directory');
+      const [object, verb] = args[0] === '-6' ? args.slice(1) : args;
+      if (object === 'rule' && verb === 'del') throw new Error('RTNETLINK answers: No such file or directory');
     },
   );
   return { routing, commands, errors };
@@ -20,6 +21,7 @@ function recorder() {
 
 const server: ProbePath = {
   nic: 'server',
+  family: 4,
   tap: 'l4t1-0',
   source: '10.0.2.2',
   networks: ['10.0.2.0/24'],
@@ -41,13 +43,38 @@ test('a NIC gets a rule from its probe address to a table of routes through its 
   assert.deepEqual(errors, []);
 });
 
+test('an IPv6 probe address gets its own table and rule, through `ip -6`, beside the IPv4 one', async () => {
+  const { routing, commands, errors } = recorder();
+  const server6: ProbePath = {
+    nic: 'server',
+    family: 6,
+    tap: 'l4t1-0',
+    source: '2001:db8:2::2',
+    networks: ['2001:db8:2::/64'],
+    routes: [{ prefix: '2001:db8:8::/48', via: '2001:db8:2::1' }],
+    gateway: undefined,
+  };
+  await routing.sync([server, server6]);
+  assert.deepEqual(commands.slice(6), [
+    '-6 route flush table 4401',
+    '-6 rule del pref 100 from 2001:db8:2::2',
+    '-6 route replace 2001:db8:2::/64 dev l4t1-0 src 2001:db8:2::2 table 4401',
+    '-6 route replace 2001:db8:8::/48 via 2001:db8:2::1 dev l4t1-0 onlink table 4401',
+    '-6 rule add pref 100 from 2001:db8:2::2 lookup 4401',
+  ]);
+  commands.length = 0;
+  await routing.sync([server]);
+  assert.deepEqual(commands, ['-6 rule del pref 100 from 2001:db8:2::2 lookup 4401', '-6 route flush table 4401']);
+  assert.deepEqual(errors, []);
+});
+
 test('an unchanged NIC runs nothing; a second NIC gets the next table; a gone one is removed', async () => {
   const { routing, commands } = recorder();
   await routing.sync([server]);
   commands.length = 0;
   await routing.sync([server]);
   assert.equal(commands.length, 0);
-  const other: ProbePath = { nic: 'other', tap: 'l4t1-1', source: '10.0.3.2', networks: ['10.0.3.0/24'], routes: [], gateway: undefined };
+  const other: ProbePath = { nic: 'other', family: 4, tap: 'l4t1-1', source: '10.0.3.2', networks: ['10.0.3.0/24'], routes: [], gateway: undefined };
   await routing.sync([server, other]);
   assert.ok(commands.includes('rule add pref 100 from 10.0.3.2 lookup 4401'), commands.join('\n'));
   commands.length = 0;

@@ -39,18 +39,31 @@ test('an address is reached only through networks, routes and gateways of its fa
   assert.deepEqual(reach('::a00:20b'), ['uplink6']);
 });
 
-test('a NIC probes only servers of its probe address\'s family', () => {
+test('a server is probed from the probe address of its family on every NIC that reaches it', () => {
   const s = new Store(openDb(':memory:'));
   s.write((tx) => {
-    tx.put('nics', '', 'dual', { device: 'net_af_packet0,iface=dp0', networks: ['10.0.2.0/24', '2001:db8:2::/64'], probeAddress: '10.0.2.2/24', mtu: 1500 });
-    tx.put('nics', '', 'six', { device: 'net_af_packet1,iface=dp1', networks: ['2001:db8:2::/64'], probeAddress: '2001:db8:2::3/64', mtu: 1500 });
+    tx.put('nics', '', 'dual', { device: 'net_af_packet0,iface=dp0', networks: ['10.0.2.0/24', '2001:db8:2::/64'], probeAddress: '10.0.2.2/24', probeAddress6: '2001:db8:2::2/64', mtu: 1500 });
+    tx.put('nics', '', 'four', { device: 'net_af_packet1,iface=dp1', networks: ['10.0.2.0/24', '2001:db8:2::/64'], probeAddress: '10.0.2.3/24', mtu: 1500 });
+    tx.put('nics', '', 'six', { device: 'net_af_packet2,iface=dp2', networks: ['2001:db8:2::/64'], probeAddress6: '2001:db8:2::3/64', mtu: 1500 });
     tx.put('local-address-pools', '', 'lips6', { nic: 'dual', addresses: ['2001:db8:2::100'], portRange: { min: 1024, max: 65535 } });
+    tx.put('local-address-pools', '', 'lips4', { nic: 'dual', addresses: ['10.0.2.100'], portRange: { min: 1024, max: 65535 } });
     tx.put('health-checks', '', 'web', { type: 'tcp', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 });
-    tx.put('virtual-services', '', 'web6', { address: '2001:db8:2::10', port: 80, protocol: 'tcp', nic: 'dual', localAddressPool: 'lips6', scheduler: 'rr', timeouts: {}, sync: true, enabled: true, healthCheck: 'web', clientAddress: 'none' });
+    const service = { port: 80, protocol: 'tcp', nic: 'dual', scheduler: 'rr', timeouts: {}, sync: true, enabled: true, healthCheck: 'web', clientAddress: 'none' };
+    tx.put('virtual-services', '', 'web6', { ...service, address: '2001:db8:2::10', localAddressPool: 'lips6' });
+    tx.put('virtual-services', '', 'nat64', { ...service, address: '2001:db8:2::10', port: 81, localAddressPool: 'lips4' });
     tx.put('real-servers', 'web6', 'rs1', { address: '2001:db8:2::11', port: 80, weight: 1, enabled: true });
+    tx.put('real-servers', 'nat64', 'rs1', { address: '10.0.2.11', port: 80, weight: 1, enabled: true });
   });
   const targets = allTargets(s);
-  assert.deepEqual(targets.map((t) => [t.server, t.nic, t.egress, t.endpoint.source]), [['rs1', 'six', false, '2001:db8:2::3']]);
+  assert.deepEqual(
+    targets.map((t) => [t.service, t.nic, t.egress, t.endpoint.source]),
+    [
+      ['web6', 'dual', true, '2001:db8:2::2'],
+      ['web6', 'six', false, '2001:db8:2::3'],
+      ['nat64', 'dual', true, '10.0.2.2'],
+      ['nat64', 'four', false, '10.0.2.3'],
+    ],
+  );
   s.close();
 });
 

@@ -2,6 +2,7 @@
 // status code and, when asked, a substring of the body. Connections are not kept alive: a
 // check should see what a new client sees, and an idle pooled connection proves nothing.
 
+import { familyOf, hostPort } from '../../../store/ip.js';
 import type { ProbeEndpoint } from './endpoint.js';
 import { connectFrom } from './endpoint.js';
 
@@ -18,7 +19,9 @@ const maxResponseBytes = 64 * 1024;
 const statusLine = /^HTTP\/\d\.\d (\d{3})/;
 
 function request(endpoint: ProbeEndpoint, http: HttpExpectation): Buffer {
-  const host = http.host ?? (endpoint.port === 80 ? endpoint.address : `${endpoint.address}:${endpoint.port}`);
+  // RFC 7230: an IPv6 literal is bracketed in Host, with or without the port.
+  const literal = familyOf(endpoint.address) === 6 ? `[${endpoint.address}]` : endpoint.address;
+  const host = http.host ?? (endpoint.port === 80 ? literal : hostPort(endpoint.address, endpoint.port));
   const text = `GET ${http.path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: l4lb-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
   const bytes = Buffer.from(text, 'latin1');
   return endpoint.header ? Buffer.concat([endpoint.header, bytes]) : bytes;

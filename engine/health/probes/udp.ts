@@ -3,6 +3,7 @@
 // matched to the waiting probe by the address and port they come from.
 
 import { createSocket, type Socket } from 'node:dgram';
+import { familyOf } from '../../../store/ip.js';
 import type { ProbeEndpoint } from './endpoint.js';
 
 export interface UdpExpectation {
@@ -45,7 +46,7 @@ export class UdpProber {
   private socket(source: string): Socket {
     let socket = this.sockets.get(source);
     if (socket) return socket;
-    socket = createSocket('udp4');
+    socket = createSocket(familyOf(source) === 6 ? 'udp6' : 'udp4');
     socket.on('message', (message, from) => this.answer(`${source}>${from.address}:${from.port}`, message));
     // An unconnected socket sees no errors from peers; anything here is the socket's own.
     socket.on('error', () => this.dropSocket(source));
