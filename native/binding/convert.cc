@@ -119,6 +119,7 @@ Config config_from_js(const Napi::Object& js) {
     n.networks = list<Prefix>(o, "networks", prefix);
     if (o.Get("gateway").IsString()) n.gateway = address(o.Get("gateway"));
     n.probe = prefix(o.Get("probe"));
+    n.probe6 = prefix(o.Get("probe6"));
     n.mtu = uint16_t(u32(o, "mtu"));
     return n;
   });

@@ -21,7 +21,8 @@ struct NicConfig {
   std::string device;             // PCI address, or vdev args ("net_af_packet0,iface=c0"); allow-listed by the store
   std::vector<Prefix> networks;   // directly connected
   Address gateway;                // unset: none
-  Prefix probe;                   // probeAddress: kernel side of the exception path; length 0: none
+  Prefix probe;                   // probeAddress: kernel side of the exception path, IPv4; length 0: none
+  Prefix probe6;                  // its IPv6 twin (health checks and BGP over IPv6); length 0: none
   uint16_t mtu = 1500;
 };
 

@@ -65,7 +65,7 @@ std::string with_queues(const std::string& device, uint16_t workers) {
 // A NIC is reopened when anything its port was opened with changes.
 bool same_port(const NicConfig& a, const NicConfig& b) {
   return a.device == b.device && a.mtu == b.mtu && a.probe.address == b.probe.address &&
-         a.probe.length == b.probe.length;
+         a.probe.length == b.probe.length && a.probe6.address == b.probe6.address && a.probe6.length == b.probe6.length;
 }
 
 }  // namespace
@@ -118,9 +118,9 @@ void Dataplane::Impl::stop_workers() {
 }
 
 Dataplane::Impl::Nic Dataplane::Impl::open_nic(const NicConfig& config) {
-  Nic nic{config, {}, config.probe.length ? next_tap_name() : ""};
+  Nic nic{config, {}, config.probe.length || config.probe6.length ? next_tap_name() : ""};
   PortSpec spec{config.name, with_queues(config.device, options.workers), options.workers, config.mtu, config.probe,
-                nic.tap_name};
+                config.probe6, nic.tap_name};
   nic.port = open_port(spec, pool);
   return nic;
 }

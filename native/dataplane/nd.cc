@@ -1,6 +1,7 @@
 // IPv6 neighbour discovery (RFC 4861), the IPv6 side of what l2.cc does with ARP:
 //   - a solicitation for an owned address of the port gets a solicited advertisement (to the
-//     asker; to all nodes when it is a duplicate address detection probe, from ::);
+//     asker; to all nodes when it is a duplicate address detection probe, from ::); one for the
+//     port's IPv6 probe address goes to its kernel side (the tap), which answers it;
 //   - solicitations teach the table their sender, advertisements their target, by l2.cc's
 //     learn(), under ARP's rule: what is addressed to us creates an entry (a solicitation for
 //     an owned address; an advertisement sent to one, the answer to a solicitation of ours,
@@ -132,6 +133,13 @@ void handle_neighbour_discovery(Worker& w, rte_mbuf* m, const IpFrame& f, uint16
   if (!from_wire || (learnt && !solicitation)) {
     rte_pktmbuf_free(m);   // a copy to learn from, or an answer: done
     return;
+  }
+  // The kernel side answers for its IPv6 probe address itself, on a backup too (worker.cc
+  // passes it what is sent to that address; a solicitation comes to a group).
+  if (solicitation && message.target == port->probe6 && !port->probe6.is_unset()) {
+    if (port->tap == kNoPort) return w.drop(m, in_port, Drop::no_service);
+    ++w.counters->ports[in_port].to_kernel;
+    return w.send_raw(m, port->tap);
   }
   if (!solicitation || !for_us) return w.drop(m, in_port, Drop::no_service);
   if (w.snapshot->backup) return w.drop(m, in_port, Drop::backup);   // the active node answers

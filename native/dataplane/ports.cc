@@ -7,10 +7,11 @@
 // Each port gets one rx/tx queue pair per worker: a device with fewer queues is refused rather
 // than shared, because a worker polls its own queue without locks. With several queues, RSS
 // spreads flows when the device can. Promiscuous mode stays off: every address the data plane
-// answers for (VIPs, local addresses, the probe address) resolves to the port's own MAC.
+// answers for (VIPs, local addresses, the probe addresses) resolves to the port's own MAC.
 //
 // The exception port is a net_tap whose kernel interface has the NIC's MAC and the probe
-// address, and is isolated (tap.h) so the host answers for nothing else through it.
+// addresses (IPv4, IPv6 or both), and is isolated (tap.h) so the host answers for nothing
+// else through it.
 #define ALLOW_EXPERIMENTAL_API  // rte_devargs_reset, to free what rte_devargs_parse allocated
 
 #include "ports.h"
@@ -200,6 +201,16 @@ uint64_t start_port(uint16_t port, const std::string& device, const std::string&
   return conf.txmode.offloads;
 }
 
+// Runs steps of tap.h, whose errors name the kernel interface: an operator needs the NIC too.
+template <class Steps>
+void kernel_step(const std::string& label, Steps&& steps) {
+  try {
+    steps();
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(label + ": " + e.what());
+  }
+}
+
 void open_tap(const PortSpec& spec, OpenPort& result, rte_mempool* pool) {
   std::string label = "exception port of NIC " + spec.nic;
   if (spec.tap_name.empty() || spec.tap_name.size() >= IFNAMSIZ)
@@ -212,16 +223,30 @@ void open_tap(const PortSpec& spec, OpenPort& result, rte_mempool* pool) {
   result.tap_vdev_name = "net_tap_" + spec.tap_name;
   std::string args = result.tap_vdev_name + ",iface=" + spec.tap_name + ",mac=" + mac_text;
   result.tap = attach(args, result.tap_vdev_name, false, label);
-  isolate_kernel_interface(spec.tap_name);
+  kernel_step(label, [&] { isolate_kernel_interface(spec.tap_name, spec.probe6.length > 0); });
   QueueSetup setup{spec.queues, kTapDescriptors, kTapDescriptors, spec.mtu, false};
   start_port(result.tap, result.tap_vdev_name, label, setup, pool);
-  set_kernel_address(spec.tap_name, spec.probe);
+  kernel_step(label, [&] {
+    if (spec.probe.length > 0) set_kernel_address(spec.tap_name, spec.probe);
+    if (spec.probe6.length > 0) set_kernel_address6(spec.tap_name, spec.probe6);
+    bring_up_kernel_interface(spec.tap_name);
+  });
+}
+
+// The probe prefixes' families, checked before anything opens.
+void check_probes(const PortSpec& spec, const std::string& label) {
+  if (spec.probe.length > 0 && !spec.probe.address.is_v4())
+    throw std::runtime_error(label + ": the probe address " + format_address(spec.probe.address) + " is not IPv4");
+  if (spec.probe6.length > 0 && spec.probe6.address.is_v4())
+    throw std::runtime_error(label + ": the IPv6 probe address " + format_address(spec.probe6.address) +
+                             " is not IPv6");
 }
 
 }  // namespace
 
 OpenPort open_port(const PortSpec& spec, rte_mempool* pool) {
   std::string label = "NIC " + spec.nic;
+  check_probes(spec, label);
   std::string problem = check_device(spec.device);
   if (!problem.empty()) throw std::runtime_error(label + ": " + problem);
   DeviceName device = parse_device(spec.device);
@@ -235,14 +260,19 @@ OpenPort open_port(const PortSpec& spec, rte_mempool* pool) {
   try {
     uint64_t offloads = start_port(result.port, device.name, label, QueueSetup{spec.queues, kRxDescriptors,
                                                                              kTxDescriptors, spec.mtu, true}, pool);
+    // IPv6 neighbour discovery asks at solicited-node groups, one per VIP, local address and probe
+    // address: a device's multicast filter would drop them, so the port takes all multicast.
+    int rc = rte_eth_allmulticast_enable(result.port);
+    if (rc != 0 && rc != -ENOTSUP)
+      throw std::runtime_error(label + ": cannot receive multicast: " + errno_text(rc));
     result.tx_ip_checksum_offload = offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
     result.tx_l4_checksum_offload =
         (offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) && (offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
     rte_ether_addr mac;
-    int rc = rte_eth_macaddr_get(result.port, &mac);
+    rc = rte_eth_macaddr_get(result.port, &mac);
     if (rc != 0) throw std::runtime_error(label + ": cannot read the MAC address: " + errno_text(rc));
     std::memcpy(result.mac.bytes, mac.addr_bytes, sizeof result.mac.bytes);
-    if (spec.probe.length > 0) open_tap(spec, result, pool);
+    if (spec.probe.length > 0 || spec.probe6.length > 0) open_tap(spec, result, pool);
   } catch (...) {
     close_port(result);
     throw;

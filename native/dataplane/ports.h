@@ -1,5 +1,5 @@
 // EAL start-up and DPDK ports: the NIC itself (a vdev hot-plugged at run time, or a PCI device)
-// and, per NIC, its net_tap exception port whose kernel side carries the probe address.
+// and, per NIC, its net_tap exception port whose kernel side carries the probe addresses.
 // Control thread only. Errors are std::runtime_error with a message an operator can act on.
 #pragma once
 
@@ -44,7 +44,8 @@ struct PortSpec {
   std::string device;            // PCI address or vdev args
   uint16_t queues = 1;           // one rx/tx pair per worker
   uint16_t mtu = 1500;
-  Prefix probe;                  // length 0: no exception port
+  Prefix probe;                  // IPv4; length 0: none
+  Prefix probe6;                 // IPv6; length 0: none. Neither: no exception port
   std::string tap_name;          // kernel interface name of the exception port (≤ 15 chars)
 };
 
@@ -60,8 +61,9 @@ struct OpenPort {
 };
 
 // Probes (hot-plugs a vdev), configures `queues` rx/tx pairs with `pool` and starts the port;
-// with a probe prefix, also creates the tap (same MAC as the port, `queues` pairs), gives its
-// kernel interface the address and brings it up.
+// with a probe prefix of either family, also creates the tap (same MAC as the port, `queues`
+// pairs), gives its kernel interface the addresses and brings it up. A probe prefix of the
+// wrong family is refused before anything opens.
 OpenPort open_port(const PortSpec& spec, rte_mempool* pool);
 void close_port(const OpenPort& port);
 // Whether `device` names something DPDK could open (vdev driver exists / PCI address present),

@@ -110,6 +110,7 @@ void build_ports(const Config& config, const std::map<std::string, NicPorts>& po
     info.mac = dpdk.mac;
     info.mtu = nic.mtu;
     info.probe = nic.probe.length ? nic.probe.address : Address();
+    info.probe6 = nic.probe6.length ? nic.probe6.address : Address();
   }
 }
 

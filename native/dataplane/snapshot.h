@@ -40,7 +40,8 @@ struct PortInfo {
   uint16_t nic_index = 0;        // into Snapshot::nics
   MacAddress mac;
   uint16_t mtu = 1500;
-  Address probe;                 // the kernel side's address (unset: none); frames for it go to the tap
+  Address probe;                 // the kernel side's IPv4 address (unset: none); frames for it go to the tap
+  Address probe6;                // its IPv6 address (unset: none); frames and solicitations for it go to the tap
   std::vector<Address> owned;    // VIPs and own local addresses in this port's networks: answered by ARP/ND
 };
 

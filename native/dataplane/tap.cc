@@ -3,6 +3,7 @@
 #include "tap.h"
 
 #include <arpa/inet.h>
+#include <linux/ipv6.h>   // in6_ifreq; after <netinet/in.h> (by arpa/inet.h), which it defers to
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -24,18 +25,18 @@ void write_sysctl(const std::string& path, const char* value) {
     throw std::runtime_error("cannot write " + std::string(value) + " to " + path);
 }
 
-class InetSocket {
+class Socket {
  public:
-  InetSocket() : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+  explicit Socket(int family) : fd_(socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
     if (fd_ < 0) throw std::runtime_error(std::string("cannot open a socket: ") + std::strerror(errno));
   }
-  ~InetSocket() { close(fd_); }
-  InetSocket(const InetSocket&) = delete;
-  InetSocket& operator=(const InetSocket&) = delete;
+  ~Socket() { close(fd_); }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
 
-  void control(unsigned long request, ifreq& ifr, const char* what) {
-    if (ioctl(fd_, request, &ifr) != 0)
-      throw std::runtime_error("cannot " + std::string(what) + " of interface " + ifr.ifr_name + ": " +
+  void control(unsigned long request, void* data, const std::string& interface, const char* what) {
+    if (ioctl(fd_, request, data) != 0)
+      throw std::runtime_error("cannot " + std::string(what) + " of interface " + interface + ": " +
                                std::strerror(errno));
   }
 
@@ -58,11 +59,24 @@ void set_inet(ifreq& ifr, uint32_t host_order) {
   std::memcpy(&ifr.ifr_addr, &in, sizeof in);
 }
 
+// IPv6 on, with nothing the kernel would add or send by itself. disable_ipv6 comes last, when
+// the rest holds: it also overrides a namespace whose all/default settings disable IPv6.
+void enable_ipv6(const std::string& interface) {
+  if (access("/proc/sys/net/ipv6", F_OK) != 0)
+    throw std::runtime_error("cannot give interface " + interface + " an IPv6 probe address: IPv6 is off in this kernel");
+  std::string conf = "/proc/sys/net/ipv6/conf/" + interface + "/";
+  write_sysctl(conf + "addr_gen_mode", "1");   // none: no link-local address
+  for (const char* setting : {"accept_ra", "autoconf", "accept_dad", "dad_transmits", "router_solicitations"})
+    write_sysctl(conf + setting, "0");
+  write_sysctl(conf + "disable_ipv6", "0");
+}
+
 }  // namespace
 
-void isolate_kernel_interface(const std::string& interface) {
-  std::string ipv6 = "/proc/sys/net/ipv6/conf/" + interface + "/disable_ipv6";
-  if (access(ipv6.c_str(), F_OK) == 0) write_sysctl(ipv6, "1");   // absent when IPv6 is off
+void isolate_kernel_interface(const std::string& interface, bool ipv6) {
+  std::string disable_ipv6 = "/proc/sys/net/ipv6/conf/" + interface + "/disable_ipv6";
+  if (ipv6) enable_ipv6(interface);
+  else if (access(disable_ipv6.c_str(), F_OK) == 0) write_sysctl(disable_ipv6, "1");   // absent when IPv6 is off
   std::string ipv4 = "/proc/sys/net/ipv4/conf/" + interface + "/";
   write_sysctl(ipv4 + "rp_filter", "2");
   write_sysctl(ipv4 + "arp_ignore", "1");
@@ -71,17 +85,31 @@ void isolate_kernel_interface(const std::string& interface) {
 }
 
 void set_kernel_address(const std::string& interface, const Prefix& address) {
-  InetSocket sock;
-  if (!address.address.is_v4()) throw std::runtime_error("the probe address of " + interface + " must be IPv4");
+  Socket sock(AF_INET);
   ifreq ifr = request_for(interface);
   set_inet(ifr, address.address.v4());
-  sock.control(SIOCSIFADDR, ifr, "set the address");
+  sock.control(SIOCSIFADDR, &ifr, interface, "set the address");
   set_inet(ifr, address.length == 0 ? 0 : ~uint32_t(0) << (32 - address.length));
-  sock.control(SIOCSIFNETMASK, ifr, "set the netmask");
-  ifr = request_for(interface);
-  sock.control(SIOCGIFFLAGS, ifr, "read the flags");
+  sock.control(SIOCSIFNETMASK, &ifr, interface, "set the netmask");
+}
+
+void set_kernel_address6(const std::string& interface, const Prefix& address) {
+  Socket sock(AF_INET6);
+  ifreq ifr = request_for(interface);
+  sock.control(SIOCGIFINDEX, &ifr, interface, "read the index");
+  in6_ifreq request{};
+  address.address.copy_to(request.ifr6_addr.s6_addr);
+  request.ifr6_prefixlen = address.length;
+  request.ifr6_ifindex = ifr.ifr_ifindex;
+  sock.control(SIOCSIFADDR, &request, interface, "set the IPv6 address");
+}
+
+void bring_up_kernel_interface(const std::string& interface) {
+  Socket sock(AF_INET);
+  ifreq ifr = request_for(interface);
+  sock.control(SIOCGIFFLAGS, &ifr, interface, "read the flags");
   ifr.ifr_flags |= IFF_UP;
-  sock.control(SIOCSIFFLAGS, ifr, "bring up");
+  sock.control(SIOCSIFFLAGS, &ifr, interface, "bring up");
 }
 
 }  // namespace l4lb

@@ -8,13 +8,21 @@
 
 namespace l4lb {
 
-// Makes the kernel interface answer only for its own IPv4 address: no IPv6, ARP replies only
-// for addresses on this interface, loose reverse-path filtering (the data plane hands it frames
-// from anywhere), no forwarding of what arrives on it. Call before the interface comes up.
-void isolate_kernel_interface(const std::string& interface);
+// Makes the kernel interface answer only for its own addresses: ARP replies only for addresses
+// on this interface, loose reverse-path filtering (the data plane hands it frames from
+// anywhere), no forwarding of what arrives on it. IPv6 is off unless `ipv6`; then it is on
+// without a link-local address (the data plane passes no fe80:: traffic), autoconfiguration,
+// router solicitations or duplicate address detection. Call before the interface comes up.
+// Throws when `ipv6` and the kernel has no IPv6.
+void isolate_kernel_interface(const std::string& interface, bool ipv6);
 
-// Gives the kernel interface `address` (IPv4 host byte order, with its prefix length) and
-// brings it up.
+// Gives the kernel interface `address` (IPv4, with its prefix length).
 void set_kernel_address(const std::string& interface, const Prefix& address);
+
+// Gives the kernel interface `address` (IPv6, with its prefix length); after
+// isolate_kernel_interface(interface, true).
+void set_kernel_address6(const std::string& interface, const Prefix& address);
+
+void bring_up_kernel_interface(const std::string& interface);
 
 }  // namespace l4lb

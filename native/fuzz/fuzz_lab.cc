@@ -71,9 +71,9 @@ Config config() {
   c.generation = 2;
   c.sync.enabled = true;
   c.nics = {NicConfig{"client", "net_ring (fuzz)", {Prefix{ip(10, 0, 0, 0), 24}, Prefix{packets::ip6("2001:db8::"), 64}},
-                      lab::kClient, Prefix{lab::kProbe, 24}, 1500},
+                      lab::kClient, Prefix{lab::kProbe, 24}, Prefix{packets::ip6("2001:db8::fe"), 64}, 1500},
             NicConfig{"server", "net_ring (fuzz)", {Prefix{ip(10, 1, 0, 0), 24}, Prefix{packets::ip6("2001:db8:1::"), 64}},
-                      Address(), {}, 1500}};
+                      Address(), {}, {}, 1500}};
   c.pools = {PoolConfig{"locals", "server", {lab::kLip, kSecondLip}, 1024, 1151},
              PoolConfig{"locals6", "server", {lab::kLip6, kSecondLip6}, 1024, 1151}};
   c.services = full_nat_services(lab::kVip);

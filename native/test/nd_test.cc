@@ -27,27 +27,9 @@ constexpr uint8_t kSolicited = 0x40, kOverride = 0x20;
 constexpr uint32_t kIcmpOffset = sizeof(rte_ether_hdr) + sizeof(rte_ipv6_hdr);
 const Address kAllNodes = packets::ip6("ff02::1");
 
-// ff02::1:ff and the last 24 bits of `a` (RFC 4291 2.7.1).
-Address solicited_node(const Address& a) {
-  uint8_t group[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
-  uint8_t bytes[16];
-  a.copy_to(bytes);
-  std::memcpy(group + 13, bytes + 13, 3);
-  return Address::v6(group);
-}
-
-// 33:33 and the group's last 32 bits (RFC 2464 7).
-MacAddress group_mac(const Address& group) {
-  uint8_t bytes[16];
-  group.copy_to(bytes);
-  return MacAddress{{0x33, 0x33, bytes[12], bytes[13], bytes[14], bytes[15]}};
-}
-
 // The client asking for `target` at its solicited-node group.
 rte_mbuf* client_asks_for(const Address& target, const Address& source = kClient6) {
-  const Address group = solicited_node(target);
-  return packets::neighbour_solicitation(packets::Ends{kClientMac, group_mac(group), source, group}, target,
-                                         source != Address());
+  return packets::solicitation_at_group(target, source, kClientMac, source != Address());
 }
 
 // A real server's answer to a solicitation from the IPv6 local address.
@@ -124,7 +106,7 @@ TEST(nd_duplicate_address_probe_is_answered_to_all_nodes) {
   if (out.empty()) return;
   check_advertisement(out[0], kVip6, kClientSideMac, kOverride);   // not solicited: to all
   CHECK_EQ(out[0].destination, kAllNodes);
-  CHECK(packets::same_mac(out[0].destination_mac, group_mac(kAllNodes)));
+  CHECK(packets::same_mac(out[0].destination_mac, packets::group_mac(kAllNodes)));
   CHECK(lab.worker().neighbours->find(Address()) == nullptr);
 }
 
@@ -189,8 +171,8 @@ TEST(nd_advertisement_resolves_a_pending_next_hop) {
   CHECK(ns.l4_checksum_ok);
   CHECK_EQ(int(ns.ttl), 255);
   CHECK_EQ(ns.source, kLip6);
-  CHECK_EQ(ns.destination, solicited_node(kRs6a));
-  CHECK(packets::same_mac(ns.destination_mac, group_mac(solicited_node(kRs6a))));
+  CHECK_EQ(ns.destination, packets::solicited_node(kRs6a));
+  CHECK(packets::same_mac(ns.destination_mac, packets::group_mac(packets::solicited_node(kRs6a))));
   CHECK(packets::same_mac(ns.source_mac, kServerSideMac));
   CHECK_EQ(ns.nd_target, kRs6a);
   CHECK_EQ(int(ns.nd_option_type), ND_OPT_SOURCE_LINKADDR);
@@ -238,7 +220,7 @@ TEST(nd_port_without_an_ipv6_address_does_not_ask) {
 TEST(nd_advertisement_about_a_stranger_teaches_nothing) {
   Lab lab;
   // To all nodes, not to us, about a host we never asked for.
-  packets::Ends to_all{kRs2Mac, group_mac(kAllNodes), kRs6b, kAllNodes};
+  packets::Ends to_all{kRs2Mac, packets::group_mac(kAllNodes), kRs6b, kAllNodes};
   server_port().inject(packets::neighbour_advertisement(to_all, kRs6b, kOverride));
   lab.poll();
   CHECK(lab.worker().neighbours->find(kRs6b) == nullptr);
@@ -310,6 +292,6 @@ TEST(nd_announce_sends_unsolicited_advertisements) {
     if (advertisements.empty()) continue;
     check_advertisement(advertisements[0], address, mac, kOverride);
     CHECK_EQ(advertisements[0].destination, kAllNodes);
-    CHECK(packets::same_mac(advertisements[0].destination_mac, group_mac(kAllNodes)));
+    CHECK(packets::same_mac(advertisements[0].destination_mac, packets::group_mac(kAllNodes)));
   }
 }

@@ -183,6 +183,26 @@ Address ip6(const char* text) {
   return a;
 }
 
+Address solicited_node(const Address& a) {
+  uint8_t group[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  uint8_t bytes[16];
+  a.copy_to(bytes);
+  std::memcpy(group + 13, bytes + 13, 3);
+  return Address::v6(group);
+}
+
+MacAddress group_mac(const Address& group) {
+  uint8_t bytes[16];
+  group.copy_to(bytes);
+  return MacAddress{{0x33, 0x33, bytes[12], bytes[13], bytes[14], bytes[15]}};
+}
+
+rte_mbuf* solicitation_at_group(const Address& target, const Address& source, const MacAddress& mac,
+                                bool source_option) {
+  const Address group = solicited_node(target);
+  return neighbour_solicitation(Ends{mac, group_mac(group), source, group}, target, source_option);
+}
+
 MacAddress mac(uint8_t last) { return MacAddress{{0x02, 0, 0, 0, 0, last}}; }
 
 bool same_mac(const MacAddress& a, const MacAddress& b) { return std::memcmp(a.bytes, b.bytes, 6) == 0; }
@@ -234,10 +254,10 @@ rte_mbuf* icmp_echo(const Ends& e, uint16_t id, uint16_t seq) {
   return m;
 }
 
-rte_mbuf* icmp_error(const Ends& e, uint8_t type, uint8_t code, const rte_mbuf* quoted, uint32_t word) {
+rte_mbuf* icmp_error(const Ends& e, uint8_t type, uint8_t code, const rte_mbuf* quoted, uint32_t word, bool quote_all) {
   const bool v6 = !is_ipv4(e);
   const uint8_t* packet = rte_pktmbuf_mtod_offset(quoted, const uint8_t*, kEth);
-  uint16_t quote = sizeof(rte_ipv4_hdr) + 8;
+  uint16_t quote = quote_all ? l4lb::get16(packet + 2) : sizeof(rte_ipv4_hdr) + 8;   // the total length
   if (v6) {
     uint16_t whole = uint16_t(sizeof(rte_ipv6_hdr) + l4lb::get16(packet + 4));   // header and payload length
     quote = std::min<uint16_t>(whole, 1280 - sizeof(rte_ipv6_hdr) - sizeof(rte_icmp_hdr));

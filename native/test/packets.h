@@ -52,14 +52,23 @@ rte_mbuf* udp(const Ends& e, uint16_t payload = 8, bool checksum = true);
 rte_mbuf* icmp_echo(const Ends& e, uint16_t id, uint16_t seq);
 // An ICMP error (`type`, `code`, `word` in its second 32 bits: an MTU, a pointer) from
 // e.source to e.destination quoting `quoted`: for IPv4 its first 28 bytes of IP + L4, as
-// routers do at least; for IPv6 (ICMPv6) all of it that fits in 1280 bytes (RFC 4443 2.4).
-rte_mbuf* icmp_error(const Ends& e, uint8_t type, uint8_t code, const rte_mbuf* quoted, uint32_t word = 0);
+// routers do at least, or all of it when `quote_all`; for IPv6 (ICMPv6) all of it that fits
+// in 1280 bytes (RFC 4443 2.4).
+rte_mbuf* icmp_error(const Ends& e, uint8_t type, uint8_t code, const rte_mbuf* quoted, uint32_t word = 0,
+                     bool quote_all = false);
 // Neighbour discovery (RFC 4861) from e.source (:: for duplicate address detection) to
 // e.destination, hop limit 255, with e.source_mac in a source (solicitation) or target
 // (advertisement) link-layer option unless told otherwise. `flags`: the advertisement's
 // byte 4 (0x80 router, 0x40 solicited, 0x20 override).
 rte_mbuf* neighbour_solicitation(const Ends& e, Address target, bool source_option = true);
 rte_mbuf* neighbour_advertisement(const Ends& e, Address target, uint8_t flags, bool target_option = true);
+// ff02::1:ff and the last 24 bits of `a` (RFC 4291 2.7.1).
+Address solicited_node(const Address& a);
+// 33:33 and the group's last 32 bits (RFC 2464 7).
+MacAddress group_mac(const Address& group);
+// `source` (at `mac`) asking for `target` at its solicited-node group.
+rte_mbuf* solicitation_at_group(const Address& target, const Address& source, const MacAddress& mac,
+                                bool source_option = true);
 rte_mbuf* arp(uint16_t op, const MacAddress& source_mac, Address sender, const MacAddress& target_mac, Address target,
               bool broadcast);
 

@@ -21,6 +21,7 @@
 #include <rte_ethdev.h>
 
 #include "check.h"
+#include "netns.h"
 #include "ports.h"
 
 using namespace l4lb;
@@ -87,24 +88,6 @@ void skip(const char* test, const char* why) {
   const char* ci = std::getenv("CI");
   if (ci && std::strcmp(ci, "true") == 0) CHECK(!"skipped on CI");
 }
-
-// Moves the calling thread into a new network namespace for its lifetime, then back; the
-// namespace disappears with the last interface or socket in it.
-class PrivateNetworkNamespace {
- public:
-  PrivateNetworkNamespace() : saved_(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {
-    entered_ = saved_ >= 0 && unshare(CLONE_NEWNET) == 0;
-  }
-  ~PrivateNetworkNamespace() {
-    if (entered_) setns(saved_, CLONE_NEWNET);
-    if (saved_ >= 0) close(saved_);
-  }
-  bool entered() const { return entered_; }
-
- private:
-  int saved_;
-  bool entered_ = false;
-};
 
 std::string read_line(const std::string& path) {
   std::ifstream file(path);
@@ -255,7 +238,7 @@ TEST(a_jumbo_mtu_is_refused_for_now) {
 TEST(the_exception_port_gets_the_probe_address) {
   if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
     return skip("the_exception_port_gets_the_probe_address", "needs root and /dev/net/tun");
-  PrivateNetworkNamespace netns;
+  netns::Private netns;
   if (!netns.entered()) return skip("the_exception_port_gets_the_probe_address", "cannot create a network namespace");
 
   PortSpec spec = spec_for("net_null3", 2);
