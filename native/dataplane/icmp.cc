@@ -1,7 +1,8 @@
 // ICMP for a worker, and what ICMPv6 shares with it (icmp.h): echo replies from the VIPs and
-// local addresses, and translation of errors (destination unreachable, time exceeded; for
-// ICMPv6 also packet too big and parameter problem) that quote a packet of a session, so path
-// MTU discovery and "port unreachable" work across the NAT in both directions.
+// local addresses, and translation of errors (destination unreachable, time exceeded,
+// parameter problem; for ICMPv6 also packet too big) that quote a packet of a session, so path
+// MTU discovery and "port unreachable" work across the NAT in both directions. Errors about a
+// NAT64 session change family on the way (icmp_translate.cc).
 #include "icmp.h"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
 
 #include "client_address.h"
 #include "flow.h"
@@ -117,8 +119,39 @@ void answer_echo(Worker& w, rte_mbuf* m, const IpFrame& f, uint16_t in_port) {
   w.send_raw(m, in_port);
 }
 
+ChecksumDelta rewrite_quoted_l4(const IpFrame& quote, const Session& s, Direction direction, const FlowKey& as_sent,
+                                ChecksumDelta l4) {
+  ChecksumDelta message;
+  uint8_t* quoted_l4 = quote.l4;
+  rewrite_ports(reinterpret_cast<rte_be16_t*>(quoted_l4), as_sent.source_port, as_sent.destination_port, message);
+  if (quote.protocol == IPPROTO_TCP && direction == Direction::outbound) {
+    // The quote of a segment sent to the server, in the server's sequence space (a PROXY
+    // header shifted it): the client checks the quoted seq against what it has sent.
+    rte_be32_t seq;
+    std::memcpy(&seq, quoted_l4 + 4, 4);
+    rte_be32_t client_side = rte_cpu_to_be_32(client_side_seq(s, rte_be_to_cpu_32(seq)));
+    message.replace32(seq, client_side);
+    std::memcpy(quoted_l4 + 4, &client_side, 4);
+  }
+  l4.add(message);
+  uint16_t old_check;
+  if (quote.protocol == IPPROTO_TCP && quote.l4_length >= offsetof(rte_tcp_hdr, cksum) + 2) {
+    auto* tcp = reinterpret_cast<rte_tcp_hdr*>(quoted_l4);
+    old_check = tcp->cksum;
+    tcp->cksum = update_checksum(old_check, l4);
+    message.replace16(old_check, tcp->cksum);
+  } else if (quote.protocol == IPPROTO_UDP) {
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(quoted_l4);
+    old_check = udp->dgram_cksum;
+    udp->dgram_cksum = update_udp_checksum(old_check, l4);
+    message.replace16(old_check, udp->dgram_cksum);
+  }
+  return message;
+}
+
 // The quote is of a packet we sent; the quoted TCP/UDP checksum is fixed too when quoted.
-// Cost: a session lookup and ~60 ALU operations (IPv6: ~120); no pass over the message.
+// Cost: a session lookup and ~60 ALU operations (IPv6: ~120); no pass over the message (but
+// for NAT64, icmp_translate.cc).
 bool translate_error(Worker& w, rte_mbuf* m, const IpFrame& f, uint16_t in_port) {
   IpFrame quote;
   if (!find_quote(m, f, &quote)) return false;
@@ -142,52 +175,25 @@ bool translate_error(Worker& w, rte_mbuf* m, const IpFrame& f, uint16_t in_port)
   const Session& s = w.sessions->at(index);
   // From the client's side the quote becomes the server's packet, and the other way round.
   const FlowKey& as_sent = direction == Direction::inbound ? s.outbound : s.inbound;
-  // A NAT64 session's other side is of the other family: its errors would need ICMP and ICMPv6
-  // translated into each other (RFC 7915 4.2, 5.2), not built yet; the caller drops them.
-  if (as_sent.source.is_v4() == f.v6) return false;
   if (f.hop_limit() <= 1) {
     w.drop(m, in_port, Drop::ttl);
     return true;
   }
-  Address outer_source = as_sent.destination, outer_destination = as_sent.source;
   Egress egress = direction == Direction::inbound ? server_egress(w, s) : client_egress(w, s);
+  // A NAT64 session's other side is of the other family (icmp_translate.cc).
+  if (as_sent.source.is_v4() == f.v6) {
+    translate_error_across(w, m, f, QuotedSession{quote, s, direction, as_sent, egress}, in_port);
+    return true;
+  }
 
   // The quote: addresses, ports, its TCP/UDP checksum when quoted; the ICMP checksum covers all
   // of those words.
   ChecksumDelta message;
   ChecksumDelta l4 = rewrite_quoted_addresses(quote, as_sent.source, as_sent.destination, message);
-  uint8_t* quoted_l4 = quote.l4;
-  ChecksumDelta ports_change;
-  rewrite_ports(reinterpret_cast<rte_be16_t*>(quoted_l4), as_sent.source_port, as_sent.destination_port, ports_change);
-  message.add(ports_change);
-  l4.add(ports_change);
-  if (quote.protocol == IPPROTO_TCP && direction == Direction::outbound) {
-    // The quote of a segment sent to the server, in the server's sequence space (a PROXY
-    // header shifted it): the client checks the quoted seq against what it has sent.
-    rte_be32_t seq;
-    std::memcpy(&seq, quoted_l4 + 4, 4);
-    rte_be32_t client_side = rte_cpu_to_be_32(client_side_seq(s, rte_be_to_cpu_32(seq)));
-    ChecksumDelta seq_change;
-    seq_change.replace32(seq, client_side);
-    std::memcpy(quoted_l4 + 4, &client_side, 4);
-    message.add(seq_change);
-    l4.add(seq_change);
-  }
-  uint16_t old_check;
-  if (quote.protocol == IPPROTO_TCP && quote.l4_length >= offsetof(rte_tcp_hdr, cksum) + 2) {
-    auto* tcp = reinterpret_cast<rte_tcp_hdr*>(quoted_l4);
-    old_check = tcp->cksum;
-    tcp->cksum = update_checksum(old_check, l4);
-    message.replace16(old_check, tcp->cksum);
-  } else if (quote.protocol == IPPROTO_UDP) {
-    auto* udp = reinterpret_cast<rte_udp_hdr*>(quoted_l4);
-    old_check = udp->dgram_cksum;
-    udp->dgram_cksum = update_udp_checksum(old_check, l4);
-    message.replace16(old_check, udp->dgram_cksum);
-  }
+  message.add(rewrite_quoted_l4(quote, s, direction, as_sent, l4));
   // The outer header: ICMPv6's checksum covers its addresses (the pseudo-header), ICMP's not.
-  if (f.v6) message.add(translate_ip6(f.ip6(), outer_source, outer_destination));
-  else translate_ip(f.ip4(), outer_source, outer_destination);
+  if (f.v6) message.add(translate_ip6(f.ip6(), as_sent.destination, as_sent.source));
+  else translate_ip(f.ip4(), as_sent.destination, as_sent.source);
   f.icmp()->icmp_cksum = update_checksum(f.icmp()->icmp_cksum, message);
   w.send_ip(m, egress);
   return true;
@@ -197,7 +203,8 @@ void handle_icmp(Worker& w, rte_mbuf* m, const IpFrame& f, uint16_t in_port) {
   const PortInfo* port = w.snapshot->port(in_port);
   uint8_t type = f.icmp()->icmp_type;
   if (type == RTE_IP_ICMP_ECHO_REQUEST && port && owns(*port, f.destination())) return answer_echo(w, m, f, in_port);
-  if ((type == 3 || type == 11) && translate_error(w, m, f, in_port)) return;
+  if ((type == ICMP_UNREACH || type == ICMP_TIMXCEED || type == ICMP_PARAMPROB) && translate_error(w, m, f, in_port))
+    return;
   w.drop(m, in_port, Drop::no_service);
 }
 

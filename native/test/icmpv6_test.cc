@@ -1,55 +1,37 @@
 // ICMPv6 through a worker (icmpv6.cc; neighbour discovery is nd_test.cc's): echo replies from
 // owned addresses, errors about FullNAT v6 sessions translated both ways (path MTU discovery
-// through the balancer), passed to the owning worker, and dropped for NAT64 sessions and
-// unknown flows. Checksums are verified from scratch by packets::see(), the quoted packet's too.
+// through the balancer), passed to the owning worker, and dropped for unknown flows (NAT64
+// sessions' errors: nat64_icmp_test.cc). Checksums are verified from scratch by
+// packets::see(), the quoted packet's too.
 #include <netinet/icmp6.h>
 
 #include "check.h"
 #include "lab.h"
+#include "quoting.h"
+#include "sent.h"
 #include "sessions.h"
 
 using namespace l4lb;
 using namespace lab;
 using packets::Seen;
+using quoting::one_frame;
+using quoting::syn_at_server;
+using quoting::synack_at_client;
+using quoting::syn_on_two_workers;
+using sent::kIsn;
+using sent::kServerIsn;
 
 namespace {
 
-constexpr uint32_t kIsn = 1000, kServerIsn = 5000, kMtu = 1280;
+constexpr uint32_t kMtu = 1280;
 const packets::Ends kServerRouter{kRs1Mac, kServerSideMac, packets::ip6("2001:db8:1::1"), kLip6};
 const packets::Ends kClientRouter{kClientMac, kClientSideMac, packets::ip6("2001:db8::fe"), kVip6};
 
-// The one frame `port` sent on `queue`, kept (free with release()).
-rte_mbuf* one_frame(RingPort& port, uint16_t queue = 0) {
-  std::vector<rte_mbuf*> frames = port.sent(queue);
-  CHECK_EQ(frames.size(), size_t(1));
-  if (frames.size() == 1) return frames[0];
-  release(frames);
-  return nullptr;
-}
-
-// The client's SYN from `cport`, as the server side received it (null if it did not).
-rte_mbuf* syn_at_server(Lab& lab, uint16_t cport, uint16_t service_port = kTcpPort) {
-  client_port().inject(packets::tcp(from_client6(cport, service_port), kSyn, kIsn, 0));
-  lab.poll();
-  return one_frame(server_port());
-}
-
-// The server's SYN-ACK to `syn` (which it frees), as the client received it.
-rte_mbuf* synack_at_client(Lab& lab, rte_mbuf* syn) {
-  const Seen seen = packets::see(syn);
-  rte_pktmbuf_free(syn);
-  server_port().inject(packets::tcp(from_server(seen.destination, seen.source_port), kSyn | kAck, kServerIsn, kIsn + 1));
-  lab.poll();
-  return one_frame(client_port());
-}
-
-// `router` on `in` (queue `in_queue`) says `quoted` (freed) was too big (ICMPv6, or ICMP's
-// fragmentation needed); what `out` sent on `out_queue` once every worker ran twice, the one
-// reading `in_queue` first.
+// `router` on `in` (queue `in_queue`) says `quoted` (freed) was too big; what `out` sent on
+// `out_queue` once every worker ran twice, the one reading `in_queue` first.
 std::vector<Seen> too_big(Lab& lab, RingPort& in, const packets::Ends& router, rte_mbuf* quoted, RingPort& out,
                           uint16_t in_queue = 0, uint16_t out_queue = 0) {
-  const bool v6 = !router.source.is_v4();
-  in.inject(packets::icmp_error(router, v6 ? ICMP6_PACKET_TOO_BIG : 3, v6 ? 0 : 4, quoted, kMtu), in_queue);
+  in.inject(packets::icmp_error(router, ICMP6_PACKET_TOO_BIG, 0, quoted, kMtu), in_queue);
   rte_pktmbuf_free(quoted);
   for (int round = 0; round < 2; ++round)
     for (uint16_t i = 0; i < lab.workers.size(); ++i) lab.poll(uint16_t((in_queue + i) % lab.workers.size()));
@@ -166,35 +148,11 @@ TEST(icmpv6_error_quoting_a_proxy_shifted_segment_carries_the_clients_seq) {
 TEST(icmpv6_error_reaching_another_worker_is_passed_to_the_sessions_owner) {
   Lab lab(2);
   lab.seed_neighbours();
-  client_port().inject(packets::tcp(from_client6(54003), kSyn, kIsn, 0));
-  for (int i = 0; i < 2; ++i) {
-    lab.poll(0);
-    lab.poll(1);
-  }
-  std::vector<rte_mbuf*> on[2] = {server_port().sent(0), server_port().sent(1)};
-  const uint16_t owner = on[0].empty() ? 1 : 0, other = 1 - owner;
-  CHECK_EQ(on[owner].size(), size_t(1));
-  CHECK(on[other].empty());
-  if (on[owner].size() != 1) return;
-  check_error(too_big(lab, server_port(), kServerRouter, on[owner][0], client_port(), other, owner), kVip6, kClient6);
+  const auto [syn, owner, other] = syn_on_two_workers(lab, packets::tcp(from_client6(54003), kSyn, kIsn, 0));
+  if (!syn) return;
+  check_error(too_big(lab, server_port(), kServerRouter, syn, client_port(), other, owner), kVip6, kClient6);
   CHECK(sent_frames(client_port(), other).empty());
   CHECK_EQ(lab.worker(other).counters->redirected_out, uint64_t(1));
-}
-
-// NAT64 would need ICMPv6 and ICMP translated into each other, which is not built: neither
-// family's error about such a session goes anywhere.
-TEST(icmp_errors_about_a_nat64_session_are_dropped) {
-  Lab lab;
-  lab.seed_neighbours();
-  rte_mbuf* syn = syn_at_server(lab, 54004, kNat64Port);   // IPv4, to an IPv4 real server
-  if (!syn) return;
-  rte_mbuf* copy = rte_pktmbuf_copy(syn, packets::pool(), 0, UINT32_MAX);
-  packets::Ends router4{kRs1Mac, kServerSideMac, packets::ip(10, 1, 0, 1), kLip};
-  CHECK(too_big(lab, server_port(), router4, copy, client_port()).empty());
-  rte_mbuf* synack = synack_at_client(lab, syn);   // IPv6, to the client
-  if (!synack) return;
-  CHECK(too_big(lab, client_port(), kClientRouter, synack, server_port()).empty());
-  CHECK_EQ(lab.drops(Drop::no_service), uint64_t(2));
 }
 
 TEST(icmpv6_error_about_no_session_is_dropped) {
