@@ -1,6 +1,7 @@
 // The BGP speaker's settings: one object at /api/v1/bgp (GET, PUT, PATCH), beside /api/v1/sync.
-// Every neighbour must name a NIC with a probe address whose networks hold the neighbour (the
-// session runs from the NIC's kernel side, one hop); the status is the speaker's.
+// Every neighbour must name a NIC with the probe address of its family (`probeAddress` or
+// `probeAddress6`) whose networks hold the neighbour (the session runs from the NIC's kernel
+// side, one hop); the status is the speaker's.
 
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../store/errors.js';
@@ -16,7 +17,7 @@ export function registerBgp(app: FastifyInstance): void {
     visible: (spec) => spec,
     status: () => ({ ...app.engine.bgpStatus() }),
     finish: (spec, _previous, _request, tx) => {
-      const nics = tx.all('nics').map((o) => ({ name: o.name, networks: o.spec.networks, ...(o.spec.probeAddress ? { probeAddress: o.spec.probeAddress } : {}) }));
+      const nics = tx.all('nics').map(({ name, spec: { networks, probeAddress, probeAddress6 } }) => ({ name, networks, probeAddress, probeAddress6 }));
       const problem = bgpSettingsProblem(toBgpSettings(spec as BgpSpec), nics);
       if (problem) throw invalid(problem.field, problem.message);
       return spec;

@@ -352,7 +352,7 @@ export interface components {
         IPAddress: string;
         /**
          * Format: ipv4
-         * @description An IPv4 address (BGP speaks IPv4 only for now).
+         * @description An IPv4 address only (BGP's router id, IPv4 whatever the sessions' families).
          */
         IPv4: string;
         /** @description An IPv4 prefix (`10.0.0.0/24`, length 0 to 32) or an IPv6 prefix (`2001:db8::/32`, length 0 to 128). Stored and returned in canonical form. */
@@ -750,23 +750,23 @@ export interface components {
                 };
             } & components["schemas"]["ObjectStatus"];
         };
-        /** @description This node's BGP speaker: bird2, run and configured by the appliance, peering over the NICs' exception interfaces. It announces each VIP with a healthy service (once the node holds the cluster's sessions), the node's own local addresses as /32s, and `coveringPrefixes` (docs/cluster.md). */
+        /** @description This node's BGP speaker: bird2, run and configured by the appliance, peering over the NICs' exception interfaces, one session per neighbor carrying its family only (an IPv4 neighbor the IPv4 routes, an IPv6 neighbor the IPv6 ones). It announces each VIP with a healthy service (once the node holds the cluster's sessions) and the node's own local addresses, as /32s and /128s, and `coveringPrefixes` (docs/cluster.md). */
         Bgp: {
             /** @default false */
             enabled: boolean;
             /** @description This node's AS number (4-octet ASNs allowed); required when enabled. */
             asn?: number;
-            /** @description Defaults to the `probeAddress` of the first neighbor's NIC. */
+            /** @description IPv4 whatever the neighbors' families. Defaults to the `probeAddress` of the first IPv4 neighbor's NIC; required when every neighbor is IPv6. */
             routerId?: components["schemas"]["IPv4"];
             /**
              * @description Routers peered with directly (single hop), each over one NIC's exception interface.
              * @default []
              */
             neighbors: {
-                /** @description The router's address; must lie in one of the NIC's networks. */
-                address: components["schemas"]["IPv4"];
+                /** @description The router's address, IPv4 or IPv6; must lie in one of the NIC's networks. The session runs from the NIC's probe address of the same family (`probeAddress` or `probeAddress6`) and carries that family's routes only. */
+                address: components["schemas"]["IPAddress"];
                 asn: number;
-                /** @description The NIC whose kernel side carries the session, from its `probeAddress` (required on that NIC). */
+                /** @description The NIC whose kernel side carries the session, from its `probeAddress` for an IPv4 neighbor or its `probeAddress6` for an IPv6 one (required on that NIC). */
                 nic: components["schemas"]["Name"];
                 /** @default 9 */
                 holdTimeSeconds: number;
@@ -777,10 +777,10 @@ export interface components {
                 bfd: boolean;
             }[];
             /**
-             * @description Announced by every node beside its own /32s, typically covering the whole cluster's local addresses (no host bits).
+             * @description Announced by every node beside its own /32s and /128s, typically covering the whole cluster's local addresses; IPv4 or IPv6 (no host bits), each sent to the neighbors of its family.
              * @default []
              */
-            coveringPrefixes: components["schemas"]["IPv4CIDR"][];
+            coveringPrefixes: components["schemas"]["CIDR"][];
             /**
              * @description Withdraw every route while the sessions stay up (maintenance).
              * @default false

@@ -26,7 +26,7 @@ export interface AnnouncerInputs {
   ready(): boolean;
   vips(): { address: string; up: boolean }[];
   localAddresses(): string[];
-  /** Each NIC with a probe address: its kernel interface and that address. */
+  /** Each NIC with a probe address and a tap: its kernel interface and its probe addresses by family. */
   paths(): Map<string, NicPath>;
 }
 

@@ -2,32 +2,37 @@
 // written from its parsed form; anything that does not pass throws BirdConfigError before a
 // line is written, so a hostile name or address can never add a statement to the file.
 //
-// Shape: the prefixes to announce are blackhole routes of one static protocol, and each BGP
-// session exports exactly that protocol's routes with next hop self. There is deliberately no
-// kernel protocol: the blackholes live in bird's table only and never reach the host's FIB.
-// Changing the announced set is a `birdc configure` that bird applies to the static protocol
-// alone, without resetting a session.
+// Shape: the prefixes to announce are blackhole routes of one static protocol per family, and
+// each BGP session carries the channel of its neighbour's family only (one session per family,
+// as operators run them: no IPv6 over an IPv4 session) and exports exactly that family's
+// static routes with next hop self. There is deliberately no kernel protocol: the blackholes
+// live in bird's tables only and never reach the host's FIB. Changing the announced set is a
+// `birdc configure` that bird applies to the static protocols alone, without resetting a session.
 
-import { formatAddress, formatCidr, type Address } from '../../store/ip.js';
-import { isInterfaceName, parseStrictCidr, parseStrictIPv4 } from './bird-values.js';
+import { formatAddress, formatCidr, type Address, type Family } from '../../store/ip.js';
+import { isInterfaceName, parseStrictAddress, parseStrictCidr, parseStrictOf } from './bird-values.js';
 import { bgpValueProblem, type BgpSettings } from './settings.js';
 
-/** A NIC's exception path: its kernel (net_tap) interface and the address it holds there. */
+/** A NIC's exception path: its kernel (net_tap) interface and the probe addresses it holds there. */
 export interface NicPath {
   tap: string;
-  /** The NIC's probe address without its length: the source of its BGP sessions. */
-  source: string;
+  /** The NIC's probe addresses without their lengths, by family: the sources of its sessions of that family. */
+  sources: Partial<Record<Family, string>>;
 }
 
 export interface BirdConfigInput {
   settings: BgpSettings;
   /** By NIC name. A neighbour whose NIC has no path yet is left out of the file. */
   paths: ReadonlyMap<string, NicPath>;
-  /** Routes to announce (canonical CIDRs, host bits zero). */
+  /** Routes to announce, either family (canonical CIDRs, host bits zero). */
   prefixes: readonly string[];
 }
 
-export const announceProtocol = 'l4lb_announce';
+/** Per family: bird's channel, and the static protocol that holds that family's announcements. */
+const families: Record<Family, { channel: string; announce: string }> = {
+  4: { channel: 'ipv4', announce: 'l4lb_announce4' },
+  6: { channel: 'ipv6', announce: 'l4lb_announce6' },
+};
 export const bfdProtocol = 'l4lb_bfd';
 
 /** The protocol name of the neighbour at `index` in the settings. */
@@ -44,15 +49,11 @@ export class BirdConfigError extends Error {
   }
 }
 
-interface CheckedPath {
-  tap: string;
-  source: Address;
-}
-
-function checkedPath(nic: string, path: NicPath): CheckedPath {
+/** A session's tap and source, checked: the source is the NIC's probe address of the neighbour's family. */
+function checkedPath(nic: string, family: Family, path: NicPath): { tap: string; source: Address } {
   if (!isInterfaceName(path.tap)) throw new BirdConfigError(`paths/${nic}/tap`, 'not an interface name');
-  const source = parseStrictIPv4(path.source);
-  if (!source?.value) throw new BirdConfigError(`paths/${nic}/source`, 'not a non-zero IPv4 address');
+  const source = parseStrictOf(family, path.sources[family]);
+  if (!source?.value) throw new BirdConfigError(`paths/${nic}/sources/${family}`, `not a non-zero canonical IPv${family} address`);
   return { tap: path.tap, source };
 }
 
@@ -64,16 +65,20 @@ export function renderBirdConfig(input: BirdConfigInput): string {
   if (problem) throw new BirdConfigError(problem.field, problem.message);
 
   const sessions = settings.neighbors.flatMap((n, index) => {
+    const address = parseStrictAddress(n.address)!;
     const path = input.paths.get(n.nic);
-    return path ? [{ index, neighbor: n, address: parseStrictIPv4(n.address)!, path: checkedPath(n.nic, path) }] : [];
+    // Left out until the NIC has a tap holding a probe address of the neighbour's family.
+    if (path?.sources[address.family] === undefined) return [];
+    return [{ index, neighbor: n, address, path: checkedPath(n.nic, address.family, path) }];
   });
   const prefixes = input.prefixes.map((p, i) => {
     const prefix = parseStrictCidr(p, true);
-    if (!prefix) throw new BirdConfigError(`prefixes/${i}`, 'not an IPv4 prefix without host bits');
+    if (!prefix) throw new BirdConfigError(`prefixes/${i}`, 'not a canonical IPv4 or IPv6 prefix without host bits');
     return prefix;
   });
-  const routerId = settings.routerId !== undefined ? parseStrictIPv4(settings.routerId)! : sessions[0]?.path.source;
-  if (routerId === undefined) throw new BirdConfigError('routerId', 'no routerId and no neighbor whose NIC has an exception path');
+  const routerId =
+    settings.routerId !== undefined ? parseStrictOf(4, settings.routerId)! : sessions.find((s) => s.address.family === 4)?.path.source;
+  if (routerId === undefined) throw new BirdConfigError('routerId', 'no routerId and no IPv4 neighbor whose NIC has an exception path');
 
   const bfdTaps = [...new Set(sessions.filter((s) => s.neighbor.bfd).map((s) => s.path.tap))];
   const lines = [
@@ -92,12 +97,15 @@ export function renderBirdConfig(input: BirdConfigInput): string {
     for (const tap of bfdTaps) lines.push(`  interface "${tap}" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };`);
     lines.push('}', '');
   }
-  lines.push(`protocol static ${announceProtocol} {`, '  ipv4;');
-  for (const prefix of prefixes) lines.push(`  route ${formatCidr(prefix)} blackhole;`);
-  lines.push('}');
+  for (const family of [4, 6] as const) {
+    const { channel, announce } = families[family];
+    lines.push(`protocol static ${announce} {`, `  ${channel};`);
+    for (const prefix of prefixes.filter((p) => p.family === family)) lines.push(`  route ${formatCidr(prefix)} blackhole;`);
+    lines.push('}', '');
+  }
   for (const s of sessions) {
+    const { channel, announce } = families[s.address.family];
     lines.push(
-      '',
       `protocol bgp ${neighborProtocol(s.index)} {`,
       `  local ${formatAddress(s.path.source)} as ${settings.asn};`,
       `  neighbor ${formatAddress(s.address)} as ${s.neighbor.asn};`,
@@ -108,9 +116,10 @@ export function renderBirdConfig(input: BirdConfigInput): string {
       '  graceful restart off;',
       '  long lived graceful restart off;',
       ...(s.neighbor.bfd ? ['  bfd on;'] : []),
-      `  ipv4 { import none; export where proto = "${announceProtocol}"; next hop self; };`,
+      `  ${channel} { import none; export where proto = "${announce}"; next hop self; };`,
       '}',
+      '',
     );
   }
-  return `${lines.join('\n')}\n`;
+  return lines.join('\n');
 }

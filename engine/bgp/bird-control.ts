@@ -4,6 +4,7 @@
 // it cannot reach the socket; its output then says why.
 
 import { execFile } from 'node:child_process';
+import { canonicalAddress } from '../../store/ip.js';
 
 /** One protocol of `show protocols all`, as far as the speaker reads it. */
 export interface BirdProtocol {
@@ -17,7 +18,7 @@ export interface BirdProtocol {
   info: string;
   /** BGP only: the FSM state (Idle, Connect, Active, OpenSent, OpenConfirm, Established). */
   bgpState?: string;
-  /** BGP only: the neighbour, without the `%interface` bird appends. */
+  /** BGP only: the neighbour in canonical text (IPv6 as RFC 5952), without the `%interface` bird appends. */
   neighborAddress?: string;
   lastError?: string;
 }
@@ -67,8 +68,17 @@ function readDetail(p: BirdProtocol, detail: string): void {
   const key = detail.slice(0, colon);
   const value = detail.slice(colon + 1).trim();
   if (key === 'BGP state') p.bgpState = value;
-  else if (key === 'Neighbor address') p.neighborAddress = value.split('%')[0];
+  else if (key === 'Neighbor address') p.neighborAddress = canonicalOrAsIs(value.split('%')[0]);
   else if (key === 'Last error') p.lastError = value;
+}
+
+/** The settings' spelling of bird's address, so status finds a neighbour by text; anything else as printed. */
+function canonicalOrAsIs(text: string): string {
+  try {
+    return canonicalAddress(text);
+  } catch {
+    return text;
+  }
 }
 
 export class BirdcError extends Error {}

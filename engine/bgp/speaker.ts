@@ -16,10 +16,10 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { familyOf } from '../../store/ip.js';
 import { BirdControl, type ShowProtocols } from './bird-control.js';
 import { renderBirdConfig, type NicPath } from './bird-config.js';
-import { parseStrictIPv4 } from './bird-values.js';
-import type { BgpSettings } from './settings.js';
+import { probeField, type BgpSettings } from './settings.js';
 
 export interface BgpLog {
   info(details: object, message: string): void;
@@ -136,9 +136,12 @@ export class BgpSpeaker {
         const base = { address: n.address, asn: n.asn, nic: n.nic };
         const down = (reason: string): BgpNeighborStatus => ({ ...base, state: 'down', since: null, lastError: reason });
         if (!running) return down('bird is not running');
-        if (!this.paths.has(n.nic)) return down(`NIC '${n.nic}' has no exception interface`);
-        const address = parseStrictIPv4(n.address)?.value;
-        const p = this.shown?.protocols.find((x) => x.proto === 'BGP' && parseStrictIPv4(x.neighborAddress)?.value === address);
+        const family = familyOf(n.address);
+        if (this.paths.get(n.nic)?.sources[family] === undefined) {
+          return down(`NIC '${n.nic}' has no exception interface with a ${probeField[family]}`);
+        }
+        // Both sides canonical (the settings by their checks, bird's by bird-control.ts): one spelling per address.
+        const p = this.shown?.protocols.find((x) => x.proto === 'BGP' && x.neighborAddress === n.address);
         if (!p) return down('not reported by bird yet');
         return { ...base, state: (p.bgpState ?? p.state).toLowerCase(), since: p.since, lastError: p.lastError ?? null };
       }),

@@ -68,13 +68,13 @@ export class DpdkEngine implements Engine {
     });
   }
 
-  /** Each NIC with a probe address and an open tap: where its BGP sessions run. */
+  /** Each NIC with a probe address and an open tap: where its BGP sessions run, from the probe address of their family. */
   private bgpPaths(): Map<string, NicPath> {
     const probes = this.desired.probeAddresses();
     const paths = new Map<string, NicPath>();
     for (const nic of this.native.nics()) {
-      const source = probes.get(nic.name);
-      if (nic.tap && source) paths.set(nic.name, { tap: nic.tap, source });
+      const sources = probes.get(nic.name);
+      if (nic.tap && sources) paths.set(nic.name, { tap: nic.tap, sources });
     }
     return paths;
   }

@@ -77,12 +77,19 @@ describe('IPv6 in the contract', () => {
       }
     }));
 
-  test('BGP fields stay IPv4 in the contract', () =>
+  test('BGP takes IPv6 neighbors (from probeAddress6) and covering prefixes, stored canonical; the router id stays IPv4', () =>
     within(async (t) => {
-      const neighbor = { address: '2001:db8:1::fe', asn: 65000, nic: 'client' };
-      assertProblem(await t.request('PUT', '/api/v1/bgp', { asn: 65001, neighbors: [neighbor] }), 400, '/body/neighbors/0/address');
+      const neighbor = { address: '2001:DB8:1::FE', asn: 65000, nic: 'client' };
+      const bgp = { enabled: true, asn: 65001, neighbors: [neighbor], coveringPrefixes: ['2001:DB8:2:0::/64'] };
       assertProblem(await t.request('PUT', '/api/v1/bgp', { asn: 65001, routerId: '2001:db8::1' }), 400, '/body/routerId');
-      assertProblem(await t.request('PUT', '/api/v1/bgp', { asn: 65001, coveringPrefixes: ['2001:db8::/32'] }), 400, '/body/coveringPrefixes/0');
+      assertProblem(await t.request('PUT', '/api/v1/bgp', bgp), 422, '/body/routerId', 'no neighbor is IPv4');
+      assertProblem(await t.request('PUT', '/api/v1/bgp', { ...bgp, routerId: '192.0.2.1' }), 422, '/body/neighbors/0/nic', 'no probeAddress6');
+      assert.equal((await t.request('PATCH', '/api/v1/nics/client', { probeAddress6: '2001:db8:1::2/64' })).statusCode, 200);
+      const r = await t.request('PUT', '/api/v1/bgp', { ...bgp, routerId: '192.0.2.1' });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual([json(r).neighbors[0].address, json(r).coveringPrefixes], ['2001:db8:1::fe', ['2001:db8:2::/64']]);
+      assertProblem(await t.request('PATCH', '/api/v1/nics/client', { probeAddress6: null }), 409, '/body/probeAddress6', 'BGP neighbor 2001:db8:1::fe');
+      assertProblem(await t.request('PATCH', '/api/v1/bgp', { coveringPrefixes: ['2001:db8:2::1/64'] }), 422, '/body/coveringPrefixes/0', 'host bits');
     }));
 });
 

@@ -1,10 +1,13 @@
 // The BGP speaker against a real bird2 router, in two network namespaces joined by a veth:
 //
 //   router ns: bird (AS 65000), r0 10.9.0.1/24 ─── dtap0 10.9.0.2/24 :speaker ns, BgpSpeaker's bird (AS 65001)
+//                                 2001:db8:9::1/64      2001:db8:9::2/64
 //
-// `dtap0` stands for a NIC's exception (net_tap) interface. The router imports what it hears
-// into its own table, read with `birdc show route`. Needs root (but for the first test); fails
-// rather than skips under CI=true. Every wait is bounded; nothing here measures speed.
+// One session per family (lb over IPv4, lb6 over IPv6), as the appliance peers. `dtap0` stands
+// for a NIC's exception (net_tap) interface, which holds no IPv6 link-local address. The router
+// imports what it hears into its own tables, read with `birdc show route`. Needs root (but for
+// the first test); fails rather than skips under CI=true. Every wait is bounded; nothing here
+// measures speed.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,33 +26,36 @@ import { ip, netnsAdd, netnsDelete, nsSpawn, requireRoot, sh, stopChild, sysctl,
 import { sweepLeftovers } from '../e2e/topology.js';
 
 const skip = requireRoot();
-const routerAddress = '10.9.0.1';
-const speakerAddress = '10.9.0.2';
-const prefixes = ['10.0.1.10/32', '10.0.1.11/32', '10.0.2.96/28'];
+const routerAddress = { 4: '10.9.0.1', 6: '2001:db8:9::1' };
+const speakerAddress = { 4: '10.9.0.2', 6: '2001:db8:9::2' };
+/** As announcedPrefixes() orders them: IPv4 first. */
+const prefixes = ['10.0.1.10/32', '10.0.1.11/32', '10.0.2.96/28', '2001:db8:1::10/128', '2001:db8:2::/64'];
 
-const routerConf = `router id ${routerAddress};
-timeformat protocol "%FT%T.%3f%z";
-protocol device {}
-protocol bfd { interface "r0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
-protocol bgp lb {
-  local ${routerAddress} as 65000;
-  neighbor ${speakerAddress} as 65001;
+/** The router's session to the speaker over one family. */
+const routerSessionConf = (name: string, family: 4 | 6): string => `protocol bgp ${name} {
+  local ${routerAddress[family]} as 65000;
+  neighbor ${speakerAddress[family]} as 65001;
   direct;
   bfd on;
   # Short waits so a second speaker (the pdeathsig case) is taken back at once.
   connect delay time 1; connect retry time 2; error wait time 1, 2;
-  ipv4 { import all; export none; };
+  ipv${family} { import all; export none; };
 }
 `;
+const routerConf = `router id ${routerAddress[4]};
+timeformat protocol "%FT%T.%3f%z";
+protocol device {}
+protocol bfd { interface "r0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
+${routerSessionConf('lb', 4)}${routerSessionConf('lb6', 6)}`;
 
 const settings = (drain = false): BgpSettings => ({
   enabled: true,
   asn: 65001,
-  neighbors: [{ address: routerAddress, asn: 65000, nic: 'uplink', holdTimeSeconds: 9, bfd: true }],
+  neighbors: ([4, 6] as const).map((f) => ({ address: routerAddress[f], asn: 65000, nic: 'uplink', holdTimeSeconds: 9, bfd: true })),
   coveringPrefixes: [],
   drain,
 });
-const paths = new Map<string, NicPath>([['uplink', { tap: 'dtap0', source: speakerAddress }]]);
+const paths = new Map<string, NicPath>([['uplink', { tap: 'dtap0', sources: speakerAddress }]]);
 
 /** Polls every 100 ms until `probe` holds, for at most `seconds`. */
 function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, seconds = 30): Promise<T> {
@@ -76,7 +82,7 @@ test('a bird that cannot start is reported in status, never thrown', async () =>
     assert.match(status.lastError!.message, /bird exited/);
     assert.equal(status.speakerRunning, false);
     assert.deepEqual(status.announced, []);
-    assert.deepEqual(status.neighbors.map((n) => [n.state, n.lastError]), [['down', 'bird is not running']]);
+    assert.deepEqual(status.neighbors.map((n) => [n.state, n.lastError]), [['down', 'bird is not running'], ['down', 'bird is not running']]);
   } finally {
     await speaker.close();
     rmSync(dir, { recursive: true, force: true });
@@ -93,13 +99,15 @@ describe('BGP speaker with a bird2 router', { skip }, () => {
 
   async function routerRoutes(): Promise<string[]> {
     const { stdout } = await sh('birdc', ['-s', routerSocket(), 'show', 'route']);
-    return [...stdout.matchAll(/^(\d+\.\d+\.\d+\.\d+\/\d+)\s/gm)].map((m) => m[1]!).sort();
+    // Both tables (master4, master6): a route's line starts with its prefix.
+    return [...stdout.matchAll(/^([0-9a-f.:]+\/\d+)\s/gm)].map((m) => m[1]!).sort();
   }
-  async function routerSession(): Promise<{ bgpState: string | undefined; since: string | null }> {
-    const { stdout } = await sh('birdc', ['-s', routerSocket(), 'show', 'protocols', 'all', 'lb']);
-    const lb = parseShowProtocols(stdout).protocols.find((p) => p.name === 'lb');
-    return { bgpState: lb?.bgpState, since: lb?.since ?? null };
+  async function routerSession(name: string): Promise<{ bgpState: string | undefined; since: string | null }> {
+    const { stdout } = await sh('birdc', ['-s', routerSocket(), 'show', 'protocols', 'all', name]);
+    const p = parseShowProtocols(stdout).protocols.find((x) => x.name === name);
+    return { bgpState: p?.bgpState, since: p?.since ?? null };
   }
+  const routerSessions = async () => ({ lb: await routerSession('lb'), lb6: await routerSession('lb6') });
   const routesAre = (want: string[]) => async () => JSON.stringify(await routerRoutes()) === JSON.stringify([...want].sort());
 
   before(async () => {
@@ -108,16 +116,25 @@ describe('BGP speaker with a bird2 router', { skip }, () => {
     for (const n of Object.values(ns)) {
       await netnsAdd(n);
       await ip(['link', 'set', 'lo', 'up'], n);
-      await sysctl(n, 'net.ipv6.conf.all.disable_ipv6', 1);
     }
     await ip(['link', 'add', 'r0', 'type', 'veth', 'peer', 'name', 'dtap0', 'netns', ns.speaker], ns.router);
-    await ip(['addr', 'add', `${routerAddress}/24`, 'dev', 'r0'], ns.router);
-    await ip(['addr', 'add', `${speakerAddress}/24`, 'dev', 'dtap0'], ns.speaker);
-    await ip(['link', 'set', 'r0', 'up'], ns.router);
-    await ip(['link', 'set', 'dtap0', 'up'], ns.speaker);
+    for (const [n, dev] of [[ns.router, 'r0'], [ns.speaker, 'dtap0']] as const) {
+      // No duplicate address detection, so the addresses are usable at once.
+      for (const conf of ['all', dev]) {
+        await sysctl(n, `net.ipv6.conf.${conf}.disable_ipv6`, 0);
+        await sysctl(n, `net.ipv6.conf.${conf}.accept_dad`, 0);
+      }
+    }
+    // Like a NIC's tap: no link-local address, so bird's next hop self is the global address alone.
+    await sysctl(ns.speaker, 'net.ipv6.conf.dtap0.addr_gen_mode', 1);
+    for (const [n, dev, at] of [[ns.router, 'r0', routerAddress], [ns.speaker, 'dtap0', speakerAddress]] as const) {
+      await ip(['addr', 'add', `${at[4]}/24`, 'dev', dev], n);
+      await ip(['addr', 'add', `${at[6]}/64`, 'dev', dev], n);
+      await ip(['link', 'set', dev, 'up'], n);
+    }
     writeFileSync(join(dir, 'router.conf'), routerConf);
     router = nsSpawn(ns.router, 'bird', ['-f', '-c', join(dir, 'router.conf'), '-s', routerSocket(), '-P', join(dir, 'router.pid')]);
-    await until('the router bird', () => routerSession().then((s) => s.bgpState !== undefined));
+    await until('the router bird', () => routerSession('lb').then((s) => s.bgpState !== undefined));
   });
 
   after(async () => {
@@ -135,17 +152,28 @@ describe('BGP speaker with a bird2 router', { skip }, () => {
     speaker.follow(settings(), paths);
     speaker.announce(prefixes);
 
-    const established = await until('the session in Established', () => {
-      const n = speaker!.status().neighbors[0];
-      return n?.state === 'established' && n;
+    const established = await until('both sessions in Established', () => {
+      const neighbors = speaker!.status().neighbors;
+      return neighbors.every((n) => n.state === 'established') && neighbors;
     });
-    assert.deepEqual({ address: established.address, asn: established.asn, nic: established.nic }, { address: routerAddress, asn: 65000, nic: 'uplink' });
-    assert.ok(established.since && !Number.isNaN(Date.parse(established.since)), `since: ${established.since}`);
+    assert.deepEqual(
+      established.map((n) => ({ address: n.address, asn: n.asn, nic: n.nic })),
+      [4, 6].map((f) => ({ address: routerAddress[f as 4 | 6], asn: 65000, nic: 'uplink' })),
+    );
+    for (const n of established) assert.ok(n.since && !Number.isNaN(Date.parse(n.since)), `since: ${n.since}`);
     const status = speaker.status();
     assert.equal(status.speakerRunning, true);
     assert.match(status.version ?? '', /^2\./);
     assert.deepEqual(status.announced, prefixes);
     await until('the prefixes at the router', routesAre(prefixes));
+    // The IPv6 routes lead to the speaker's global address (its tap has no link-local one), and
+    // BFD guards the IPv6 session as it does the IPv4 one.
+    const route6 = await sh('birdc', ['-s', routerSocket(), 'show', 'route', '2001:db8:1::10/128']);
+    assert.match(route6.stdout, new RegExp(`via ${speakerAddress[6]} on r0`), route6.stdout);
+    await until('BFD up for both sessions at the router', async () => {
+      const { stdout } = await sh('birdc', ['-s', routerSocket(), 'show', 'bfd', 'sessions']);
+      return Object.values(speakerAddress).every((a) => new RegExp(`^${a}\\s+r0\\s+Up\\s`, 'm').test(stdout));
+    });
 
     // A burst of changes in one tick is one reconfigure, of the last set.
     const reconfiguresBefore = reconfigures();
@@ -155,24 +183,27 @@ describe('BGP speaker with a bird2 router', { skip }, () => {
     assert.equal(reconfigures(), reconfiguresBefore + 1, birdLog.join('\n'));
     assert.deepEqual(speaker.status().announced, prefixes.slice(0, 1));
 
-    const session = await routerSession();
-    assert.ok(session.since, 'the router reports when its session came up');
+    // Back to both families, then drain: the IPv6 routes go like the IPv4 ones.
+    speaker.announce(prefixes);
+    await until('the prefixes back at the router', routesAre(prefixes));
+    const sessions = await routerSessions();
+    assert.ok(sessions.lb.since && sessions.lb6.since, 'the router reports when its sessions came up');
     speaker.follow(settings(true), paths);
     await until('the drain at the router', routesAre([]));
     assert.equal(speaker.status().draining, true);
     assert.deepEqual(speaker.status().announced, []);
-    assert.deepEqual(await routerSession(), session, 'draining must not reset the session');
-    assert.equal(speaker.status().neighbors[0]?.state, 'established');
+    assert.deepEqual(await routerSessions(), sessions, 'draining must not reset a session');
+    assert.deepEqual(speaker.status().neighbors.map((n) => n.state), ['established', 'established']);
 
     speaker.follow(settings(), paths);
-    await until('the prefix back after the drain', routesAre(prefixes.slice(0, 1)));
+    await until('the prefixes back after the drain', routesAre(prefixes));
 
     const pid = Number(readFileSync(join(dir, 'speaker', 'bird.pid'), 'utf8'));
     assert.ok(alive(pid));
     await speaker.close();
     assert.equal(alive(pid), false, 'bird must be gone once close() resolves');
     assert.equal(speaker.status().speakerRunning, false);
-    await until('the router session to leave Established', () => routerSession().then((s) => s.bgpState !== 'Established'));
+    await until('the router sessions to leave Established', () => routerSessions().then((s) => s.lb.bgpState !== 'Established' && s.lb6.bgpState !== 'Established'));
     await until('the routes gone at the router', routesAre([]));
   });
 
