@@ -3,7 +3,7 @@
 // a JSON merge patch with If-Match to edit, DELETE (with If-Match) to delete.
 
 import { ApiError, getToken, list, onUnauthorized, openapi, request, setToken } from './api.js';
-import { fill, h, statePill } from './dom.js';
+import { endpoint, fill, h, statePill } from './dom.js';
 import { schemaForm } from './forms.js';
 import { compact, startPolling } from './live.js';
 import { kinds, objectTable } from './resources.js';
@@ -175,7 +175,7 @@ function patchBgp(patch) {
 
 async function sessionsView() {
   const columns = ['protocol', 'state', 'client', 'virtual', 'local', 'real server', 'service', 'worker', 'expires in', 'origin'];
-  const ep = (e) => (e ? `${e.address}:${e.port}` : '');
+  const ep = (e) => (e ? endpoint(e.address, e.port) : '');
   let page;
   try {
     page = await request('GET', '/api/v1/sessions?limit=500');

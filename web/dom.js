@@ -48,3 +48,8 @@ const toneOf = {
 export function statePill(state, title, label = state) {
   return pill(String(label ?? '—'), toneOf[String(state)] ?? 'neutral', title);
 }
+
+/** An address and port as one text: an IPv6 address in brackets (`[2001:db8::1]:80`), as in a URL. */
+export function endpoint(address, port) {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -2,7 +2,7 @@
 // with their health through every NIC that probes them, and beside it the NICs' links and
 // rates, session sync and the configuration generation. Rebuilt from every poll's snapshot.
 
-import { h, pill, statePill } from './dom.js';
+import { endpoint, h, pill, statePill } from './dom.js';
 import { compact } from './live.js';
 import { appliedPill } from './resources.js';
 
@@ -35,7 +35,7 @@ function serverRows(service, servers, rate, actions) {
     const key = `rs:${service.name}:${r.name}`;
     return h('tr', { dataset: { realServer: r.name } },
       h('td', { class: 'name' }, r.name, r.enabled ? null : [' ', pill('disabled', 'warn')]),
-      h('td', {}, `${r.address}:${r.port}`),
+      h('td', {}, endpoint(r.address, r.port)),
       h('td', { class: 'num' }, r.weight),
       h('td', { class: 'health' }, healthCell(service, r)),
       h('td', { class: 'num' }, `${compact(r.status?.activeSessions)} / ${compact(r.status?.inactiveSessions)}`),
@@ -55,7 +55,7 @@ function serviceBlock(service, servers, rate, actions) {
   return h('section', { class: 'service', dataset: { service: service.name } },
     h('header', {},
       h('h2', {}, service.name),
-      h('span', { class: 'vip' }, `${service.address}:${service.port}/${service.protocol}`),
+      h('span', { class: 'vip' }, `${endpoint(service.address, service.port)}/${service.protocol}`),
       health ? statePill(health.state, health.failingNics.length ? `failing NICs: ${health.failingNics.join(', ')}` : undefined) : pill(service.healthCheck ? 'not probed' : 'no check'),
       service.enabled ? null : pill('disabled', 'warn'),
       appliedPill(service),

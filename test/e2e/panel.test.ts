@@ -2,8 +2,8 @@
 // panel of an appliance running the DPDK engine in lb1 with a bearer token. Through the panel
 // only: the token, the NICs, the pool, an http health check, a virtual service and its two
 // real servers; then traffic through the VIP moves the panel's figures, a stopped nginx shows
-// down on its NIC, an invalid address shows the API's problem with the field named, and a
-// delete in the panel removes the service from the API. Leaves test-artifacts/panel.png.
+// down on its NIC, an invalid address shows the API's problem with the field named, an IPv6
+// service shows canonical and bracketed, and a delete in the panel removes the service from the API. Leaves test-artifacts/panel.png.
 // Needs root; fails rather than skips under CI=true.
 
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +19,7 @@ import { curl } from './clients.js';
 import { socketProxy, type SocketProxy } from './http-proxy.js';
 import { requireRoot } from './netns.js';
 import { startNginx, type Server } from './servers.js';
-import { buildTopology, plan, type Topology } from './topology.js';
+import { buildTopology, plan, plan6, type Topology } from './topology.js';
 
 const skip = requireRoot();
 const token = randomBytes(16).toString('hex');
@@ -37,8 +37,9 @@ describe('the admin panel in a browser (DPDK engine, bearer token)', { skip }, (
   let traffic: { stop: () => Promise<string[]> } | undefined;
 
   /** The API as the test sees it: through the same proxy, with the token. */
-  const api = async (method: string, path: string) => {
-    const r = await fetch(`${proxy.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const headers = { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const r = await fetch(`${proxy.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: r.status, body: r.status === 204 ? null : await r.json() };
   };
 
@@ -67,7 +68,7 @@ describe('the admin panel in a browser (DPDK engine, bearer token)', { skip }, (
     await page.locator(`table tr[data-name="${values['/name']}"]`).waitFor();
   };
 
-  const service = () => page.locator('section.service[data-service="web"]');
+  const service = (name = 'web') => page.locator(`section.service[data-service="${name}"]`);
   // Up is green (good), down red (bad).
   const healthPill = (server: string, state: 'up' | 'down') =>
     service().locator(`tr[data-real-server="${server}"] .pill.${state === 'up' ? 'good' : 'bad'}[data-nic="server"][data-state="${state}"]`);
@@ -205,6 +206,25 @@ describe('the admin panel in a browser (DPDK engine, bearer token)', { skip }, (
     await page.locator('dialog[open] .form-problem', { hasText: '/body/address' }).waitFor();
     await page.locator('dialog[open]').getByRole('button', { name: 'Cancel' }).click();
     assert.equal((await api('GET', '/api/v1/virtual-services/web/real-servers/bad')).status, 404);
+  });
+
+  test('an IPv6 service entered in any spelling shows canonical, with its addresses in brackets', async () => {
+    // The NICs get their IPv6 networks through the API; the pool, service and server through the panel.
+    for (const [nic, network] of [['client', plan.clientNetwork], ['server', plan.serverNetwork]] as const) {
+      const ipv6 = nic === 'client' ? plan6.clientNetwork : plan6.serverNetwork;
+      assert.equal((await api('PATCH', `/api/v1/nics/${nic}`, { networks: [network, ipv6] })).status, 200);
+    }
+    await create('Local address pools', '+ New local address pool', { '/name': 'lips6', '/nic': 'server', '/addresses': '2001:DB8:2:0::100' });
+    await page.getByRole('link', { name: 'Services', exact: true }).click();
+    await page.getByRole('button', { name: '+ Virtual service' }).click();
+    await fillForm({ '/name': 'web6', '/address': '2001:DB8:1:0:0::10', '/port': '80', '/protocol': 'tcp', '/nic': 'client', '/localAddressPool': 'lips6', '/scheduler': 'rr' });
+    await submit();
+    await service('web6').getByRole('button', { name: '+ Real server' }).click();
+    await fillForm({ '/name': 'rs1', '/address': '2001:db8:2:0:0:0:0:11' });
+    await submit();
+    await service('web6').locator('.vip', { hasText: '[2001:db8:1::10]:80/tcp' }).waitFor();
+    await service('web6').locator('tr[data-real-server="rs1"] td', { hasText: '[2001:db8:2::11]:80' }).waitFor();
+    assert.deepEqual((await api('GET', '/api/v1/local-address-pools/lips6')).body.addresses, ['2001:db8:2::100']);
   });
 
   test('deleting the service in the panel removes it from the API', async () => {
