@@ -81,8 +81,8 @@ Config bench_config(uint32_t local_addresses) {
   config.generation = 1;
   const std::vector<Prefix> client_side = {{address("10.0.0.0"), 24}, {address("2001:db8::"), 64}};
   const std::vector<Prefix> server_side = {{address("10.1.0.0"), 16}, {address("2001:db8:1::"), 48}};
-  config.nics = {NicConfig{"client", "net_ring (bench)", client_side, v4.gateway, {}, 1500},
-                 NicConfig{"server", "net_ring (bench)", server_side, Address(), {}, 1500}};
+  config.nics = {NicConfig{"client", "net_ring (bench)", client_side, v4.gateway, {}, {}, 1500},
+                 NicConfig{"server", "net_ring (bench)", server_side, Address(), {}, {}, 1500}};
   config.routes = {RouteConfig{"default-ipv6", Prefix{Address(), 0}, v6.gateway, "client"}};
   for (const Plan& plan : plans()) {
     auto named = [&](const PoolConfig& p) { return p.name == plan.pool; };
