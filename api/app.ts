@@ -62,8 +62,12 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** Largest request body accepted; a whole object is a few KiB at most. */
-const bodyLimit = 1024 * 1024;
+/**
+ * Largest request body accepted. Most objects are a few KiB; a virtual service's accessControl
+ * may hold 2 × 65536 prefixes, up to 49 characters each: ~6.8 MB as compact JSON, ~8 MB
+ * indented. Validating such a body takes a few hundred ms (test/api/access-control.test.ts).
+ */
+const bodyLimit = 16 * 1024 * 1024;
 
 /**
  * JSON and JSON merge patch bodies. An empty body is accepted as "no body" (the Terraform

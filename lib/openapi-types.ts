@@ -538,6 +538,8 @@ export interface components {
              * @enum {string}
              */
             clientAddress: "none" | "toa" | "proxy-protocol-v1" | "proxy-protocol-v2";
+            accessControl?: components["schemas"]["AccessControl"];
+            clientRateLimit?: components["schemas"]["ClientRateLimit"];
             /**
              * @default {
              *       "tcpSynRecv": 30,
@@ -563,6 +565,18 @@ export interface components {
                 realServers?: number;
                 health?: components["schemas"]["ServiceHealth"];
             } & components["schemas"]["ObjectStatus"];
+        };
+        /** @description New connections per client address (a token bucket per client, docs/protection.md): a client may open `burst` at once, then `connectionsPerSecond`; more are dropped. Each worker holds its own buckets with its share of both (rounded up), so a client spreading its connections over the workers gets about the limit, at most `workers - 1` more. Absent: no limit. */
+        ClientRateLimit: {
+            connectionsPerSecond: number;
+            burst: number;
+        };
+        /** @description Which clients may open sessions (docs/protection.md). The most specific entry holding the client's address decides, allow or deny; a client that no entry holds is refused when `allow` has entries and admitted otherwise. An IPv4 entry holds IPv4 clients only, an IPv6 entry IPv6 clients only. Asked for new flows only (a TCP SYN, a UDP datagram of no session): sessions already open go on when the lists change. An entry with host bits set, listed twice, or in both lists is a 422. */
+        AccessControl: {
+            /** @description Prefixes whose clients are admitted (unless a more specific deny entry holds them). */
+            allow?: components["schemas"]["CIDR"][];
+            /** @description Prefixes whose clients are refused (unless a more specific allow entry holds them). */
+            deny?: components["schemas"]["CIDR"][];
         };
         /** @description One real server's health seen through one NIC (probes leave by its exception interface). */
         NicHealth: {
@@ -612,6 +626,8 @@ export interface components {
              * @default 1
              */
             weight: number;
+            /** @description Sessions this node sends it at most (active and inactive, as IPVS counts them); a server at its limit takes no new sessions until one of its sessions ends, and when every server of the service is at its limit new connections are dropped (docs/protection.md). Absent: unlimited. Each node counts its own sessions. */
+            maxConnections?: number;
             /** @default true */
             enabled: boolean;
             resourceVersion?: components["schemas"]["ResourceVersion"];
@@ -624,6 +640,8 @@ export interface components {
                 activeSessions?: number;
                 /** @description Other live TCP sessions. */
                 inactiveSessions?: number;
+                /** @description Times a new session passed it over at `maxConnections` (counted once per server looked at, even when another server took the session). */
+                limited?: number;
                 traffic?: components["schemas"]["Traffic"];
             } & components["schemas"]["ObjectStatus"];
         };
@@ -827,6 +845,12 @@ export interface components {
             packetsOut?: number;
             bytesIn?: number;
             bytesOut?: number;
+            /** @description Virtual services only: new connections dropped by `clientRateLimit`. */
+            rateLimited?: number;
+            /** @description Virtual services only: new flows dropped by `accessControl`, by reason: `denied` (a deny entry decided), `not_allowed` (the allow list held no entry for the client). */
+            refused?: {
+                [key: string]: number;
+            };
         };
         /** @description Fields to change; `null` removes an optional field. */
         MergePatch: Record<string, never>;

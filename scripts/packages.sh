@@ -13,7 +13,7 @@ runtime_packages=(build-essential python3 pkg-config libdpdk-dev iproute2 ethtoo
 # playwright-core, which brings no browser of its own); then clang with its sanitizer and
 # libFuzzer runtimes, for the packet fuzzer (native/fuzz, test/fuzz.test.ts); then etcd and
 # etcdctl, as the etcd configuration-store tests start a three-member etcd cluster.
-test_packages=(iputils-ping nftables tcpdump curl nginx-light
+test_packages=(iputils-ping nftables tcpdump curl nginx-light wrk
   redis-server redis-sentinel mariadb-server mariadb-client keepalived
   chromium
   clang libclang-rt-14-dev

@@ -44,6 +44,26 @@ function listedOnce(list: string[], field: string): void {
   });
 }
 
+/**
+ * A service's allow and deny lists (docs/protection.md): each entry a network, not IPv4-mapped,
+ * listed once and in one list only. Linear in the entries (up to 65536 per list; the schema
+ * has no uniqueItems, which ajv checks pairwise).
+ */
+function checkAccessControl(access: SpecOf<'virtual-services'>['accessControl']): void {
+  const listed = new Map<string, string>();   // entry → its field
+  for (const list of ['allow', 'deny'] as const) {
+    (access?.[list] ?? []).forEach((text, i) => {
+      const field = `/accessControl/${list}/${i}`;
+      noHostBits(text, field);
+      notV4Mapped(text, field);
+      const first = listed.get(text);
+      if (first?.startsWith(`/accessControl/${list}/`)) throw invalid(field, `${text} is listed twice (also ${first})`);
+      if (first) throw invalid(field, `${text} is in both allow and deny (also ${first}): one prefix cannot decide both ways`);
+      listed.set(text, field);
+    });
+  }
+}
+
 /** Whether one of `networks` holds `address` (only those of its family can). */
 function inAnyNetwork(networks: string[], address: string): boolean {
   const parsed = parseAddress(address);
@@ -220,6 +240,7 @@ const checkService: Check = (config, change) => {
   const pools = poolsHolding(config, service.address);
   if (pools.length > 0) throw conflict('/address', `${service.address} is a local address of pool '${pools[0]}'`);
   checkServiceFamilies(config, { name: change.name, ...service });
+  checkAccessControl(service.accessControl);
 };
 
 const checkRealServer: Check = (config, change) => {

@@ -74,6 +74,17 @@ export async function seed(t: TestApp): Promise<void> {
   }
 }
 
+/** Runs `body` on a fresh seeded app (seed()), closed afterwards whatever happens. */
+export async function withSeededApp(body: (t: TestApp) => Promise<void>): Promise<void> {
+  const t = await testApp();
+  try {
+    await seed(t);
+    await body(t);
+  } finally {
+    await t.close();
+  }
+}
+
 export function json(response: LightMyRequestResponse): Record<string, any> {
   return response.json() as Record<string, any>;
 }

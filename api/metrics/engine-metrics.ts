@@ -43,6 +43,11 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
     s.services.flatMap((v) => directions(v.packetsIn, v.packetsOut, { service: v.name })));
   counter('l4lb_service_bytes_total', 'Bytes of a virtual service: in from clients, out from real servers.', ['service', 'direction'], (s) =>
     s.services.flatMap((v) => directions(v.bytesIn, v.bytesOut, { service: v.name })));
+  counter('l4lb_service_refused_total', 'New flows of a virtual service dropped by its accessControl: denied (a deny entry matched), not_allowed (an allow list and no entry matched).', ['service', 'reason'], (s) =>
+    s.services.flatMap((v) => Object.entries(v.refused ?? {}).map(([reason, n]): Sample => [{ service: v.name, reason }, n])));
+
+  counter('l4lb_service_rate_limited_total', 'New connections of a virtual service dropped by its clientRateLimit.', ['service'], (s) =>
+    s.services.map((v) => [{ service: v.name }, v.rateLimited ?? 0]));
 
   const servers = (s: EngineCounters) => s.services.flatMap((v) => v.realServers.map((r) => ({ service: v.name, r })));
   counter('l4lb_real_server_connections_total', 'Sessions sent to a real server.', ['service', 'real_server'], (s) =>
@@ -51,6 +56,8 @@ export function registerEngineMetrics(app: FastifyInstance, registry: Registry):
     servers(s).flatMap(({ service, r }) => directions(r.packetsIn, r.packetsOut, { service, real_server: r.name })));
   counter('l4lb_real_server_bytes_total', 'Bytes of a real server\'s sessions: in from clients, out from the server.', ['service', 'real_server', 'direction'], (s) =>
     servers(s).flatMap(({ service, r }) => directions(r.bytesIn, r.bytesOut, { service, real_server: r.name })));
+  counter('l4lb_real_server_limited_total', 'Times a new session passed a real server over at its maxConnections.', ['service', 'real_server'], (s) =>
+    servers(s).map(({ service, r }) => [{ service, real_server: r.name }, r.limited]));
   gauge('l4lb_real_server_sessions', 'Live sessions of a real server: active (TCP established, UDP) and inactive.', ['service', 'real_server', 'state'], (s) =>
     servers(s).flatMap(({ service, r }): Sample[] => [
       [{ service, real_server: r.name, state: 'active' }, r.activeSessions],

@@ -54,7 +54,15 @@ const convert: { [K in EngineKind]: (name: string, spec: SpecOf<K>) => Converted
   }),
   // The spec as stored: every field crosses under its API name, so a new one needs no line here.
   'virtual-services': (name, spec) => ({ ...spec, name }),
-  'real-servers': (name, spec) => ({ name, address: spec.address, port: spec.port, weight: spec.weight, enabled: spec.enabled, healthy: true }),
+  'real-servers': (name, spec) => ({
+    name,
+    address: spec.address,
+    port: spec.port,
+    weight: spec.weight,
+    enabled: spec.enabled,
+    healthy: true,
+    maxConnections: spec.maxConnections ?? 0,
+  }),
   settings: (_name, spec) => toSyncSettings(spec),
 };
 

@@ -225,8 +225,8 @@ export class DpdkEngine implements Engine {
     if (kind === 'real-servers') {
       const server = this.statusCache.server(scope, name);
       if (!server) return {};
-      const { name: _, activeSessions, inactiveSessions, ...traffic } = server;
-      return { activeSessions, inactiveSessions, traffic };
+      const { name: _, activeSessions, inactiveSessions, limited, ...traffic } = server;
+      return { activeSessions, inactiveSessions, limited, traffic };
     }
     return {};
   }

@@ -27,6 +27,8 @@ export interface NativeRealServer {
   enabled: boolean;
   /** Status, not configuration: false while health checks see it down; it takes no new sessions. */
   healthy: boolean;
+  /** maxConnections; 0: unlimited. */
+  maxConnections: number;
 }
 
 /**
@@ -146,7 +148,11 @@ export interface NativeStatus {
   nics: NativeNicStatus[];
   services: (Traffic & {
     name: string;
-    realServers: (Traffic & { name: string; activeSessions: number; inactiveSessions: number })[];
+    /** New flows refused by reason: `denied` (a deny entry of accessControl), `not_allowed` (no allow entry). Always set by the addon. */
+    refused?: Record<string, number>;
+    /** New flows dropped by clientRateLimit. Always set by the addon. */
+    rateLimited?: number;
+    realServers: (Traffic & { name: string; activeSessions: number; inactiveSessions: number; limited: number })[];
   })[];
   workers: {
     id: number;

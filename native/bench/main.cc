@@ -5,7 +5,7 @@
 // Each worker runs on its own lcore with its own queue pair and flows, all at once (they share
 // caches and memory bandwidth as in production), in phases separated by barriers:
 // new sessions → handshakes → established forwarding → the raw rx→tx loop, for IPv4; then the
-// same sessions and forwarding again for IPv6 and NAT64 (plan.h), each on a fresh worker of the
+// same sessions and forwarding again for IPv6, NAT64 and behind an allow list (plan.h), each on a fresh worker of the
 // same settings on the same lcore, so every plan starts from an empty table. phases.h says what
 // is measured; report.h what is printed. Then, on the main lcore alone, what client address
 // passing adds per session and per packet (client_address_costs.h), and what session sync
@@ -62,7 +62,7 @@ struct Options {
 
 const char* const kUsage =
     "usage: native-bench [--sessions N] [--packets N] [--workers N] [--quick] [--json FILE] [--check] [--no-huge]\n"
-    "  --sessions N  live sessions per worker and plan (IPv4, IPv6, NAT64; default 1000000)\n"
+    "  --sessions N  live sessions per worker and plan (IPv4, IPv6, NAT64, IPv4 allow-list; default 1000000)\n"
     "  --packets N   packets per worker in each plan's established phase and in the raw loop (default 10000000)\n"
     "  --workers N   workers, one lcore each (default 1)\n"
     "  --quick       65536 sessions and 1000000 packets: done in seconds\n"

@@ -102,6 +102,10 @@ Config bench_config(uint32_t local_addresses) {
     for (uint16_t i = 0; i < kServers; ++i)
       web.real_servers.push_back(
           RealServerConfig{"rs" + std::to_string(i + 1), nth(plan.first_server, i), kServerPort, 1, true});
+    if (plan.allow_entries) {
+      for (uint32_t i = 0; i + 1 < plan.allow_entries; ++i) web.allow.push_back(Prefix{nth(plan.client_base, i), 32});
+      web.allow.push_back(Prefix{plan.client_base, 15});   // 198.18.0.0/15: every client
+    }
     config.services.push_back(web);
   }
   return config;
@@ -134,6 +138,7 @@ std::unique_ptr<Worker> make_worker(Network& net, uint16_t id, uint32_t capacity
   w->idle = IdleMode::busy;
   w->tsc_hz = rte_get_tsc_hz();
   w->published = &net.published;
+  w->server_sessions = net.server_sessions.counts.get();
   std::string inbox = "bench_inbox" + tag + std::to_string(id);
   w->inbox = rte_ring_create(inbox.c_str(), kInboxSize, SOCKET_ID_ANY, RING_F_SC_DEQ);
   if (!w->inbox) throw std::runtime_error("cannot create ring " + inbox);

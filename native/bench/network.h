@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "server_sessions.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -38,6 +39,7 @@ struct Network {
   uint32_t local_addresses = 0;   // in each pool, counted from its plans' first_local
   std::unique_ptr<const l4lb::Snapshot> snapshot;
   std::atomic<const l4lb::Snapshot*> published{nullptr};
+  l4lb::ServerSessions server_sessions;   // shared by every plan's workers (no limits set here)
   // Every worker's inbox, as Worker::redirect needs, per tag of make_worker(): the workers
   // of one plan stand for one data plane.
   std::map<std::string, std::vector<l4lb::Worker*>> all_workers;

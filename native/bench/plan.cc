@@ -39,6 +39,7 @@ std::vector<Plan> make_plans() {
       {"IPv4", "ipv4", v4_clients, v4_gateway, v4_vip, 80, v4_servers, v4_locals, "locals"},
       {"IPv6", "ipv6", v6_clients, v6_gateway, v6_vip, 80, v6_servers, v6_locals, "locals6"},
       {"NAT64", "nat64", v6_clients, v6_gateway, v6_vip, 81, v4_servers, v4_locals, "locals"},
+      {"IPv4 allow-list", "ipv4_allow_list", v4_clients, v4_gateway, v4_vip, 82, v4_servers, v4_locals, "locals", 50000},
   };
 }
 

@@ -5,6 +5,7 @@
 //   IPv4   clients 198.18.0.0/15     → VIP 10.0.0.100:80       locals 10.1.2.x      → servers 10.1.1.1-4:8080
 //   IPv6   clients 2001:db8:c000::/96 → VIP 2001:db8::100:80   locals 2001:db8:1:2::x → servers 2001:db8:1::1-4:8080
 //   NAT64  clients 2001:db8:c000::/96 → VIP 2001:db8::100:81   locals 10.1.2.x      → servers 10.1.1.1-4:8080
+//   IPv4 allow-list  as IPv4, VIP port 82, with a 50,000-entry allow list holding every client
 //
 // Clients sit behind a gateway (10.0.0.1, 2001:db8::1; 198.18.0.0/15 is the range RFC 2544
 // sets aside for benchmarks), so a million of them need one neighbour entry, as behind a real
@@ -35,6 +36,9 @@ struct Plan {
   l4lb::Address first_server;  // kServers real servers from here, on port kServerPort
   l4lb::Address first_local;   // the local address pool, counted from here
   std::string pool;            // its name: NAT64 shares the IPv4 pool
+  // Entries of its service's allow list (accessControl): the first allow_entries - 1 clients
+  // as /32s and the whole client range, so each new session costs one or two probes.
+  uint32_t allow_entries = 0;
 };
 
 // IPv4 first: the row the targets apply to and the others are compared with.

@@ -61,7 +61,7 @@ double over_ipv4(const Column& c, const WorkerResult& r, const PlanResult& p, ui
 
 // Every plan beside IPv4: its figures, then each other plan's over IPv4's.
 void print_plan_table(const RunInfo& run, const WorkerResult& r) {
-  std::printf("  %-22s %10s", "IPv4, IPv6, NAT64", "sessions");
+  std::printf("  %-22s %10s", "plans (plan.h)", "sessions");
   for (const Column& c : kColumns) std::printf("%*s", c.width, c.heading);
   for (const PlanResult& p : r.plans) {
     std::printf("\n    %-20s %10s", p.plan->name.c_str(), grouped(p.sessions).c_str());

@@ -67,6 +67,13 @@ Timeouts timeouts(const Napi::Object& o) {
   return t;
 }
 
+// clientRateLimit; absent: none.
+ClientRateLimit client_rate_limit(const Napi::Value& v) {
+  if (!v.IsObject()) return {};
+  Napi::Object o = v.As<Napi::Object>();
+  return ClientRateLimit{u32(o, "connectionsPerSecond"), u32(o, "burst")};
+}
+
 // Every field of ServiceSettings (config.h), read by its API name: a new per-service setting
 // is one line here.
 void read_service_settings(const Napi::Object& o, ServiceSettings& s) {
@@ -76,6 +83,7 @@ void read_service_settings(const Napi::Object& o, ServiceSettings& s) {
   s.timeouts = timeouts(o.Get("timeouts").As<Napi::Object>());
   s.sync = flag(o, "sync");
   s.enabled = flag(o, "enabled");
+  s.client_rate_limit = client_rate_limit(o.Get("clientRateLimit"));
 }
 
 }  // namespace
@@ -96,8 +104,13 @@ ServiceConfig service_from_js(const Napi::Object& o) {
   s.real_servers = list<RealServerConfig>(o, "realServers", [](Napi::Value v) {
     Napi::Object r = v.As<Napi::Object>();
     return RealServerConfig{str(r, "name"), address(r.Get("address")), uint16_t(u32(r, "port")), u32(r, "weight"),
-                            flag(r, "enabled"), flag(r, "healthy")};
+                            flag(r, "enabled"), flag(r, "healthy"), u32(r, "maxConnections")};
   });
+  if (o.Get("accessControl").IsObject()) {
+    Napi::Object access = o.Get("accessControl").As<Napi::Object>();
+    if (access.Has("allow")) s.allow = list<Prefix>(access, "allow", prefix);
+    if (access.Has("deny")) s.deny = list<Prefix>(access, "deny", prefix);
+  }
   return s;
 }
 
@@ -240,11 +253,18 @@ namespace {
 Napi::Object service_to_js(Napi::Env env, const ServiceStatus& svc) {
   Napi::Object service = traffic(env, svc.counters);
   service.Set("name", svc.name);
+  // By reason, as drops are: new flows its accessControl refused.
+  Napi::Object refused = Napi::Object::New(env);
+  refused.Set("denied", double(svc.counters.refused_denied));
+  refused.Set("not_allowed", double(svc.counters.refused_not_allowed));
+  service.Set("refused", refused);
+  service.Set("rateLimited", double(svc.counters.rate_limited));
   service.Set("realServers", array_of(env, svc.servers, [&](const ServiceStatus::Server& s) {
                 Napi::Object server = traffic(env, s.counters);
                 server.Set("name", s.name);
                 server.Set("activeSessions", s.counters.active);
                 server.Set("inactiveSessions", s.counters.inactive);
+                server.Set("limited", double(s.counters.limited));
                 return server;
               }));
   return service;

@@ -73,6 +73,13 @@ struct RealServerConfig {
   bool enabled = true;   // false ends its sessions (RST both ways)
   bool healthy = true;   // not in the API object: the health checker's verdict (status.health of
                          // its egress NIC); false takes no new sessions, as weight 0 would
+  uint32_t max_connections = 0;   // maxConnections: this node's sessions it takes at most; 0: unlimited
+};
+
+// clientRateLimit: new connections per client address and service (rate_limit.h).
+struct ClientRateLimit {
+  uint32_t connections_per_second = 0;   // 0: no limit
+  uint32_t burst = 0;
 };
 
 // The settings of a virtual service (/api/v1/virtual-services) that its compiled form
@@ -85,6 +92,7 @@ struct ServiceSettings {
   Timeouts timeouts;     // tcpFinWait covers FIN_WAIT, CLOSE_WAIT and LAST_ACK
   bool sync = true;      // its sessions are replicated to peers
   bool enabled = true;   // false: no new sessions, open ones reset
+  ClientRateLimit client_rate_limit;   // clientRateLimit; absent: none
 };
 
 // A virtual service (/api/v1/virtual-services) with its real servers: what identifies and
@@ -98,6 +106,8 @@ struct ServiceConfig : ServiceSettings {
   std::string pool;      // localAddressPool: local addresses towards the real servers
   SchedulerKind scheduler = SchedulerKind::wlc;
   std::vector<RealServerConfig> real_servers;
+  // accessControl: who may open sessions, compiled into an AccessList (access_list.h).
+  std::vector<Prefix> allow, deny;
 };
 
 // Session sync (docs/sync.md): whether workers write events for sessions of services with

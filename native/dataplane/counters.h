@@ -28,6 +28,9 @@ enum class Drop : uint8_t {
   backup,           // this node is a sync backup: it forwards nothing
   extension_header, // IPv6 with a hop-by-hop, routing, destination-options or AH/ESP header
   translation,      // NAT64 could not rebuild the header (nat64.h says when)
+  access_list,      // new flow from a client the service's allow/deny lists refuse (per service: refused)
+  server_limit,     // new flow, but every real server that could take it is at its maxConnections
+  rate_limited,     // new flow over its client's clientRateLimit (per service: rate_limited)
   count_
 };
 
@@ -35,7 +38,8 @@ inline const char* drop_reason_name(Drop d) {
   static const char* names[] = {"malformed", "not_ip",  "no_service",      "no_backend",
                                 "table_full", "no_local_port", "no_route", "neighbour_queue",
                                 "redirect_full", "tx_full",  "fragment",        "ttl",
-                                "client_address", "backup", "extension_header", "translation"};
+                                "client_address", "backup", "extension_header", "translation",
+                                "access_list", "server_limit", "rate_limited"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(Drop::count_));
   return names[static_cast<int>(d)];
 }
@@ -51,12 +55,16 @@ struct PortCounters {
 
 struct ServiceCounters {
   uint64_t new_sessions = 0, packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+  // New flows its accessControl refused: a deny entry matched; the allow list matched nothing.
+  uint64_t refused_denied = 0, refused_not_allowed = 0;
+  uint64_t rate_limited = 0;   // new flows over clientRateLimit (rate_limit.h)
 };
 
 struct BackendCounters {
   uint64_t new_sessions = 0, packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
   uint32_t active = 0;    // sessions in TCP ESTABLISHED (or any live UDP session)
   uint32_t inactive = 0;  // other live TCP sessions
+  uint64_t limited = 0;   // picks that passed it over at its maxConnections (scheduler.h)
 };
 
 // Client address passing (client_address.h): options and headers put in, and the segments

@@ -83,6 +83,7 @@ void Dataplane::Impl::start_workers(const std::vector<unsigned>& lcores) {
     w->tsc_hz = rte_get_tsc_hz();
     w->published = &published;
     w->doorbell = &doorbell;
+    w->server_sessions = server_sessions.counts.get();
     std::string ring = "l4lb_in_" + options.instance + "_" + std::to_string(i);
     int socket = rte_lcore_to_socket_id(w->lcore);
     w->inbox = make_ring(ring, kInboxSize, 0, socket, RING_F_SC_DEQ);

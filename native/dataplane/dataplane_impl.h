@@ -10,6 +10,7 @@
 
 #include "dataplane.h"
 #include "ports.h"
+#include "server_sessions.h"
 
 namespace l4lb {
 
@@ -29,6 +30,7 @@ struct Dataplane::Impl {
   std::vector<std::unique_ptr<Snapshot>> retired;   // replaced, maybe still read by a worker
   uint64_t epoch = 0;               // snapshot generation: one per publish
   std::atomic<uint32_t> doorbell{0};  // rung after a publish or a request (Worker::doorbell)
+  ServerSessions server_sessions;   // this node's sessions per real server (Worker::server_sessions)
   Config config;                    // the running one without its services (current holds them)
   std::map<std::string, Nic> nics;
   unsigned taps_created = 0;

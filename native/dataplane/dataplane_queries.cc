@@ -33,6 +33,7 @@ void add(BackendCounters& sum, const BackendCounters& c) {
   sum.bytes_out += c.bytes_out;
   sum.active += c.active;
   sum.inactive += c.inactive;
+  sum.limited += c.limited;
 }
 
 }  // namespace

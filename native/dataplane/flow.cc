@@ -18,6 +18,7 @@
 #include "client_address.h"
 #include "nat.h"
 #include "nat64.h"
+#include "rate_limit.h"
 #include "sync_events.h"
 
 namespace l4lb {
@@ -38,6 +39,26 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const IpFrame& f, const FlowKey& k
   if (!service.enabled) return refuse(w, m, in_port, Drop::no_service);
   if (f.protocol == IPPROTO_TCP && (f.tcp()->tcp_flags & (kSyn | kAck | kRst)) != kSyn)
     return refuse(w, m, in_port, Drop::no_service);   // not the start of a connection we know
+  // Allow/deny lists: here only, so a session's later packets never pay for them. Cost: one
+  // test for a service without lists; otherwise a hash probe per prefix length present
+  // (access_list.h): with a 50,000-entry list, 400-600 cycles (a cache miss or two) on top
+  // of ~600 for the session itself (native/bench, "IPv4 allow-list"; docs/protection.md).
+  if (!service.access.empty()) {
+    Access access = service.access.check(key.source);
+    if (access != Access::admitted) {
+      ServiceCounters& sc = w.counters->services[service.id];
+      ++(access == Access::denied ? sc.refused_denied : sc.refused_not_allowed);
+      return refuse(w, m, in_port, Drop::access_list);
+    }
+  }
+  // clientRateLimit: after the lists (a refused client spends no token), before the pick (an
+  // over-limit one takes no server's slot). Cost: one test without a limit; else a hash and
+  // one line of the worker's bucket table (rate_limit.h).
+  if (service.client_rate_limit.connections_per_second &&
+      !w.client_rates->admit(key.source, service.id, service.client_rate_limit, w.workers, w.now_ms)) {
+    ++w.counters->services[service.id].rate_limited;
+    return refuse(w, m, in_port, Drop::rate_limited);
+  }
 
   SchedulerCursor& cursor = w.cursors[service.id];
   if (cursor.version != service.version) {   // the service changed: start its rotation over
@@ -47,9 +68,9 @@ uint32_t open_session(Worker& w, rte_mbuf* m, const IpFrame& f, const FlowKey& k
   }
   int picked = service.scheduler
                    ? service.scheduler->pick(service.backends, cursor, FlowHint{key.source, key.source_port},
-                                             w.active.data())
-                   : -1;
-  if (picked < 0) return refuse(w, m, in_port, Drop::no_backend);
+                                             ServerLoad{w.active.data(), w.server_sessions, w.counters->backends})
+                   : kNoServer;
+  if (picked < 0) return refuse(w, m, in_port, picked == kServersFull ? Drop::server_limit : Drop::no_backend);
   const Backend& backend = service.backends[picked];
   Egress client_side = w.snapshot->route(key.source);
   if (backend.egress.port == kNoPort || client_side.port == kNoPort) return refuse(w, m, in_port, Drop::no_route);
@@ -172,6 +193,7 @@ void release_hops(Worker& w, const Session& s) {
 
 void count_live_session(Worker& w, const Session& s) {
   ++w.counters->sessions_live;
+  if (!(s.flags & kSessionFromPeer)) w.server_sessions[s.backend_id].fetch_add(1, std::memory_order_relaxed);
   if (is_active(s.state)) {
     ++w.counters->backends[s.backend_id].active;
     ++w.active[s.backend_id];

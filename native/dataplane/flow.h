@@ -46,7 +46,8 @@ inline Egress client_egress(const Worker& w, const Session& s) {
 inline Egress server_egress(const Worker& w, const Session& s) {
   return Egress{s.server_port_id, s.server_hop == kDirectHop ? s.outbound.source : w.next_hops->address(s.server_hop)};
 }
-// Counts a session just inserted: live, and active or inactive for its backend.
+// Counts a session just inserted: live, active or inactive for its backend, and (unless it is
+// a peer's, server_sessions.h) one of this node's sessions of its backend.
 void count_live_session(Worker& w, const Session& s);
 // Moves a session to `next`, keeping the backend's active/inactive counts in step.
 void set_state(Worker& w, Session& s, TcpState next);

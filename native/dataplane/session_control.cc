@@ -66,6 +66,7 @@ void end_session(Worker& w, uint32_t index) {
   const Service* service = w.snapshot ? w.snapshot->service_by_id[s.service_id] : nullptr;
   if (service && service->sync && w.snapshot->sync_events) write_sync_event(w, s, SyncKind::close);
   if (s.flags & kSessionFromPeer) --w.counters->sync.peer_sessions;
+  else w.server_sessions[s.backend_id].fetch_sub(1, std::memory_order_relaxed);   // its slot (server_sessions.h)
   w.local_ports->release(s.outbound.destination, s.outbound.destination_port);
   release_hops(w, s);
   BackendCounters& bc = w.counters->backends[s.backend_id];

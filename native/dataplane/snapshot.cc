@@ -157,7 +157,8 @@ void build_pools(const Config& config, const std::map<std::string, NicPorts>& po
 
 // Whether the service needs a new scheduler (and its workers new scheduler state). Health
 // counts for every scheduler but mh, whose table leaves it out (scheduler.cc): a health
-// transition of an mh service keeps its Maglev table.
+// transition of an mh service keeps its Maglev table. rr, wrr, lc and wlc keep each server's
+// maxConnections in their lists: a limit change rebuilds every kind (limits change rarely).
 bool scheduling_changed(const Service& now, const Service* before) {
   if (!before || before->scheduler_kind != now.scheduler_kind || before->backends.size() != now.backends.size())
     return true;
@@ -165,7 +166,7 @@ bool scheduling_changed(const Service& now, const Service* before) {
   for (size_t i = 0; i < now.backends.size(); ++i) {
     const Backend &a = now.backends[i], &b = before->backends[i];
     if (a.id != b.id || a.address != b.address || a.port != b.port || a.weight != b.weight || a.enabled != b.enabled ||
-        (health_counts && a.healthy != b.healthy))
+        a.max_connections != b.max_connections || (health_counts && a.healthy != b.healthy))
       return true;
   }
   return false;
@@ -193,6 +194,7 @@ std::shared_ptr<const Service> build_service(const Config& config, const Service
   if (pool == config.pools.end()) throw std::runtime_error("service " + s.name + " refers to unknown pool " + s.pool);
   service->pool = uint32_t(pool - config.pools.begin());
   service->scheduler_kind = s.scheduler;
+  service->access = AccessList(s.allow, s.deny);
   service->backends.reserve(s.real_servers.size());
   for (const RealServerConfig& rs : s.real_servers) {
     Backend b;
@@ -202,6 +204,7 @@ std::shared_ptr<const Service> build_service(const Config& config, const Service
     b.weight = rs.weight;
     b.enabled = rs.enabled;
     b.healthy = rs.healthy;
+    b.max_connections = rs.max_connections;
     b.egress = snap.route(rs.address);  // port kNoPort when unreachable: the worker drops
     service->backends.push_back(b);
   }

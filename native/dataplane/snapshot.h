@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access_list.h"
 #include "config.h"
 
 namespace l4lb {
@@ -63,6 +64,7 @@ struct Backend {
   uint32_t weight = 0;           // configured: 0 takes no new sessions
   bool enabled = true;           // false: its sessions are reset
   bool healthy = true;           // false: down by health checks, no new sessions (open ones go on)
+  uint32_t max_connections = 0;  // this node's sessions at most (ServerSessions); 0: unlimited
   Egress egress;                 // towards the real server
 };
 
@@ -83,6 +85,7 @@ struct Service : ServiceSettings {
   // unchanged (a Maglev table is 65537 entries: rebuilding one per service per write would
   // make every write cost O(services)). Per-worker cursors live in Worker.
   std::shared_ptr<const Scheduler> scheduler;
+  AccessList access;             // accessControl, asked before a new session (flow.cc)
 };
 
 struct Route {

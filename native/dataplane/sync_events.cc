@@ -146,6 +146,9 @@ unsigned install_peer_sessions(Worker& w, unsigned budget) {
 void adopt_peer_session(Worker& w, Session& s) {
   s.flags = uint8_t((s.flags & ~kSessionFromPeer) | kSessionTakenOver);
   --w.counters->sync.peer_sessions;
+  // Counted against maxConnections from now on (server_sessions.h), even past the limit: the
+  // connection is open on the server already, refusing it here would only break it.
+  w.server_sessions[s.backend_id].fetch_add(1, std::memory_order_relaxed);
   ++w.counters->sync.taken_over;
 }
 

@@ -22,6 +22,7 @@
 #include "neighbour.h"
 #include "next_hops.h"
 #include "packet.h"
+#include "rate_limit.h"
 #include "sessions.h"
 #include "sync_events.h"
 #include "worker.h"
@@ -171,7 +172,8 @@ Worker::Worker()
       next_hops(std::make_unique<NextHops>()),
       counters(std::make_unique<WorkerCounters>()),
       cursors(kMaxServices),
-      active(kMaxBackends, 0) {}
+      active(kMaxBackends, 0),
+      client_rates(std::make_unique<ClientRates>()) {}
 
 // Frees the frames still held: unsent in the tx buffers, waiting for a neighbour.
 Worker::~Worker() {

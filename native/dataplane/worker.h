@@ -31,6 +31,7 @@ class SessionTable;   // sessions.h
 class LocalPorts;     // sessions.h
 class Neighbours;     // neighbour.h
 class NextHops;       // next_hops.h
+class ClientRates;    // rate_limit.h
 
 enum class IdleMode : uint8_t { adaptive, busy };
 
@@ -68,8 +69,8 @@ struct WorkerRequest {
 };
 
 // dataplane.cc creates a Worker, then sets id, workers, lcore, idle, tsc_hz, published, doorbell, inbox,
-// all, pool, sessions (make_session_table) and local_ports (make_local_ports); the constructor
-// makes the rest (neighbours, next_hops, counters, cursors, active).
+// all, server_sessions, pool, sessions (make_session_table) and local_ports (make_local_ports); the
+// constructor makes the rest (neighbours, next_hops, counters, cursors, active, client_rates).
 struct Worker {
   Worker();
   ~Worker();   // in worker.cc, where the owned tables are complete types
@@ -105,6 +106,8 @@ struct Worker {
   std::unique_ptr<WorkerCounters> counters;
   std::vector<SchedulerCursor> cursors;           // kMaxServices, indexed by Service::id
   std::vector<uint32_t> active;                   // kMaxBackends: this worker's active sessions (lc/wlc)
+  std::atomic<uint32_t>* server_sessions = nullptr;   // ServerSessions::counts, shared by all workers
+  std::unique_ptr<ClientRates> client_rates;      // clientRateLimit buckets (rate_limit.h)
   rte_mempool* pool = nullptr;                    // for frames the worker makes (ARP, RST) and copies
 
   // Transmit buffers, one per DPDK port on queue `id`; flushed at the end of every poll.

@@ -60,6 +60,7 @@ Backend backend(uint32_t id, Address address, const Settings& s, int index) {
   b.port = kServerPort;
   b.weight = s.weight[index];
   b.enabled = s.enabled[index];
+  b.max_connections = s.max_connections[index];
   b.egress = Egress{server_port().port, address};
   return b;
 }
@@ -163,6 +164,8 @@ std::unique_ptr<Snapshot> snapshot(const Settings& s) {
     svc.enabled = s.service_enabled;
     svc.client_address = s.client_address[tcp ? 0 : 1];
     svc.sync = s.service_sync;
+    svc.client_rate_limit = s.client_rate_limit;
+    svc.access = s.access[i];
     svc.backends = {backend(2 * i, v6_servers ? kRs6a : kRs1, s, 0), backend(2 * i + 1, v6_servers ? kRs6b : kRs2, s, 1)};
     svc.scheduler = Scheduler::build(svc.scheduler_kind, svc.backends);
     snap->by_vip[ServiceKey{svc.address, svc.port, uint8_t(svc.protocol)}] = &svc;
@@ -186,6 +189,7 @@ Lab::Lab(uint16_t count, uint32_t capacity, const Settings& settings) {
     w->workers = count;
     w->now_ms = 1000;
     w->published = &published;
+    w->server_sessions = server_sessions.counts.get();
     w->pool = packets::pool();
     std::string name = "lab_inbox_" + std::to_string(labs) + "_" + std::to_string(i);
     w->inbox = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);

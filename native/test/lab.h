@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "packets.h"
+#include "server_sessions.h"
 #include "snapshot.h"
 #include "sync_record.h"
 #include "worker.h"
@@ -62,6 +63,8 @@ struct Settings {
   uint64_t version = 1;              // of both services
   uint32_t weight[2] = {1, 1};       // RS1, RS2 (backend ids 0/1 for TCP, 2/3 for UDP)
   bool enabled[2] = {true, true};
+  uint32_t max_connections[2] = {0, 0};          // RS1, RS2 of every service
+  l4lb::ClientRateLimit client_rate_limit;       // of every service
   bool service_enabled = true;
   std::vector<uint32_t> ended;       // ended_backends
   uint16_t port_min = 1024, port_max = 65535;
@@ -70,6 +73,7 @@ struct Settings {
   bool sync_events = false, backup = false;      // session sync (sync_events.h)
   bool service_sync = true;                      // of both services
   std::vector<Address> peer_addresses;              // the pool's addresses on cluster peers
+  l4lb::AccessList access[kNat64Service + 1];       // by service id; empty: no lists
 };
 std::unique_ptr<l4lb::Snapshot> snapshot(const Settings& settings = {});
 
@@ -85,6 +89,7 @@ struct Lab {
   uint64_t drops(l4lb::Drop why, uint16_t i = 0) const;
 
   std::atomic<const l4lb::Snapshot*> published{nullptr};
+  l4lb::ServerSessions server_sessions;
   std::vector<std::unique_ptr<l4lb::Snapshot>> snapshots;
   std::vector<std::unique_ptr<l4lb::Worker>> workers;
   std::vector<l4lb::Worker*> all;

@@ -116,7 +116,7 @@ describe('http semantics', () => {
       assertProblem(text, 415);
       assertProblem(await t.app.inject({ method: 'PUT', url: nicUrl, headers: { 'content-type': 'application/xml' }, payload: '<nic/>' }), 415);
       assertProblem(await t.request('GET', '/api/v1/nope'), 404, undefined, 'no route GET /api/v1/nope');
-      const huge = { ...nic, device: 'x'.repeat(2 * 1024 * 1024) };
+      const huge = { ...nic, device: 'x'.repeat(17 * 1024 * 1024) };
       assertProblem(await t.request('POST', '/api/v1/nics', huge), 413);
       assert.equal(t.store.count('nics'), 0);
     } finally {

@@ -1,7 +1,7 @@
 // Every input the API accepts is bounded by its contract: each string a request can carry
 // has a length limit (maxLength, an enum, a format of fixed size, or a pattern that cannot
 // repeat without bound), each array a maxItems, each object no unlisted properties; the body
-// as a whole is capped at 1 MiB (app.ts) and list pages at 10000 items.
+// as a whole is capped at 16 MiB (app.ts) and list pages at 10000 items.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,10 +55,10 @@ test('every string, array and object in every request body has a bound', () => {
   assert.deepEqual(found, []);
 });
 
-test('a body over 1 MiB is refused with a 413 problem, before it is parsed', async () => {
+test('a body over 16 MiB is refused with a 413 problem, before it is parsed', async () => {
   const t = await testApp();
   try {
-    const response = await t.request('POST', '/api/v1/nics', { name: 'big', device: 'net_af_packet0,iface=dp0', networks: ['10.0.0.0/24'], padding: 'x'.repeat(1024 * 1024) });
+    const response = await t.request('POST', '/api/v1/nics', { name: 'big', device: 'net_af_packet0,iface=dp0', networks: ['10.0.0.0/24'], padding: 'x'.repeat(16 * 1024 * 1024) });
     assert.equal(response.statusCode, 413);
     assert.equal(response.json().status, 413);
   } finally {

@@ -32,11 +32,11 @@ const bodyMutations: fc.Arbitrary<Mutation>[] = [
   fc.string({ unit: 'binary', maxLength: 40 }).chain((s) => onField((body, key) => (body[key] = s))),
   // A body that is valid JSON but not an object.
   fc.constantFrom<unknown>([], [1, 2], 'text', 42, null, true).map((body) => (r: ApiRequest) => ({ ...r, body, headers: { 'content-type': 'application/json', ...r.headers } })),
-  // Broken JSON: a truncated body, stray bytes, a body over the 1 MiB limit.
+  // Broken JSON: a truncated body, stray bytes, a body over the 16 MiB limit.
   fc.oneof(
     fc.nat({ max: 40 }).map((n) => (r: ApiRequest) => JSON.stringify(r.body ?? { a: 1 }).slice(0, n)),
     fc.constantFrom('{', '{"a":1,}', "{'a':1}", 'nul', '\u0000', '{"a":1}{"b":2}', '[', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}').map((t) => () => t),
-    fc.constant(() => `{"name":"${'y'.repeat(1100 * 1024)}"}`),
+    fc.constant(() => `{"name":"${'y'.repeat(17 * 1024 * 1024)}"}`),
   ).map((payloadOf) => (r: ApiRequest) => ({ ...r, payload: payloadOf(r), headers: { 'content-type': 'application/json', ...r.headers } })),
   // Content types the API does not take, or none at all with a body.
   fc.constantFrom('text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx', '').map(
